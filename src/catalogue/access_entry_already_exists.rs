@@ -1,0 +1,51 @@
+//! ResourceInUseException "The specified access entry resource is already in use on
+//! this cluster": one entry per principal, often made by EKS itself (the creator's
+//! admin entry, or the CONFIG_MAP migration).
+
+use super::util;
+use crate::event::Event;
+use crate::facts::Facts;
+use crate::finding::{Cause, Finding, Severity};
+
+pub static CAUSE: Cause = Cause {
+    id: "access-entry-already-exists",
+    severity: Severity::Error,
+    title: "An access entry for this principal already exists",
+    docs: util::CREATING_ENTRIES,
+    diagnose,
+};
+
+fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+    let in_use = event.error_code() == "ResourceInUseException" && util::mentions(event.message(), &["access entry", "already in use"]);
+    if !in_use {
+        return None;
+    }
+    let principal = event.principal_or_placeholder();
+    let groups: Vec<&str> = event.groups().iter().map(String::as_str).collect();
+    let mut finding = Finding::new(
+        &CAUSE,
+        format!(
+            "Cluster {} already has an access entry for {principal}, and a principal can have only one. EKS often made \
+             it: the cluster creator's admin entry (bootstrapClusterCreatorAdminPermissions) or the node-role entries \
+             added when the cluster moved from CONFIG_MAP.",
+            event.cluster_or_placeholder()
+        ),
+    )
+    .step("Look at the existing entry and its policies.")
+    .step("If it is what you wanted, adopt it instead of creating it: import it into your infrastructure code (for Terraform: terraform import aws_eks_access_entry.NAME CLUSTER:PRINCIPAL_ARN).")
+    .step("To change its username or groups, update it; its type cannot change. Deleting and recreating it also removes its access policy associations.")
+    .command(util::describe_entry(event))
+    .command(util::list_associated_policies(event))
+    .command(util::retry_entry(&Event { event_name: "UpdateAccessEntry".into(), ..event.clone() }, event.request.username.as_deref(), &groups));
+    if let Some(entry) = facts.access_entry.found() {
+        finding = finding.note(format!(
+            "Live: the existing entry has type {}, username {}, groups [{}], created {}, policies [{}].",
+            entry.entry_type.as_deref().unwrap_or("unknown"),
+            entry.username.as_deref().unwrap_or("unknown"),
+            entry.kubernetes_groups.join(", "),
+            entry.created_at.as_deref().unwrap_or("unknown"),
+            entry.policies.join(", ")
+        ));
+    }
+    Some(finding.notes(facts.failure_notes()))
+}

@@ -1,0 +1,45 @@
+//! "This operation can only be performed on Access Entries with a type of
+//! "STANDARD"": access policies attach only to STANDARD entries.
+
+use super::util;
+use crate::event::Event;
+use crate::facts::Facts;
+use crate::finding::{Cause, Finding, Severity};
+
+pub static CAUSE: Cause = Cause {
+    id: "access-policy-requires-standard",
+    severity: Severity::Error,
+    title: "Access policies can only be associated with STANDARD entries",
+    docs: util::ACCESS_POLICIES,
+    diagnose,
+};
+
+fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+    if !util::mentions(event.message(), &["only be performed on access entries", "standard"]) {
+        return None;
+    }
+    let principal = event.principal_or_placeholder();
+    let existing = facts.access_entry.found();
+    let entry_type = existing.and_then(|e| e.entry_type.as_deref()).unwrap_or("a node type (EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, …)");
+    let policy = event.request.policy_arn.as_deref().unwrap_or("the access policy");
+    let mut finding = Finding::new(
+        &CAUSE,
+        format!(
+            "The access entry for {principal} has type {entry_type}, and {} works only on STANDARD entries. Node entries \
+             get their permissions from EKS and cannot carry access policies such as {policy}.",
+            event.event_name
+        ),
+    )
+    .step("If this principal is a node role, leave it as it is: nodes need no access policy.")
+    .step("If people or applications use it, give them their own role with a STANDARD entry and associate the policy there. An entry's type cannot be changed: recreating it as STANDARD would cut off the nodes using it.")
+    .command(util::describe_entry(event))
+    .command(util::create_entry(event, "arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME", Some("STANDARD"), None, &[]));
+    if let Some(entry) = existing {
+        finding = finding.note(format!(
+            "Live: the existing entry has type {}, username {}.",
+            entry.entry_type.as_deref().unwrap_or("unknown"),
+            entry.username.as_deref().unwrap_or("unknown")
+        ));
+    }
+    Some(finding.notes(facts.failure_notes()))
+}

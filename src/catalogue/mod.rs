@@ -1,0 +1,85 @@
+//! The catalogue of documented causes, one module per cause, in the order of the
+//! AWS troubleshooting article; the causes added from real messages follow.
+
+use crate::event::Event;
+use crate::facts::Facts;
+use crate::finding::{Cause, Finding};
+
+mod access_entries_disabled;
+mod access_entry_already_exists;
+mod access_entry_not_found;
+mod access_policy_requires_standard;
+mod access_scope_namespaces;
+mod auth_mode_irreversible;
+mod auth_mode_two_step;
+mod auth_mode_unchanged;
+mod auto_mode_requires_access_entries;
+mod cluster_update_in_progress;
+mod config_map_migration_notice;
+mod config_map_retired;
+mod creator_admin_required_for_config_map;
+mod invalid_policy_arn;
+mod invalid_principal;
+mod missing_iam_permission;
+mod node_type_cross_account;
+mod node_type_rejects_groups;
+mod node_type_requires_role;
+mod principal_arn_format;
+mod reserved_group_prefix;
+mod reserved_username_prefix;
+mod service_linked_role;
+mod unbound_kubernetes_group;
+mod unclassified;
+pub(crate) mod util;
+
+/// Every cause, most specific first. `unclassified` is not here: it is the fallback.
+pub static CATALOGUE: &[&Cause] = &[
+    &auth_mode_irreversible::CAUSE,
+    &missing_iam_permission::CAUSE,
+    &config_map_migration_notice::CAUSE,
+    &node_type_requires_role::CAUSE,
+    &reserved_username_prefix::CAUSE,
+    &reserved_group_prefix::CAUSE,
+    &unbound_kubernetes_group::CAUSE,
+    &service_linked_role::CAUSE,
+    &access_policy_requires_standard::CAUSE,
+    &access_entry_already_exists::CAUSE,
+    &access_entries_disabled::CAUSE,
+    &creator_admin_required_for_config_map::CAUSE,
+    &auth_mode_unchanged::CAUSE,
+    &auth_mode_two_step::CAUSE,
+    &cluster_update_in_progress::CAUSE,
+    &auto_mode_requires_access_entries::CAUSE,
+    &invalid_principal::CAUSE,
+    &principal_arn_format::CAUSE,
+    &node_type_cross_account::CAUSE,
+    &node_type_rejects_groups::CAUSE,
+    &access_entry_not_found::CAUSE,
+    &invalid_policy_arn::CAUSE,
+    &access_scope_namespaces::CAUSE,
+    &config_map_retired::CAUSE,
+];
+
+/// The fallback for failed calls that no documented cause explains.
+pub static UNCLASSIFIED: &Cause = &unclassified::CAUSE;
+
+/// Every cause including the fallback, as `causes` lists them.
+pub fn all_causes() -> impl Iterator<Item = &'static Cause> {
+    CATALOGUE.iter().copied().chain(std::iter::once(UNCLASSIFIED))
+}
+
+pub fn cause_by_id(id: &str) -> Option<&'static Cause> {
+    all_causes().find(|c| c.id == id)
+}
+
+/// Every finding for one event. A failed call always gets at least one finding:
+/// `unclassified` when no documented cause matches, so nothing stays silent.
+pub fn diagnose(event: &Event, facts: &Facts) -> Vec<Finding> {
+    let mut findings: Vec<Finding> =
+        CATALOGUE.iter().filter_map(|cause| (cause.diagnose)(event, facts)).collect();
+    if findings.is_empty() {
+        findings.extend((UNCLASSIFIED.diagnose)(event, facts));
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity()));
+    findings
+}

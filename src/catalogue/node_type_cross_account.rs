@@ -1,0 +1,46 @@
+//! "AccessEntry principalArn must be from the same account as the cluster when
+//! using types [...]": node roles must live in the cluster's own account.
+
+use super::util;
+use crate::event::{arn_account_and_resource, Event};
+use crate::facts::Facts;
+use crate::finding::{Cause, Finding, Severity};
+
+pub static CAUSE: Cause = Cause {
+    id: "node-type-cross-account",
+    severity: Severity::Error,
+    title: "Node access entries need a role from the cluster's own account",
+    docs: util::CREATING_ENTRIES,
+    diagnose,
+};
+
+fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+    if !util::mentions(event.message(), &["same account as the cluster"]) {
+        return None;
+    }
+    let principal = event.principal_or_placeholder();
+    let entry_type = event.entry_type().unwrap_or("EC2_LINUX");
+    let principal_account = arn_account_and_resource(principal).map_or("another account", |(a, _)| a);
+    let cluster_account = event.account_or_placeholder();
+    Some(
+        Finding::new(
+            &CAUSE,
+            format!(
+                "{principal} belongs to account {principal_account}, but cluster {} is in account {cluster_account}. \
+                 Entries of type {entry_type} accept only IAM roles from the cluster's own account.",
+                event.cluster_or_placeholder()
+            ),
+        )
+        .step(format!("Give the nodes an IAM role in account {cluster_account} and create the {entry_type} entry for that role."))
+        .step("For people or workloads from the other account, use a STANDARD entry: cross-account roles are allowed there.")
+        .command(util::create_entry(
+            event,
+            &format!("arn:aws:iam::{cluster_account}:role/NODE_ROLE_NAME"),
+            Some(entry_type),
+            None,
+            &[],
+        ))
+        .command(util::create_entry(event, principal, Some("STANDARD"), None, &[]))
+        .notes(facts.failure_notes()),
+    )
+}

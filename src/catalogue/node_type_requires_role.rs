@@ -1,0 +1,44 @@
+//! "AccessEntry principalArn must be IAM role when using types [EC2_LINUX, …]":
+//! node entry types stand for machines, which always act through an IAM role.
+
+use super::util;
+use crate::event::Event;
+use crate::facts::{Facts, PrincipalKind};
+use crate::finding::{Cause, Finding, Severity};
+
+pub static CAUSE: Cause = Cause {
+    id: "node-type-requires-role",
+    severity: Severity::Error,
+    title: "Node access entry types need an IAM role, not a user",
+    docs: util::CREATING_ENTRIES,
+    diagnose,
+};
+
+fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+    if !util::mentions(event.message(), &["must be iam role", "type"]) {
+        return None;
+    }
+    let entry_type = event.entry_type().unwrap_or("EC2_LINUX");
+    let principal = event.principal_or_placeholder();
+    let mut finding = Finding::new(
+        &CAUSE,
+        format!(
+            "The access entry for {principal} asked for type {entry_type}. Node types (EC2_LINUX, EC2_WINDOWS, \
+             FARGATE_LINUX, HYBRID_LINUX, EC2) describe machines, which authenticate with an IAM role, so EKS \
+             accepts only role ARNs for them; this principal is not a role."
+        ),
+    )
+    .step(format!("For nodes: create the entry with the nodes' IAM role (the role in their instance profile), type {entry_type}."))
+    .step("For a person or an application using this principal: create a STANDARD entry and give it an access policy or Kubernetes groups.")
+    .command(util::create_entry(event, "arn:aws:iam::ACCOUNT_ID:role/NODE_ROLE_NAME", Some(entry_type), None, &[]))
+    .command(util::create_entry(event, principal, Some("STANDARD"), None, &[]))
+    .command(util::associate_policy(event, principal, "AmazonEKSViewPolicy", "type=cluster"));
+    if let Some(found) = facts.principal.found() {
+        let kind = match found.kind {
+            PrincipalKind::User => "an IAM user",
+            PrincipalKind::Role => "an IAM role",
+        };
+        finding = finding.note(format!("Live: IAM says {principal} is {kind}."));
+    }
+    Some(finding.notes(facts.failure_notes()))
+}

@@ -1,0 +1,40 @@
+//! "The username must not begin with system:" (older wording: "… with [eks:, aws:,
+//! system:, amazon:, iam:]"): EKS keeps these prefixes for its own identities.
+
+use super::util;
+use crate::event::Event;
+use crate::facts::Facts;
+use crate::finding::{Cause, Finding, Severity};
+
+pub static CAUSE: Cause = Cause {
+    id: "reserved-username-prefix",
+    severity: Severity::Error,
+    title: "The username starts with a prefix EKS reserves",
+    docs: util::TROUBLESHOOTING,
+    diagnose,
+};
+
+fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+    if !util::mentions(event.message(), &["username", "not begin with"]) {
+        return None;
+    }
+    let username = event.request.username.as_deref().unwrap_or("USERNAME");
+    let prefix = util::reserved_prefix(username).unwrap_or("system:");
+    let trimmed = username.trim_start();
+    let suggested = trimmed.get(prefix.len()..).filter(|rest| !rest.is_empty()).unwrap_or("my-user");
+    let groups: Vec<&str> = event.groups().iter().map(String::as_str).collect();
+    Some(
+        Finding::new(
+            &CAUSE,
+            format!(
+                "The username {username:?} starts with {prefix:?}. EKS reserves the prefixes system:, eks:, aws:, \
+                 amazon: and iam: for its own identities, so no access entry may use them."
+            ),
+        )
+        .step("Best: leave the username out and let EKS generate it (the IAM ARN for users, the assumed-role ARN with {{SessionName}} for roles).")
+        .step(format!("Or choose a name without a reserved prefix, such as {suggested:?}, and use the same name in your RoleBindings."))
+        .command(util::retry_entry(event, None, &groups))
+        .command(util::retry_entry(event, Some(suggested), &groups))
+        .notes(facts.failure_notes()),
+    )
+}

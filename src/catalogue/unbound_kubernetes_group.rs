@@ -1,0 +1,111 @@
+//! A successful entry that sets `kubernetesGroups`. EKS never checks that a
+//! RoleBinding or ClusterRoleBinding names the group, so a typo fails silently later.
+
+use super::util;
+use crate::event::Event;
+use crate::facts::Facts;
+use crate::finding::{Cause, Finding, Severity};
+
+pub static CAUSE: Cause = Cause {
+    id: "unbound-kubernetes-group",
+    severity: Severity::Warning,
+    title: "Kubernetes groups are not checked against RBAC bindings",
+    docs: util::TROUBLESHOOTING,
+    diagnose,
+};
+
+/// Why a group name looks like a mistake, if it does.
+fn suspicion(group: &str, others: &[String]) -> Option<String> {
+    if group.trim() != group {
+        return Some(format!("{group:?} has leading or trailing white space"));
+    }
+    if group.is_empty() {
+        return Some("an empty group name".to_string());
+    }
+    if !group.is_ascii() {
+        return Some(format!("{group:?} contains non-ASCII characters (look-alike letters or invisible characters?)"));
+    }
+    let folded = group.to_ascii_lowercase();
+    let twin = others.iter().find(|o| o.as_str() != group && near(&folded, &o.trim().to_lowercase()));
+    if let Some(twin) = twin {
+        return Some(format!("{group:?} differs from {twin:?} in the same request only by case, spacing or one character"));
+    }
+    group
+        .chars()
+        .any(|c| c.is_ascii_uppercase())
+        .then(|| format!("{group:?} has upper-case letters; group names are case-sensitive and bindings usually use lower case"))
+}
+
+/// Equal, or one edit apart (insert, delete or substitute one character).
+fn near(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a == b {
+        return true;
+    }
+    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let prefix = short.iter().zip(long.iter()).take_while(|(x, y)| x == y).count();
+    short.get(prefix + usize::from(short.len() == long.len())..) == long.get(prefix + 1..)
+}
+
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
+    let groups = event.groups();
+    if event.failed() || groups.is_empty() || !matches!(event.event_name.as_str(), "CreateAccessEntry" | "UpdateAccessEntry") {
+        return None;
+    }
+    let listed = groups.iter().map(|g| format!("{g:?}")).collect::<Vec<_>>().join(", ");
+    let mut finding = Finding::new(
+        &CAUSE,
+        format!(
+            "The access entry for {} now puts it in Kubernetes group(s) {listed}. EKS does not check that any \
+             RoleBinding or ClusterRoleBinding names these groups: if none does, or a name is misspelt, the principal \
+             authenticates but every request is forbidden.",
+            event.principal_or_placeholder()
+        ),
+    )
+    .step("Check that each group is the subject of a RoleBinding or ClusterRoleBinding (the commands below list them).")
+    .step("Check spelling and case: Kubernetes compares group names exactly.")
+    .command(util::aws_eks(event, "update-kubeconfig", "--name", &[]));
+    for group in groups {
+        finding = finding.command(format!(
+            "kubectl get clusterrolebindings,rolebindings --all-namespaces -o json | jq -r --arg g {} \
+             '.items[] | select(any(.subjects[]?; .kind == \"Group\" and .name == $g)) | \"\\(.kind) \\(.metadata.namespace // \"-\") \\(.metadata.name)\"'",
+            util::sh(group)
+        ));
+    }
+    let suspicious: Vec<String> = groups.iter().filter_map(|g| suspicion(g, groups)).collect();
+    if !suspicious.is_empty() {
+        finding = finding.step(format!("Suspicious spelling: {}.", suspicious.join("; ")));
+    }
+    Some(finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn flags_look_alikes_and_spacing() {
+        let groups = strings(&["platform-admins", "platform-admin", "dev ", "readonly", "Ops", "rеadonly"]);
+        assert!(suspicion("platform-admin", &groups).unwrap().contains("one character"));
+        assert!(suspicion("dev ", &groups).unwrap().contains("white space"));
+        assert!(suspicion("Ops", &groups).unwrap().contains("upper-case"));
+        assert!(suspicion("rеadonly", &groups).unwrap().contains("non-ASCII"));
+        assert_eq!(suspicion("viewers", &strings(&["viewers", "editors"])), None);
+    }
+
+    #[test]
+    fn near_means_one_edit() {
+        assert!(near("admins", "admin"));
+        assert!(near("admins", "odmins"));
+        assert!(near("admin", "admins"));
+        assert!(!near("admins", "users"));
+        assert!(!near("ab", "ba"));
+    }
+}

@@ -1,0 +1,343 @@
+//! The CloudTrail record model, reduced to what diagnosis needs.
+//!
+//! `aws_lambda_events`' `AWSAPICall` has no `errorCode`/`errorMessage` and requires
+//! fields that real records omit (`userAgent` for service calls), so the record is
+//! modelled here; the EventBridge envelope uses `aws_lambda_events`' `EventBridgeEvent`.
+
+use percent_encoding::percent_decode_str;
+use serde::Deserialize;
+
+pub const EKS_EVENT_SOURCE: &str = "eks.amazonaws.com";
+
+/// The calls that manage access entries and their policy associations.
+pub const ACCESS_ENTRY_CALLS: &[&str] = &[
+    "CreateAccessEntry",
+    "UpdateAccessEntry",
+    "DeleteAccessEntry",
+    "DescribeAccessEntry",
+    "ListAccessEntries",
+    "AssociateAccessPolicy",
+    "DisassociateAccessPolicy",
+    "ListAssociatedAccessPolicies",
+    "ListAccessPolicies",
+];
+
+/// A CloudTrail record as delivered in a log file, an EventBridge `detail`, or the console.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudTrailRecord {
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    #[serde(default)]
+    pub event_time: String,
+    pub event_source: String,
+    pub event_name: String,
+    #[serde(default)]
+    pub aws_region: String,
+    #[serde(default)]
+    pub recipient_account_id: Option<String>,
+    #[serde(default)]
+    pub user_identity: UserIdentity,
+    #[serde(default)]
+    pub error_code: Option<String>,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    #[serde(default)]
+    pub request_parameters: Option<RequestParameters>,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub arn: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<String>,
+    #[serde(default)]
+    pub session_context: Option<SessionContext>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionContext {
+    #[serde(default)]
+    pub session_issuer: Option<SessionIssuer>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SessionIssuer {
+    #[serde(default)]
+    pub arn: Option<String>,
+}
+
+/// The request fields of the EKS calls we diagnose. Other services' parameters are
+/// never deserialized: `is_relevant` rejects their records from the head alone.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestParameters {
+    /// The cluster name for every cluster-scoped EKS call.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub cluster_name: Option<String>,
+    #[serde(default)]
+    pub principal_arn: Option<String>,
+    #[serde(default)]
+    pub kubernetes_groups: Option<Vec<String>>,
+    #[serde(default, rename = "type")]
+    pub entry_type: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub policy_arn: Option<String>,
+    #[serde(default)]
+    pub access_scope: Option<AccessScope>,
+    #[serde(default)]
+    pub access_config: Option<AccessConfig>,
+    #[serde(default)]
+    pub compute_config: Option<ComputeConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessScope {
+    #[serde(default, rename = "type")]
+    pub scope_type: Option<String>,
+    #[serde(default)]
+    pub namespaces: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessConfig {
+    #[serde(default)]
+    pub authentication_mode: Option<String>,
+    #[serde(default)]
+    pub bootstrap_cluster_creator_admin_permissions: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputeConfig {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// The first fields of a record: enough to decide whether it can matter, without
+/// building the full model (archives are ~99% other services).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordHead<'a> {
+    #[serde(default, rename = "eventID", borrow)]
+    pub event_id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub event_time: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub event_source: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub event_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub error_code: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Why a record was deliberately left alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ignored {
+    NotEks,
+    NotAccessManagement,
+    /// An EventBridge envelope whose `source` names another service than its record.
+    SourceMismatch { envelope: String, record: String },
+}
+
+impl Ignored {
+    pub fn reason(&self) -> String {
+        match self {
+            Ignored::NotEks => "not an EKS event".to_string(),
+            Ignored::NotAccessManagement => "not an EKS access-management call".to_string(),
+            Ignored::SourceMismatch { envelope, record } => {
+                format!("envelope source {envelope:?} disagrees with the record's eventSource {record:?}")
+            }
+        }
+    }
+}
+
+/// Whether a record from this source/name can produce a finding at all.
+pub fn relevance(event_source: &str, event_name: &str, error_code: Option<&str>) -> Result<(), Ignored> {
+    if event_source != EKS_EVENT_SOURCE {
+        return Err(Ignored::NotEks);
+    }
+    let is_denial = error_code.is_some_and(|c| c.starts_with("AccessDenied"));
+    if is_denial
+        || ACCESS_ENTRY_CALLS.contains(&event_name)
+        || event_name == "UpdateClusterConfig"
+        || event_name == "CreateCluster"
+    {
+        Ok(())
+    } else {
+        Err(Ignored::NotAccessManagement)
+    }
+}
+
+/// One EKS call, normalised for the catalogue: decoded ARNs, the cluster wherever
+/// the call put it, and the identity that made the call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Event {
+    pub event_id: String,
+    pub event_time: String,
+    pub event_name: String,
+    pub region: String,
+    pub account: Option<String>,
+    /// The ARN of the identity that made the call (`userIdentity.arn`).
+    pub caller: Option<String>,
+    /// For assumed roles, the role behind the session: where a policy fix goes.
+    pub caller_role: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub cluster: Option<String>,
+    pub principal_arn: Option<String>,
+    pub request: RequestParameters,
+}
+
+impl Event {
+    pub fn from_record(record: CloudTrailRecord) -> Result<Event, Ignored> {
+        relevance(&record.event_source, &record.event_name, record.error_code.as_deref())?;
+        let request = record.request_parameters.unwrap_or_default();
+        let principal_arn = request.principal_arn.as_deref().map(decode_path_parameter);
+        let cluster = request
+            .name
+            .clone()
+            .or_else(|| request.cluster_name.clone())
+            .or_else(|| record.error_message.as_deref().and_then(cluster_from_message));
+        let caller_role = record
+            .user_identity
+            .session_context
+            .as_ref()
+            .and_then(|c| c.session_issuer.as_ref())
+            .and_then(|i| i.arn.clone());
+        Ok(Event {
+            event_id: record.event_id,
+            event_time: record.event_time,
+            event_name: record.event_name,
+            region: record.aws_region,
+            account: record.recipient_account_id.or(record.user_identity.account_id),
+            caller: record.user_identity.arn,
+            caller_role,
+            error_code: record.error_code.filter(|c| !c.is_empty()),
+            error_message: record.error_message,
+            cluster,
+            principal_arn,
+            request,
+        })
+    }
+
+    pub fn failed(&self) -> bool {
+        self.error_code.is_some()
+    }
+
+    pub fn message(&self) -> &str {
+        self.error_message.as_deref().unwrap_or("")
+    }
+
+    pub fn error_code(&self) -> &str {
+        self.error_code.as_deref().unwrap_or("")
+    }
+
+    /// The cluster name, or a placeholder that reads well inside a command.
+    pub fn cluster_or_placeholder(&self) -> &str {
+        self.cluster.as_deref().unwrap_or("CLUSTER_NAME")
+    }
+
+    pub fn principal_or_placeholder(&self) -> &str {
+        self.principal_arn.as_deref().unwrap_or("PRINCIPAL_ARN")
+    }
+
+    pub fn groups(&self) -> &[String] {
+        self.request.kubernetes_groups.as_deref().unwrap_or(&[])
+    }
+
+    pub fn entry_type(&self) -> Option<&str> {
+        self.request.entry_type.as_deref()
+    }
+
+    pub fn requested_auth_mode(&self) -> Option<&str> {
+        self.request.access_config.as_ref()?.authentication_mode.as_deref()
+    }
+
+    /// Where the policy fix belongs: the role behind a session, else the caller itself.
+    pub fn caller_principal(&self) -> Option<&str> {
+        self.caller_role.as_deref().or(self.caller.as_deref())
+    }
+
+    /// The account the cluster lives in, from the event or the principal's ARN.
+    pub fn account_or_placeholder(&self) -> &str {
+        self.account.as_deref().unwrap_or("ACCOUNT_ID")
+    }
+}
+
+/// CloudTrail records path parameters (the principal ARN of per-entry calls) URL-encoded.
+pub fn decode_path_parameter(value: &str) -> String {
+    percent_decode_str(value).decode_utf8_lossy().into_owned()
+}
+
+/// The cluster named by an EKS resource ARN inside an error message
+/// (`…:cluster/NAME` or `…:access-entry/NAME/…`).
+fn cluster_from_message(message: &str) -> Option<String> {
+    let arn_start = message.find("arn:aws")?;
+    let arn = message[arn_start..].split_whitespace().next()?;
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let (kind, rest) = resource.split_once('/')?;
+    matches!(kind, "cluster" | "access-entry" | "nodegroup" | "addon" | "fargateprofile")
+        .then(|| rest.split('/').next().unwrap_or(rest).trim_end_matches(['.', ',']).to_string())
+        .filter(|name| !name.is_empty())
+}
+
+/// Splits an IAM or STS ARN into (account, resource) for advice: the part after the
+/// account number, e.g. `role/path/Name` or `assumed-role/Name/session`.
+pub fn arn_account_and_resource(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (prefix, _partition, service, _region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    (prefix == "arn" && matches!(service, "iam" | "sts")).then_some((account, resource))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_url_encoded_principal() {
+        assert_eq!(
+            decode_path_parameter("arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FNode"),
+            "arn:aws:iam::111122223333:role/Node"
+        );
+    }
+
+    #[test]
+    fn finds_cluster_in_denial_message() {
+        let m = "User: arn:aws:sts::1:assumed-role/R/s is not authorized to perform: eks:X on resource: arn:aws:eks:eu-west-1:1:access-entry/prod-eu/role/1/N/uuid with an explicit deny";
+        assert_eq!(cluster_from_message(m).as_deref(), Some("prod-eu"));
+        let m = "... on resource: arn:aws:eks:us-east-1:1:cluster/dev.";
+        assert_eq!(cluster_from_message(m).as_deref(), Some("dev"));
+        assert_eq!(cluster_from_message("no arn here"), None);
+    }
+
+    #[test]
+    fn relevance_rejects_other_services_and_calls() {
+        assert_eq!(relevance("s3.amazonaws.com", "CreateAccessEntry", None), Err(Ignored::NotEks));
+        assert_eq!(
+            relevance(EKS_EVENT_SOURCE, "CreateNodegroup", Some("InvalidParameterException")),
+            Err(Ignored::NotAccessManagement)
+        );
+        assert_eq!(relevance(EKS_EVENT_SOURCE, "CreateNodegroup", Some("AccessDenied")), Ok(()));
+    }
+}

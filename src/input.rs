@@ -1,0 +1,202 @@
+//! Every shape a user has: EventBridge envelopes, bare CloudTrail records, CloudTrail
+//! log files (`{"Records":[...]}`, plain or gzip), JSON arrays and NDJSON of any of
+//! these. One bad record never hides the others: each gets its own outcome.
+
+use crate::event::{relevance, CloudTrailRecord, Event, Ignored, RecordHead};
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::io::Read;
+
+/// A decompressed document larger than this is refused (gzip bombs, runaway input).
+pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
+/// What became of one input record.
+#[derive(Debug)]
+pub enum Parsed {
+    /// An EKS access-management call, ready for diagnosis.
+    Event(Box<Event>),
+    /// Deliberately skipped, with what is known of it.
+    Ignored { event_id: Option<String>, event_time: Option<String>, event_name: Option<String>, why: Ignored },
+}
+
+/// One record's outcome and where it was found (1-based record number in its source).
+#[derive(Debug)]
+pub struct Record {
+    pub number: usize,
+    pub outcome: Result<Parsed, String>,
+}
+
+/// Reads bytes that may be gzip-compressed, up to `MAX_DOCUMENT_BYTES`.
+pub fn decompress(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 8);
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_DOCUMENT_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("cannot decompress gzip: {e} (truncated or corrupt file?)"))?;
+    if out.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(format!("decompressed size exceeds {MAX_DOCUMENT_BYTES} bytes"));
+    }
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// Parses a whole document (possibly gzip) into records, in input order.
+pub fn parse_document(bytes: &[u8]) -> Vec<Record> {
+    let mut records = Vec::new();
+    match decompress(bytes) {
+        Ok(text) => parse_text(&text, &mut records),
+        Err(e) => records.push(Record { number: 1, outcome: Err(e) }),
+    }
+    records
+}
+
+fn parse_text(text: &[u8], records: &mut Vec<Record>) {
+    let text = match std::str::from_utf8(text) {
+        Ok(text) => text,
+        Err(e) => {
+            return records.push(Record { number: 1, outcome: Err(format!("not UTF-8 text: {e}")) });
+        }
+    };
+    if text.trim().is_empty() {
+        return records.push(Record { number: 1, outcome: Err("empty input: no JSON document".to_string()) });
+    }
+    if is_line_delimited(text) {
+        return parse_lines(text, records);
+    }
+    for value in serde_json::Deserializer::from_str(text).into_iter::<&RawValue>() {
+        match value {
+            Ok(value) => push_value(value, records),
+            Err(e) => return records.push(Record { number: records.len() + 1, outcome: Err(describe_json_error(&e)) }),
+        }
+    }
+}
+
+/// NDJSON: each line stands alone, so a bad line is one error and parsing goes on.
+fn parse_lines(text: &str, records: &mut Vec<Record>) {
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<&RawValue>(line) {
+            Ok(value) => push_value(value, records),
+            Err(e) => records.push(Record {
+                number: records.len() + 1,
+                outcome: Err(format!("line {}: {}", i + 1, describe_json_error(&e))),
+            }),
+        }
+    }
+}
+
+/// More than one non-empty line, and the first is a whole JSON value.
+fn is_line_delimited(text: &str) -> bool {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let first_is_value = lines.next().is_some_and(|first| serde_json::from_str::<&RawValue>(first).is_ok());
+    first_is_value && lines.next().is_some()
+}
+
+fn describe_json_error(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Eof => format!("truncated JSON: {e}"),
+        _ => format!("invalid JSON: {e}"),
+    }
+}
+
+/// The keys that tell the shapes apart.
+#[derive(Deserialize)]
+struct Shape<'a> {
+    #[serde(rename = "Records", borrow, default)]
+    records: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    detail: Option<&'a RawValue>,
+    #[serde(rename = "eventSource", borrow, default)]
+    event_source: Option<&'a RawValue>,
+}
+
+fn push_value(value: &RawValue, records: &mut Vec<Record>) {
+    let raw = value.get();
+    if raw.starts_with('[') {
+        match serde_json::from_str::<Vec<&RawValue>>(raw) {
+            Ok(items) => items.into_iter().for_each(|item| push_value(item, records)),
+            Err(e) => records.push(Record { number: records.len() + 1, outcome: Err(describe_json_error(&e)) }),
+        }
+        return;
+    }
+    let shape = match serde_json::from_str::<Shape>(raw) {
+        Ok(shape) => shape,
+        Err(e) => {
+            let message = if raw.starts_with('{') { describe_json_error(&e) } else { format!("expected a JSON object, found {}", kind_of(raw)) };
+            return records.push(Record { number: records.len() + 1, outcome: Err(message) });
+        }
+    };
+    if let Some(list) = shape.records {
+        match serde_json::from_str::<Vec<&RawValue>>(list.get()) {
+            Ok(items) => {
+                for item in items {
+                    let outcome = parse_record(item.get(), None);
+                    records.push(Record { number: records.len() + 1, outcome });
+                }
+            }
+            Err(e) => records.push(Record { number: records.len() + 1, outcome: Err(format!("\"Records\" is not a list of records: {e}")) }),
+        }
+    } else if shape.detail.is_some() {
+        records.push(Record { number: records.len() + 1, outcome: parse_envelope(raw) });
+    } else if shape.event_source.is_some() {
+        records.push(Record { number: records.len() + 1, outcome: parse_record(raw, None) });
+    } else {
+        records.push(Record {
+            number: records.len() + 1,
+            outcome: Err("not a CloudTrail record, EventBridge event or CloudTrail log file (no eventSource, detail or Records key)".to_string()),
+        });
+    }
+}
+
+fn kind_of(raw: &str) -> &'static str {
+    match raw.as_bytes().first() {
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// An EventBridge "AWS API Call via CloudTrail" event: the record is its `detail`.
+pub fn parse_envelope(raw: &str) -> Result<Parsed, String> {
+    let envelope: EventBridgeEvent<Box<RawValue>> =
+        with_path(raw).map_err(|e| format!("not an EventBridge event: {e}"))?;
+    parse_record(envelope.detail.get(), Some(&envelope.source))
+}
+
+fn with_path<'de, T: Deserialize<'de>>(raw: &'de str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(raw);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." { e.inner().to_string() } else { format!("{path}: {}", e.inner()) }
+    })
+}
+
+/// One CloudTrail record; `envelope_source` is the EventBridge `source` it came in.
+pub fn parse_record(raw: &str, envelope_source: Option<&str>) -> Result<Parsed, String> {
+    let head: RecordHead = with_path(raw).map_err(|e| format!("not a CloudTrail record: {e}"))?;
+    let owned = |v: &Option<std::borrow::Cow<str>>| v.as_deref().map(str::to_string);
+    let ignored = |why| Parsed::Ignored {
+        event_id: owned(&head.event_id),
+        event_time: owned(&head.event_time),
+        event_name: owned(&head.event_name),
+        why,
+    };
+    let source = head.event_source.as_deref().ok_or("not a CloudTrail record: no eventSource")?;
+    if let Some(envelope) = envelope_source {
+        let service = envelope.strip_prefix("aws.").unwrap_or(envelope);
+        if source.split('.').next() != Some(service) {
+            return Ok(ignored(Ignored::SourceMismatch { envelope: envelope.to_string(), record: source.to_string() }));
+        }
+    }
+    if let Err(why) = relevance(source, head.event_name.as_deref().unwrap_or(""), head.error_code.as_deref()) {
+        return Ok(ignored(why));
+    }
+    let record: CloudTrailRecord = with_path(raw).map_err(|e| format!("malformed CloudTrail record: {e}"))?;
+    Event::from_record(record).map(|event| Parsed::Event(Box::new(event))).or_else(|why| Ok(ignored(why)))
+}

@@ -1,0 +1,22 @@
+//! eks-access-doctor: diagnoses failed or risky Amazon EKS access-management calls
+//! from CloudTrail and says, in the words of the AWS documentation, how to fix them.
+//!
+//! The core (`event`, `input`, `catalogue`, `facts`, `finding`, `render`) is pure:
+//! no AWS SDK, no async. `aws` holds the edge the Lambda function needs.
+
+pub mod catalogue;
+pub mod event;
+pub mod facts;
+pub mod finding;
+pub mod input;
+pub mod render;
+pub mod replay;
+
+use facts::Facts;
+use render::Diagnosis;
+
+/// Diagnoses one event with whatever live facts are known.
+pub fn diagnose(event: event::Event, facts: &Facts) -> Diagnosis {
+    let findings = catalogue::diagnose(&event, facts);
+    Diagnosis { event, findings }
+}

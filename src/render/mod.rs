@@ -1,0 +1,36 @@
+//! Renderers: the same diagnosis as terminal text, NDJSON, Markdown, a Slack Block
+//! Kit payload and an SNS message. Every event-supplied string passes through
+//! `escape` on its way out: the event is attacker-shaped text.
+
+pub mod escape;
+pub mod json;
+pub mod markdown;
+pub mod slack;
+pub mod sns;
+pub mod text;
+
+use crate::event::Event;
+use crate::finding::Finding;
+
+/// One diagnosed event: what the renderers draw.
+#[derive(Debug, Clone)]
+pub struct Diagnosis {
+    pub event: Event,
+    pub findings: Vec<Finding>,
+}
+
+impl Diagnosis {
+    /// The labelled facts every format shows, in one order.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        let e = &self.event;
+        let mut fields = vec![("Cluster", e.cluster.clone().unwrap_or_else(|| "unknown".into()))];
+        if let Some(p) = &e.principal_arn {
+            fields.push(("Principal", p.clone()));
+        }
+        fields.push(("Caller", e.caller.clone().unwrap_or_else(|| "unknown".into())));
+        fields.push(("Call", format!("{} ({})", e.event_name, e.error_code.as_deref().unwrap_or("succeeded"))));
+        fields.push(("Region", format!("{} / {}", e.region, e.account.as_deref().unwrap_or("unknown account"))));
+        fields.push(("Time", e.event_time.clone()));
+        fields
+    }
+}

@@ -1,0 +1,236 @@
+//! `replay`: diagnose saved events and CloudTrail archives offline. Files are read
+//! in parallel in batches, and each batch is printed in input order, so output is
+//! deterministic while both cores work and memory stays bounded by the batch.
+
+use crate::facts::Facts;
+use crate::finding::Severity;
+use crate::input::{self, Parsed, Record};
+use crate::render::{self, Diagnosis};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Slack,
+    Sns,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub format: Format,
+    pub min_severity: Severity,
+    /// Leave out events with no finding (JSON otherwise has one object per record).
+    pub only_findings: bool,
+    pub color: bool,
+}
+
+/// Where records come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".to_string(),
+            Source::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// What a replay saw, for the closing summary.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Summary {
+    pub files: usize,
+    pub unreadable: usize,
+    pub records: usize,
+    pub eks_events: usize,
+    pub ignored: usize,
+    pub bad_records: usize,
+    pub findings: BTreeMap<&'static str, usize>,
+}
+
+impl Summary {
+    fn add(&mut self, other: Summary) {
+        self.files += other.files;
+        self.unreadable += other.unreadable;
+        self.records += other.records;
+        self.eks_events += other.eks_events;
+        self.ignored += other.ignored;
+        self.bad_records += other.bad_records;
+        for (cause, n) in other.findings {
+            *self.findings.entry(cause).or_default() += n;
+        }
+    }
+
+    pub fn had_errors(&self) -> bool {
+        self.unreadable > 0 || self.bad_records > 0
+    }
+
+    pub fn render(&self) -> String {
+        let total: usize = self.findings.values().sum();
+        let mut out = format!(
+            "{} file(s), {} record(s): {} EKS access event(s), {} ignored, {} unreadable record(s), {} unreadable file(s); {} finding(s)",
+            self.files, self.records, self.eks_events, self.ignored, self.bad_records, self.unreadable, total
+        );
+        for (cause, n) in &self.findings {
+            out.push_str(&format!("\n  {n:>6}  {cause}"));
+        }
+        out
+    }
+}
+
+/// The result of one source: its rendered output, its errors, its counts.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub output: String,
+    pub errors: Vec<String>,
+    pub summary: Summary,
+}
+
+/// Expands paths into sources: directories recursively (sorted, JSON and gzip
+/// files only), `-` as standard input, other paths as given.
+pub fn sources(paths: &[String]) -> Result<Vec<Source>, String> {
+    if paths.is_empty() {
+        return Ok(vec![Source::Stdin]);
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        if path == "-" {
+            out.push(Source::Stdin);
+            continue;
+        }
+        let path = Path::new(path);
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.is_dir() {
+            walk(path, &mut out).map_err(|e| format!("{}: {e}", path.display()))?;
+        } else {
+            out.push(Source::File(path.to_path_buf()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(&path, out)?;
+        } else if is_event_file(&path) {
+            out.push(Source::File(path));
+        }
+    }
+    Ok(())
+}
+
+fn is_event_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    [".json", ".json.gz", ".ndjson", ".jsonl", ".gz"].iter().any(|ext| name.ends_with(ext))
+}
+
+fn read_source(source: &Source) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    match source {
+        Source::Stdin => std::io::stdin().lock().read_to_end(&mut bytes)?,
+        Source::File(path) => std::fs::File::open(path)?.read_to_end(&mut bytes)?,
+    };
+    Ok(bytes)
+}
+
+/// Reads, diagnoses and renders one source.
+pub fn replay_source(source: &Source, options: &Options) -> Rendered {
+    let name = source.name();
+    match read_source(source) {
+        Ok(bytes) => replay_bytes(&name, &bytes, options),
+        Err(e) => Rendered {
+            errors: vec![format!("{name}: cannot read: {e}")],
+            summary: Summary { files: 1, unreadable: 1, ..Summary::default() },
+            ..Rendered::default()
+        },
+    }
+}
+
+/// Diagnoses and renders an in-memory document named `name`.
+pub fn replay_bytes(name: &str, bytes: &[u8], options: &Options) -> Rendered {
+    let mut rendered = Rendered { summary: Summary { files: 1, ..Summary::default() }, ..Rendered::default() };
+    for Record { number, outcome } in input::parse_document(bytes) {
+        rendered.summary.records += 1;
+        match outcome {
+            Err(e) => {
+                rendered.summary.bad_records += 1;
+                rendered.errors.push(format!("{name}: record {number}: {e}"));
+            }
+            Ok(Parsed::Ignored { event_id, event_time, event_name, why }) => {
+                rendered.summary.ignored += 1;
+                if options.format == Format::Json && !options.only_findings {
+                    let object = render::json::ignored(event_id.as_deref(), event_time.as_deref(), event_name.as_deref(), &why.reason());
+                    rendered.output.push_str(&object.to_string());
+                    rendered.output.push('\n');
+                }
+            }
+            Ok(Parsed::Event(event)) => {
+                rendered.summary.eks_events += 1;
+                let mut diagnosis = crate::diagnose(*event, &Facts::default());
+                diagnosis.findings.retain(|f| f.severity() >= options.min_severity);
+                for f in &diagnosis.findings {
+                    *rendered.summary.findings.entry(f.cause.id).or_default() += 1;
+                }
+                if !(options.only_findings && diagnosis.findings.is_empty()) {
+                    rendered.output.push_str(&render_diagnosis(&diagnosis, options));
+                }
+            }
+        }
+    }
+    rendered
+}
+
+/// One diagnosis in the chosen format (Slack and SNS: one line per finding).
+pub fn render_diagnosis(d: &Diagnosis, options: &Options) -> String {
+    let lines = |f: &dyn Fn(&crate::finding::Finding) -> String| -> String {
+        d.findings.iter().map(|finding| f(finding) + "\n").collect()
+    };
+    match options.format {
+        Format::Text => render::text::render(d, options.color),
+        Format::Markdown => render::markdown::render(d),
+        Format::Json => render::json::diagnosis(d).to_string() + "\n",
+        Format::Slack => lines(&|f| render::slack::payload(d, f).to_string()),
+        Format::Sns => lines(&|f| serde_json::to_string(&render::sns::message(d, f)).unwrap_or_default()),
+    }
+}
+
+/// How many files are read in parallel before their output is printed.
+const BATCH: usize = 64;
+
+/// Replays every source in order, writing output to `out` and errors to `err`;
+/// `progress` is told how many files are done.
+pub fn replay_all(
+    sources: &[Source],
+    options: &Options,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    progress: &dyn Fn(usize),
+) -> std::io::Result<Summary> {
+    let mut summary = Summary::default();
+    for batch in sources.chunks(BATCH) {
+        let results: Vec<Rendered> = batch.par_iter().map(|s| replay_source(s, options)).collect();
+        for rendered in results {
+            out.write_all(rendered.output.as_bytes())?;
+            for e in &rendered.errors {
+                writeln!(err, "error: {e}")?;
+            }
+            summary.add(rendered.summary);
+        }
+        progress(batch.len());
+    }
+    out.flush()?;
+    Ok(summary)
+}
