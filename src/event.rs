@@ -286,13 +286,15 @@ pub fn decode_path_parameter(value: &str) -> String {
 /// The cluster named by an EKS resource ARN inside an error message
 /// (`…:cluster/NAME` or `…:access-entry/NAME/…`).
 fn cluster_from_message(message: &str) -> Option<String> {
-    let arn_start = message.find("arn:aws")?;
-    let arn = message[arn_start..].split_whitespace().next()?;
-    let resource = arn.splitn(6, ':').nth(5)?;
-    let (kind, rest) = resource.split_once('/')?;
-    matches!(kind, "cluster" | "access-entry" | "nodegroup" | "addon" | "fargateprofile")
-        .then(|| rest.split('/').next().unwrap_or(rest).trim_end_matches(['.', ',']).to_string())
-        .filter(|name| !name.is_empty())
+    message.split_whitespace().filter(|token| token.starts_with("arn:")).find_map(|arn| {
+        let mut parts = arn.splitn(6, ':');
+        let service = parts.nth(2)?;
+        let resource = parts.nth(2)?;
+        let (kind, rest) = resource.split_once('/')?;
+        let is_cluster_resource = matches!(kind, "cluster" | "access-entry" | "nodegroup" | "addon" | "fargateprofile");
+        let name = rest.split('/').next().unwrap_or(rest).trim_end_matches(['.', ',']);
+        (service == "eks" && is_cluster_resource && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 /// Splits an IAM or STS ARN into (account, resource) for advice: the part after the

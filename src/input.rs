@@ -118,12 +118,25 @@ struct Shape<'a> {
 fn push_value(value: &RawValue, records: &mut Vec<Record>) {
     let raw = value.get();
     if raw.starts_with('[') {
+        // A JSON array of documents, one level deep: nesting is not a shape anyone saves.
         match serde_json::from_str::<Vec<&RawValue>>(raw) {
-            Ok(items) => items.into_iter().for_each(|item| push_value(item, records)),
+            Ok(items) => {
+                for item in items {
+                    if item.get().starts_with('[') {
+                        records.push(Record { number: records.len() + 1, outcome: Err("nested JSON arrays are not an event shape".to_string()) });
+                    } else {
+                        push_object(item.get(), records);
+                    }
+                }
+            }
             Err(e) => records.push(Record { number: records.len() + 1, outcome: Err(describe_json_error(&e)) }),
         }
         return;
     }
+    push_object(raw, records);
+}
+
+fn push_object(raw: &str, records: &mut Vec<Record>) {
     let shape = match serde_json::from_str::<Shape>(raw) {
         Ok(shape) => shape,
         Err(e) => {

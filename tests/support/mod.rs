@@ -1,0 +1,45 @@
+//! Helpers the integration tests share: load fixtures and diagnose them.
+#![allow(dead_code)]
+
+use eks_access_doctor::event::Event;
+use eks_access_doctor::facts::Facts;
+use eks_access_doctor::input::{self, Parsed};
+use eks_access_doctor::render::Diagnosis;
+use std::path::PathBuf;
+
+pub fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+pub fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// The one EKS event in a fixture file.
+pub fn fixture_event(name: &str) -> Event {
+    parse_one(fixture_text(name).as_bytes())
+}
+
+pub fn parse_one(bytes: &[u8]) -> Event {
+    let mut records = input::parse_document(bytes);
+    assert_eq!(records.len(), 1, "expected one record");
+    match records.remove(0).outcome {
+        Ok(Parsed::Event(event)) => *event,
+        other => panic!("expected an EKS event, got {other:?}"),
+    }
+}
+
+pub fn diagnose(event: Event) -> Diagnosis {
+    eks_access_doctor::diagnose(event, &Facts::default())
+}
+
+pub fn cause_ids(d: &Diagnosis) -> Vec<&'static str> {
+    d.findings.iter().map(|f| f.cause.id).collect()
+}
+
+/// A fixture's JSON with the CloudTrail record edited by `edit`.
+pub fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut value: serde_json::Value = serde_json::from_str(&fixture_text(name)).unwrap();
+    edit(&mut value["detail"]);
+    serde_json::to_vec(&value).unwrap()
+}
