@@ -97,10 +97,10 @@ impl LookupPlan {
         let code = event.error_code();
         let auth_related = matches!(event.event_name.as_str(), "UpdateClusterConfig")
             || event.message().contains("authentication mode");
-        let is_principal_arn_iam = event
-            .principal_arn
-            .as_deref()
-            .is_some_and(|arn| crate::event::arn_account_and_resource(arn).is_some());
+        let is_principal_arn_iam = event.principal_arn.as_deref().is_some_and(|arn| {
+            crate::event::arn_account_and_resource(arn)
+                .is_some_and(|(_, resource)| arn.contains(":iam::") && (resource.starts_with("role/") || resource.starts_with("user/")))
+        });
         LookupPlan {
             cluster: auth_related,
             access_entry: event.principal_arn.is_some()

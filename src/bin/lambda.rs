@@ -1,1 +1,76 @@
-fn main(){}
+//! The Lambda function: init once (settings, SDK clients, the Slack webhook), then
+//! per event parse → diagnose → enrich → publish. One JSON log line per event.
+
+use eks_access_doctor::aws::config::{Settings, SlackWebhook};
+use eks_access_doctor::aws::enrich::AwsLookups;
+use eks_access_doctor::aws::handler::{Doctor, HandlerError};
+use eks_access_doctor::aws::idempotency::DynamoStore;
+use eks_access_doctor::aws::secrets::fetch_webhook;
+use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
+use eks_access_doctor::aws::sns::SnsSink;
+use eks_access_doctor::aws::Sink;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::value::RawValue;
+use std::time::Duration;
+
+/// How long delivered event ids are remembered across containers.
+const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info".into()))
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .init();
+    let doctor = init().await.map_err(|e| {
+        tracing::error!(error = %e, "init failed");
+        Error::from(e)
+    })?;
+    let doctor = &doctor;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
+        let started = std::time::Instant::now();
+        let result = doctor.handle(event.payload.get()).await;
+        let millis = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(outcome) => tracing::info!(request_id = %event.context.request_id, millis, outcome = %serde_json::to_string(outcome).unwrap_or_default(), "event handled"),
+            Err(HandlerError::Unreadable(reason)) => tracing::error!(request_id = %event.context.request_id, millis, reason = %reason, "unreadable event; failing so the failure destination keeps it"),
+            Err(e) => tracing::error!(request_id = %event.context.request_id, millis, error = %e, "delivery failed; failing so Lambda retries"),
+        }
+        result.map_err(Error::from)
+    }))
+    .await
+}
+
+async fn init() -> Result<Doctor, String> {
+    let settings = Settings::from_env()?;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .load()
+        .await;
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    if let Some(topic_arn) = &settings.sns_topic_arn {
+        sinks.push(Box::new(SnsSink { client: aws_sdk_sns::Client::new(&config), topic_arn: topic_arn.clone() }));
+    }
+    if let Some(webhook) = &settings.slack {
+        let url = match webhook {
+            SlackWebhook::Url(url) => url.clone(),
+            SlackWebhook::Secret(id) => fetch_webhook(&aws_sdk_secretsmanager::Client::new(&config), id).await?,
+        };
+        sinks.push(Box::new(SlackSink::new(url, RetryPolicy::default())?));
+    }
+    let lookups = AwsLookups { eks: aws_sdk_eks::Client::new(&config), iam: aws_sdk_iam::Client::new(&config) };
+    let store = settings.idempotency_table.as_ref().map(|table| {
+        Box::new(DynamoStore { client: aws_sdk_dynamodb::Client::new(&config), table: table.clone(), ttl: IDEMPOTENCY_TTL })
+            as Box<dyn eks_access_doctor::aws::idempotency::IdempotencyStore>
+    });
+    tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), min_severity = %settings.min_severity, idempotency = store.is_some(), "initialised");
+    Ok(Doctor::new(settings, Box::new(lookups), sinks, store))
+}

@@ -1,0 +1,162 @@
+//! The function's settings, read once at init from the environment. Pure: takes a
+//! lookup function so tests pass plain maps.
+
+use crate::finding::Severity;
+use std::time::Duration;
+
+/// Where the Slack webhook URL comes from. The URL is a secret: it is never logged.
+#[derive(Clone, PartialEq)]
+pub enum SlackWebhook {
+    /// A Secrets Manager secret (ARN or name) holding the URL, fetched once at init.
+    Secret(String),
+    /// The URL itself, for local runs (`cargo lambda watch`) and tests.
+    Url(String),
+}
+
+impl std::fmt::Debug for SlackWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SlackWebhook::Secret(id) => write!(f, "Secret({id})"),
+            SlackWebhook::Url(_) => f.write_str("Url(<redacted>)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub sns_topic_arn: Option<String>,
+    pub slack: Option<SlackWebhook>,
+    pub min_severity: Severity,
+    pub include_clusters: Vec<String>,
+    pub exclude_clusters: Vec<String>,
+    pub enrichment_budget: Duration,
+    pub idempotency_table: Option<String>,
+}
+
+impl Settings {
+    /// Reads `SNS_TOPIC_ARN`, `SLACK_WEBHOOK_SECRET_ARN` / `SLACK_WEBHOOK_URL`,
+    /// `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`, `ENRICHMENT_TIMEOUT_MS`,
+    /// `IDEMPOTENCY_TABLE`. Fails when no sink is configured: an alerting function
+    /// that cannot alert must not start.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let non_empty = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let slack = non_empty("SLACK_WEBHOOK_SECRET_ARN")
+            .map(SlackWebhook::Secret)
+            .or_else(|| non_empty("SLACK_WEBHOOK_URL").map(SlackWebhook::Url));
+        let sns_topic_arn = non_empty("SNS_TOPIC_ARN");
+        if sns_topic_arn.is_none() && slack.is_none() {
+            return Err("no alert destination: set SNS_TOPIC_ARN and/or SLACK_WEBHOOK_SECRET_ARN (or SLACK_WEBHOOK_URL for local runs)".into());
+        }
+        let min_severity = match non_empty("MIN_SEVERITY") {
+            Some(v) => v.parse().map_err(|e| format!("MIN_SEVERITY: {e}"))?,
+            None => Severity::Info,
+        };
+        let millis = match non_empty("ENRICHMENT_TIMEOUT_MS") {
+            Some(v) => v.parse::<u64>().map_err(|_| format!("ENRICHMENT_TIMEOUT_MS: {v:?} is not a whole number of milliseconds"))?,
+            None => 1500,
+        };
+        let list = |name: &str| -> Vec<String> {
+            non_empty(name)
+                .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+                .unwrap_or_default()
+        };
+        Ok(Settings {
+            sns_topic_arn,
+            slack,
+            min_severity,
+            include_clusters: list("INCLUDE_CLUSTERS"),
+            exclude_clusters: list("EXCLUDE_CLUSTERS"),
+            enrichment_budget: Duration::from_millis(millis),
+            idempotency_table: non_empty("IDEMPOTENCY_TABLE"),
+        })
+    }
+
+    pub fn from_env() -> Result<Settings, String> {
+        Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Whether alerts for this cluster are wanted. An unknown cluster is kept: a
+    /// failed call whose cluster we cannot tell must still reach someone.
+    pub fn wants_cluster(&self, cluster: Option<&str>) -> bool {
+        let Some(cluster) = cluster else { return true };
+        let included = self.include_clusters.is_empty() || self.include_clusters.iter().any(|p| glob(p, cluster));
+        included && !self.exclude_clusters.iter().any(|p| glob(p, cluster))
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn needs_at_least_one_sink() {
+        assert!(settings(&[]).unwrap_err().contains("no alert destination"));
+        assert!(settings(&[("SNS_TOPIC_ARN", " ")]).is_err());
+        assert!(settings(&[("SNS_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:t")]).is_ok());
+        assert!(settings(&[("SLACK_WEBHOOK_URL", "http://127.0.0.1:1/hook")]).is_ok());
+    }
+
+    #[test]
+    fn reads_every_setting_with_defaults() {
+        let s = settings(&[("SNS_TOPIC_ARN", "t")]).unwrap();
+        assert_eq!(s.min_severity, Severity::Info);
+        assert_eq!(s.enrichment_budget, Duration::from_millis(1500));
+        let s = settings(&[
+            ("SNS_TOPIC_ARN", "t"),
+            ("MIN_SEVERITY", "warning"),
+            ("INCLUDE_CLUSTERS", "prod-*, payments"),
+            ("EXCLUDE_CLUSTERS", "prod-sandbox"),
+            ("ENRICHMENT_TIMEOUT_MS", "200"),
+            ("IDEMPOTENCY_TABLE", "seen"),
+        ])
+        .unwrap();
+        assert_eq!(s.min_severity, Severity::Warning);
+        assert_eq!(s.include_clusters, ["prod-*", "payments"]);
+        assert!(s.wants_cluster(Some("prod-eu")) && s.wants_cluster(Some("payments")) && s.wants_cluster(None));
+        assert!(!s.wants_cluster(Some("prod-sandbox")) && !s.wants_cluster(Some("dev")));
+        assert_eq!(s.idempotency_table.as_deref(), Some("seen"));
+        assert!(settings(&[("SNS_TOPIC_ARN", "t"), ("MIN_SEVERITY", "loud")]).unwrap_err().contains("MIN_SEVERITY"));
+    }
+
+    #[test]
+    fn the_webhook_url_never_shows_in_debug_output() {
+        let s = settings(&[("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/secret")]).unwrap();
+        assert!(!format!("{s:?}").contains("secret"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("prod-*", "prod-eu"));
+        assert!(glob("*-eu", "prod-eu"));
+        assert!(glob("p*d*u", "prod-eu"));
+        assert!(!glob("prod-*", "dev"));
+        assert!(glob("*", ""));
+        assert!(!glob("a*a", "a"));
+    }
+}

@@ -1,0 +1,128 @@
+//! Best-effort live facts: the cluster's authentication mode, the existing access
+//! entry, the principal in IAM. Every lookup runs inside one time budget; a lookup
+//! that fails or runs late becomes a note in the alert, never a lost alert.
+
+use super::{describe_sdk_error, sdk_error_code, BoxFuture};
+use crate::event::{arn_account_and_resource, Event};
+use crate::facts::{AccessEntryFacts, Facts, Lookup, LookupPlan, PrincipalFacts, PrincipalKind};
+use std::time::Duration;
+
+/// The lookups enrichment can make. The AWS implementation is `AwsLookups`.
+pub trait Lookups: Send + Sync {
+    fn cluster_auth_mode<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, Lookup<String>>;
+    fn access_entry<'a>(&'a self, cluster: &'a str, principal: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>>;
+    fn principal<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>>;
+}
+
+/// Runs the lookups the event calls for, concurrently, within `budget`.
+pub async fn gather(lookups: &dyn Lookups, event: &Event, budget: Duration) -> Facts {
+    let plan = LookupPlan::for_event(event);
+    if plan.is_empty() {
+        return Facts::default();
+    }
+    let cluster = event.cluster.as_deref().unwrap_or_default();
+    let principal = event.principal_arn.as_deref().unwrap_or_default();
+    let (cluster_auth_mode, access_entry, principal) = tokio::join!(
+        within(plan.cluster, budget, lookups.cluster_auth_mode(cluster)),
+        within(plan.access_entry, budget, lookups.access_entry(cluster, principal)),
+        within(plan.principal, budget, lookups.principal(principal)),
+    );
+    Facts { cluster_auth_mode, access_entry, principal }
+}
+
+/// One lookup if `wanted`, cut off at `budget`.
+async fn within<T>(wanted: bool, budget: Duration, lookup: BoxFuture<'_, Lookup<T>>) -> Lookup<T> {
+    if !wanted {
+        return Lookup::NotChecked;
+    }
+    tokio::time::timeout(budget, lookup)
+        .await
+        .unwrap_or_else(|_| Lookup::Failed(format!("no answer within the {} ms enrichment budget", budget.as_millis())))
+}
+
+/// Lookups against EKS and IAM.
+#[derive(Clone, Debug)]
+pub struct AwsLookups {
+    pub eks: aws_sdk_eks::Client,
+    pub iam: aws_sdk_iam::Client,
+}
+
+/// Not-found codes mean "the thing does not exist", which is itself a fact.
+fn not_found_or_failed<T, E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Lookup<T>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match sdk_error_code(error) {
+        Some("ResourceNotFoundException" | "NoSuchEntity") => Lookup::Absent,
+        _ => Lookup::Failed(describe_sdk_error(error)),
+    }
+}
+
+impl Lookups for AwsLookups {
+    fn cluster_auth_mode<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, Lookup<String>> {
+        Box::pin(async move {
+            match self.eks.describe_cluster().name(cluster).send().await {
+                Ok(out) => out
+                    .cluster()
+                    .and_then(|c| c.access_config())
+                    .and_then(|a| a.authentication_mode())
+                    .map(|m| Lookup::Found(m.as_str().to_string()))
+                    .unwrap_or_else(|| Lookup::Failed("DescribeCluster returned no authentication mode".into())),
+                Err(e) => not_found_or_failed(&e),
+            }
+        })
+    }
+
+    fn access_entry<'a>(&'a self, cluster: &'a str, principal: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>> {
+        Box::pin(async move {
+            let entry = self.eks.describe_access_entry().cluster_name(cluster).principal_arn(principal).send();
+            let policies = self.eks.list_associated_access_policies().cluster_name(cluster).principal_arn(principal).send();
+            let (entry, policies) = tokio::join!(entry, policies);
+            let entry = match entry {
+                Ok(out) => match out.access_entry {
+                    Some(entry) => entry,
+                    None => return Lookup::Absent,
+                },
+                Err(e) => return not_found_or_failed(&e),
+            };
+            let policies = match policies {
+                Ok(out) => out.associated_access_policies().iter().filter_map(|p| p.policy_arn().map(String::from)).collect(),
+                Err(e) => vec![format!("(not listed: {})", describe_sdk_error(&e))],
+            };
+            Lookup::Found(AccessEntryFacts {
+                entry_type: entry.r#type().map(String::from),
+                username: entry.username().map(String::from),
+                kubernetes_groups: entry.kubernetes_groups().to_vec(),
+                created_at: entry.created_at().map(|t| t.to_string()),
+                policies,
+            })
+        })
+    }
+
+    fn principal<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>> {
+        Box::pin(async move {
+            let Some((_, resource)) = arn_account_and_resource(arn) else {
+                return Lookup::Failed("not an IAM ARN".into());
+            };
+            let name = resource.rsplit('/').next().unwrap_or(resource);
+            if resource.starts_with("role/") {
+                match self.iam.get_role().role_name(name).send().await {
+                    Ok(out) => out.role().map_or(Lookup::Absent, |r| {
+                        Lookup::Found(PrincipalFacts { kind: PrincipalKind::Role, path: r.path().to_string() })
+                    }),
+                    Err(e) => not_found_or_failed(&e),
+                }
+            } else if resource.starts_with("user/") {
+                match self.iam.get_user().user_name(name).send().await {
+                    Ok(out) => out.user().map_or(Lookup::Absent, |u| {
+                        Lookup::Found(PrincipalFacts { kind: PrincipalKind::User, path: u.path().to_string() })
+                    }),
+                    Err(e) => not_found_or_failed(&e),
+                }
+            } else {
+                Lookup::Failed(format!("{resource:?} is neither a role nor a user"))
+            }
+        })
+    }
+}

@@ -1,0 +1,77 @@
+//! The Lambda edge: everything that talks to AWS or Slack, behind small ports so
+//! the handler is tested with plain data, `aws-smithy-mocks` and local servers.
+
+pub mod config;
+pub mod enrich;
+pub mod handler;
+pub mod idempotency;
+pub mod secrets;
+pub mod slack;
+pub mod sns;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so ports can be trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why an alert could not be delivered. Every delivery failure fails the
+/// invocation, so Lambda retries it and, in the end, the failure destination keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryError {
+    pub sink: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} delivery failed: {}", self.sink, self.message)
+    }
+}
+
+impl std::error::Error for DeliveryError {}
+
+/// A place alerts go: SNS or Slack.
+pub trait Sink: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn publish<'a>(&'a self, diagnosis: &'a crate::render::Diagnosis, finding: &'a crate::finding::Finding) -> BoxFuture<'a, Result<(), DeliveryError>>;
+}
+
+/// `code: message` of an SDK error, never more than one line of 300 characters.
+pub fn describe_sdk_error<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let text = match error {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            format!("{}: {}", e.code().unwrap_or("error"), e.message().unwrap_or("no message"))
+        }
+        SdkError::TimeoutError(_) => "timed out".to_string(),
+        SdkError::DispatchFailure(failure) => {
+            if failure.is_timeout() {
+                "timed out connecting".to_string()
+            } else if failure.is_io() {
+                "connection failed".to_string()
+            } else {
+                format!("request not sent: {}", std::error::Error::source(error).map(|s| s.to_string()).unwrap_or_default())
+            }
+        }
+        SdkError::ResponseError(_) => "unreadable response".to_string(),
+        other => other.to_string(),
+    };
+    crate::render::escape::truncate(&crate::render::escape::inline(&text), 300)
+}
+
+/// The error code of an SDK service error, if the service answered.
+pub fn sdk_error_code<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Option<&str>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    match error {
+        aws_smithy_runtime_api::client::result::SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}

@@ -1,0 +1,38 @@
+//! Publishes findings to an SNS topic, with `cause`, `severity`, `cluster`,
+//! `account` and `region` as message attributes for subscription filter policies.
+
+use super::{describe_sdk_error, BoxFuture, DeliveryError, Sink};
+use crate::finding::Finding;
+use crate::render::{sns, Diagnosis};
+use aws_sdk_sns::types::MessageAttributeValue;
+
+pub struct SnsSink {
+    pub client: aws_sdk_sns::Client,
+    pub topic_arn: String,
+}
+
+impl Sink for SnsSink {
+    fn name(&self) -> &'static str {
+        "sns"
+    }
+
+    fn publish<'a>(&'a self, diagnosis: &'a Diagnosis, finding: &'a Finding) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let message = sns::message(diagnosis, finding);
+            let mut request = self.client.publish().topic_arn(&self.topic_arn).subject(message.subject).message(message.message);
+            for (name, value) in message.attributes {
+                let attribute = MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(value)
+                    .build()
+                    .map_err(|e| DeliveryError { sink: "sns", message: e.to_string() })?;
+                request = request.message_attributes(name, attribute);
+            }
+            request
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| DeliveryError { sink: "sns", message: describe_sdk_error(&e) })
+        })
+    }
+}
