@@ -43,3 +43,4 @@ pub fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> 
     edit(&mut value["detail"]);
     serde_json::to_vec(&value).unwrap()
 }
+pub mod webhook;
