@@ -27,16 +27,11 @@ pub fn inline(text: &str) -> String {
     out
 }
 
-/// Slack mrkdwn: `&`, `<`, `>` are the only characters Slack asks to escape, and
-/// escaping them disarms `<!channel>`, `<@U…>` and `<url|label>` links.
+/// Slack mrkdwn: `&`, `<`, `>` are the characters Slack asks to escape, and
+/// escaping them disarms `<!channel>`, `<@U…>` and `<url|label>` links. Backticks
+/// become `ˋ` so a value can neither open a code block in prose nor close one.
 pub fn mrkdwn(text: &str) -> String {
-    inline(text).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// Text inside a Slack code block: mrkdwn-escaped, and with backticks replaced so a
-/// value cannot close the block.
-pub fn mrkdwn_code(text: &str) -> String {
-    mrkdwn(text).replace('`', "\u{02CB}")
+    inline(text).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('`', "\u{02CB}")
 }
 
 /// Markdown prose: every character with Markdown or HTML meaning is backslash-escaped.

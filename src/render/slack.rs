@@ -3,7 +3,7 @@
 //! characters, 50 blocks), so a hostile event cannot ping a channel, forge a link or
 //! get the message rejected for size.
 
-use super::escape::{inline, mrkdwn, mrkdwn_code, truncate};
+use super::escape::{inline, mrkdwn, truncate};
 use super::Diagnosis;
 use crate::finding::{Finding, Severity};
 use serde_json::{json, Value};
@@ -34,7 +34,7 @@ fn section(text: String) -> Value {
 /// A code block whose body cannot close it; `title` is our own text.
 fn code_section(title: &str, body: &str) -> Value {
     let room = SECTION_LIMIT - title.len() - 10;
-    section(format!("*{title}*\n```{}```", fit(mrkdwn_code(body), room)))
+    section(format!("*{title}*\n```{}```", fit(mrkdwn(body), room)))
 }
 
 fn icon(severity: Severity) -> &'static str {
@@ -77,10 +77,10 @@ pub fn payload(d: &Diagnosis, f: &Finding) -> Value {
     }
     blocks.push(json!({ "type": "context", "elements": [{ "type": "mrkdwn", "text": fit(format!(
         "<{}|AWS documentation> · cause `{}` · event `{}`",
-        f.cause.docs, f.cause.id, mrkdwn_code(&e.event_id)
+        f.cause.docs, f.cause.id, mrkdwn(&e.event_id)
     ), SECTION_LIMIT) }] }));
     json!({
-        "text": fit(format!("{} {} `{}` on {}: {}", icon(f.severity()), f.severity().as_str().to_uppercase(), f.cause.id, mrkdwn_code(cluster), f.cause.title), SECTION_LIMIT),
+        "text": fit(format!("{} {} `{}` on {}: {}", icon(f.severity()), f.severity().as_str().to_uppercase(), f.cause.id, mrkdwn(cluster), f.cause.title), SECTION_LIMIT),
         "blocks": blocks,
     })
 }
