@@ -25,10 +25,14 @@ async fn main() -> Result<(), Error> {
         .with_target(false)
         .without_time()
         .init();
-    let doctor = init().await.map_err(|e| {
-        tracing::error!(error = %e, "init failed");
-        Error::from(e)
-    })?;
+    let doctor = match init().await {
+        Ok(doctor) => doctor,
+        Err(e) => {
+            tracing::error!(error = %e, "init failed");
+            report_init_error(&e).await;
+            return Err(Error::from(e));
+        }
+    };
     let doctor = &doctor;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let started = std::time::Instant::now();
@@ -73,4 +77,21 @@ async fn init() -> Result<Doctor, String> {
     });
     tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), min_severity = %settings.min_severity, idempotency = store.is_some(), "initialised");
     Ok(Doctor::new(settings, Box::new(lookups), sinks, store))
+}
+
+/// Tells the Runtime API why init failed (lambda_runtime has no call for it), so
+/// the reason shows in the invocation's error, not only in the logs.
+async fn report_init_error(message: &str) {
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else { return };
+    let body = serde_json::json!({ "errorType": "Runtime.InitError", "errorMessage": message });
+    let sent = reqwest::Client::new()
+        .post(format!("http://{api}/2018-06-01/runtime/init/error"))
+        .header("Lambda-Runtime-Function-Error-Type", "Runtime.InitError")
+        .json(&body)
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e.without_url(), "could not report the init error to the Runtime API");
+    }
 }

@@ -44,3 +44,4 @@ pub fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> 
     serde_json::to_vec(&value).unwrap()
 }
 pub mod webhook;
+pub mod runtime_api;

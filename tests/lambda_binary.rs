@@ -1,0 +1,81 @@
+//! The real function binary on the real `lambda_runtime`, against a local Runtime
+//! API: success, failed delivery (the invocation fails), init failure without
+//! sinks, and the Slack webhook never appearing in logs or errors.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::runtime_api::RuntimeApi;
+use support::webhook::{refused_url, Webhook};
+
+fn function(api: &RuntimeApi, env: &[(&str, String)]) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_eks-access-doctor-lambda"));
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "doctor")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/doctor")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("ENRICHMENT_TIMEOUT_MS", "300")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.spawn().unwrap()
+}
+
+fn logs(mut child: Child) -> String {
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn delivers_to_slack_and_logs_one_json_line_per_event() {
+    let hook = Webhook::start(vec![]);
+    let api = RuntimeApi::start(support::fixture_text("reserved-group-prefix.json"));
+    let child = function(&api, &[("SLACK_WEBHOOK_URL", hook.url.clone()), ("AWS_ENDPOINT_URL", refused_url())]);
+    let answer = api.answer(Duration::from_secs(20));
+    let logs = logs(child);
+    assert_eq!(answer.kind, "response", "{answer:?}\n{logs}");
+    assert!(answer.body.contains("\"causes\":[\"reserved-group-prefix\"]"), "{}", answer.body);
+    assert_eq!(hook.received().len(), 1);
+    let line = logs.lines().find(|l| l.contains("event handled")).unwrap_or_else(|| panic!("{logs}"));
+    let line: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert!(line["fields"]["outcome"].as_str().unwrap().contains("reserved-group-prefix"));
+    assert!(!logs.contains("very-secret-token"), "{logs}");
+}
+
+#[test]
+fn failed_delivery_fails_the_invocation_without_leaking_the_webhook() {
+    let api = RuntimeApi::start(support::fixture_text("service-linked-role.json"));
+    let child = function(
+        &api,
+        &[("SLACK_WEBHOOK_URL", refused_url()), ("SNS_TOPIC_ARN", "arn:aws:sns:eu-west-1:111122223333:alerts".into()), ("AWS_ENDPOINT_URL", refused_url())],
+    );
+    let answer = api.answer(Duration::from_secs(60));
+    let logs = logs(child);
+    assert_eq!(answer.kind, "error", "{answer:?}");
+    assert!(answer.body.contains("slack delivery failed") && answer.body.contains("sns delivery failed"), "{}", answer.body);
+    for text in [&answer.body, &logs] {
+        assert!(!text.contains("very-secret-token"), "webhook leaked: {text}");
+    }
+}
+
+#[test]
+fn no_sink_configured_fails_at_init() {
+    let api = RuntimeApi::start(String::from("{}"));
+    let child = function(&api, &[]);
+    let answer = api.answer(Duration::from_secs(20));
+    assert_eq!(answer.kind, "init_error", "{answer:?}");
+    assert!(answer.body.contains("no alert destination"), "{}", answer.body);
+    let logs = logs(child);
+    assert!(logs.contains("init failed"), "{logs}");
+}
