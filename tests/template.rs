@@ -1,0 +1,139 @@
+//! Least privilege and safe defaults, read from `template.yaml` itself: the
+//! function's role may grant only the documented actions on the documented
+//! resources, the topic is encrypted, the failure queue keeps messages.
+
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+
+/// Every action the function may have, with the only resources it may have them on
+/// (after `!Sub`, `!Ref`, `!GetAtt` are written out as text).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("logs:CreateLogStream", &["!GetAtt DoctorLogGroup.Arn"]),
+    ("logs:PutLogEvents", &["!GetAtt DoctorLogGroup.Arn"]),
+    ("eks:DescribeCluster", &["arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/*"]),
+    ("eks:DescribeAccessEntry", &["arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:access-entry/*"]),
+    ("eks:ListAssociatedAccessPolicies", &["arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:access-entry/*"]),
+    ("iam:GetRole", &["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*", "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"]),
+    ("iam:GetUser", &["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*", "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"]),
+    ("sqs:SendMessage", &["!GetAtt FailureQueue.Arn"]),
+    ("sns:Publish", &["!Ref AlertTopic"]),
+    ("secretsmanager:GetSecretValue", &["!Ref SlackWebhookSecretArn"]),
+    ("dynamodb:PutItem", &["!GetAtt IdempotencyTable.Arn"]),
+];
+
+fn template() -> Value {
+    serde_yaml::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap()).unwrap()
+}
+
+/// A scalar or intrinsic as text: `!Sub x` → `x`, `!Ref x` → `!Ref x`.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Tagged(t) if t.tag == "!Sub" => text(&t.value),
+        Value::Tagged(t) => format!("{} {}", t.tag, text(&t.value)),
+        other => serde_yaml::to_string(other).unwrap().trim().to_string(),
+    }
+}
+
+fn list(value: &Value) -> Vec<String> {
+    match value {
+        Value::Sequence(items) => items.iter().map(text).collect(),
+        other => vec![text(other)],
+    }
+}
+
+/// Statements, with `!If [cond, a, b]` expanded to both branches.
+fn statements(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Sequence(items) => items.iter().flat_map(statements).collect(),
+        Value::Tagged(t) if t.tag == "!If" => t.value.as_sequence().unwrap()[1..].iter().flat_map(statements).collect(),
+        Value::Tagged(t) if t.tag == "!Ref" && text(&t.value) == "AWS::NoValue" => vec![],
+        Value::Mapping(_) => vec![value.clone()],
+        other => panic!("unexpected statement {other:?}"),
+    }
+}
+
+/// Every violation of least privilege in a template.
+fn violations(template: &Value) -> Vec<String> {
+    let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
+    let mut found = Vec::new();
+    let resources = template["Resources"].as_mapping().unwrap();
+    for (name, resource) in resources {
+        let kind = text(&resource["Type"]);
+        if matches!(kind.as_str(), "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::User" | "AWS::IAM::Group") {
+            found.push(format!("{}: unexpected {kind}", text(name)));
+        }
+        if kind == "AWS::Serverless::Function" && !resource["Properties"]["Policies"].is_null() {
+            found.push(format!("{}: SAM policy templates bypass this check; use DoctorFunctionRole", text(name)));
+        }
+        if kind != "AWS::IAM::Role" {
+            continue;
+        }
+        let trust = &resource["Properties"]["AssumeRolePolicyDocument"]["Statement"];
+        for s in statements(trust) {
+            if list(&s["Principal"]["Service"]) != ["lambda.amazonaws.com"] {
+                found.push(format!("{}: trusts more than lambda.amazonaws.com", text(name)));
+            }
+        }
+        if !resource["Properties"]["ManagedPolicyArns"].is_null() {
+            found.push(format!("{}: managed policies are not allowed", text(name)));
+        }
+        for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            for s in statements(&policy["PolicyDocument"]["Statement"]) {
+                if text(&s["Effect"]) != "Allow" {
+                    continue;
+                }
+                if !s["NotAction"].is_null() || !s["NotResource"].is_null() {
+                    found.push(format!("{}: NotAction/NotResource grant too much", text(name)));
+                }
+                for action in list(&s["Action"]) {
+                    let Some(resources_allowed) = allowed.get(action.as_str()) else {
+                        found.push(format!("{}: action {action} is not in the documented list", text(name)));
+                        continue;
+                    };
+                    for resource in list(&s["Resource"]) {
+                        if !resources_allowed.contains(&resource.as_str()) {
+                            found.push(format!("{}: {action} on {resource} is wider than documented", text(name)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_function_role_grants_only_the_documented_permissions() {
+    let found = violations(&template());
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn the_check_catches_wider_grants() {
+    let original = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
+    for (from, to, want) in [
+        ("Action: eks:DescribeCluster", "Action: eks:*", "action eks:* is not in the documented list"),
+        ("Action: sns:Publish\n                  Resource: !Ref AlertTopic", "Action: sns:Publish\n                  Resource: \"*\"", "sns:Publish on * is wider"),
+        (":cluster/*", ":*", "eks:DescribeCluster on arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:* is wider"),
+        ("Service: lambda.amazonaws.com", "Service: [lambda.amazonaws.com, ec2.amazonaws.com]", "trusts more than"),
+    ] {
+        assert!(original.contains(from), "template no longer contains {from:?}: update this test");
+        let widened: Value = serde_yaml::from_str(&original.replacen(from, to, 1)).unwrap();
+        let found = violations(&widened);
+        assert!(found.iter().any(|v| v.contains(want)), "{to:?} not caught: {found:?}");
+    }
+}
+
+#[test]
+fn topic_is_encrypted_and_the_failure_queue_keeps_messages() {
+    let t = template();
+    let topic = &t["Resources"]["AlertTopic"]["Properties"];
+    assert!(!topic["KmsMasterKeyId"].is_null(), "the alert topic must be encrypted");
+    let queue = &t["Resources"]["FailureQueue"]["Properties"];
+    assert_eq!(queue["MessageRetentionPeriod"].as_u64(), Some(1_209_600), "failure queue keeps messages 14 days");
+    assert_eq!(queue["SqsManagedSseEnabled"].as_bool(), Some(true));
+    let invoke = &t["Resources"]["DoctorFunction"]["Properties"]["EventInvokeConfig"];
+    assert_eq!(text(&invoke["DestinationConfig"]["OnFailure"]["Type"]), "SQS");
+    assert!(!t["Resources"]["DoctorLogGroup"]["Properties"]["RetentionInDays"].is_null());
+}
