@@ -33,7 +33,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     .step("If this principal is a node role, leave it as it is: nodes need no access policy.")
     .step("If people or applications use it, give them their own role with a STANDARD entry and associate the policy there. An entry's type cannot be changed: recreating it as STANDARD would cut off the nodes using it.")
     .command(util::describe_entry(event))
-    .command(util::create_entry(event, "arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME", Some("STANDARD"), None, &[]));
+    .command(util::create_entry(event, &format!("arn:aws:iam::{}:role/ROLE_NAME", event.account_or_placeholder()), Some("STANDARD"), None, &[]));
     if let Some(entry) = existing {
         finding = finding.note(format!(
             "Live: the existing entry has type {}, username {}.",

@@ -3,7 +3,7 @@
 //! characters, 50 blocks), so a hostile event cannot ping a channel, forge a link or
 //! get the message rejected for size.
 
-use super::escape::{inline, mrkdwn, truncate};
+use super::escape::{mrkdwn, truncate};
 use super::Diagnosis;
 use crate::finding::{Finding, Severity};
 use serde_json::{json, Value};
@@ -31,10 +31,11 @@ fn section(text: String) -> Value {
     json!({ "type": "section", "text": { "type": "mrkdwn", "text": fit(text, SECTION_LIMIT) } })
 }
 
-/// A code block whose body cannot close it; `title` is our own text.
-fn code_section(title: &str, body: &str) -> Value {
+/// A code block, one escaped line per line, whose body cannot close it; `title` is our own text.
+fn code_section(title: &str, lines: &[String]) -> Value {
     let room = SECTION_LIMIT - title.len() - 10;
-    section(format!("*{title}*\n```{}```", fit(mrkdwn(body), room)))
+    let body: Vec<String> = lines.iter().map(|line| mrkdwn(line)).collect();
+    section(format!("*{title}*\n```{}```", fit(body.join("\n"), room)))
 }
 
 fn icon(severity: Severity) -> &'static str {
@@ -64,12 +65,11 @@ pub fn payload(d: &Diagnosis, f: &Finding) -> Value {
         blocks.push(section(format!("*How to fix*\n{}", steps.join("\n"))));
     }
     if !f.commands.is_empty() {
-        let commands: Vec<String> = f.commands.iter().map(|c| inline(c)).collect();
-        blocks.push(code_section("Commands", &commands.join("\n")));
+        blocks.push(code_section("Commands", &f.commands));
     }
     if let Some(policy) = &f.iam_policy {
         let pretty = serde_json::to_string_pretty(policy).unwrap_or_default();
-        blocks.push(code_section("Minimal IAM policy", &pretty.lines().map(inline).collect::<Vec<_>>().join("\n")));
+        blocks.push(code_section("Minimal IAM policy", &pretty.lines().map(String::from).collect::<Vec<_>>()));
     }
     if !f.notes.is_empty() {
         let notes: Vec<String> = f.notes.iter().map(|n| mrkdwn(n)).collect();
