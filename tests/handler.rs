@@ -75,7 +75,7 @@ async fn alerts_with_live_facts_on_both_sinks() {
     let sns = sns_ok();
     let hook = Webhook::start(vec![]);
     let doctor = doctor(settings(&[]), aws_lookups(&[&entry, &policies], &[&role]), &[&sns], Some(&hook));
-    let outcome = doctor.handle(&support::fixture_text("access-entry-already-exists.json")).await.unwrap();
+    let outcome = doctor.handle(&support::fixture_text("access-entry-already-exists.json"), Some("111122223333")).await.unwrap();
     assert!(matches!(&outcome, Outcome::Alerted { causes, notes, .. } if causes == &["access-entry-already-exists"] && *notes == 2), "{outcome:?}");
     assert_eq!(sns.num_calls(), 1);
     let slack = hook.received();
@@ -89,8 +89,8 @@ async fn the_same_event_twice_pages_once() {
     let sns = sns_ok();
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[&sns], None);
     let event = support::fixture_text("reserved-group-prefix.json");
-    assert!(matches!(doctor.handle(&event).await.unwrap(), Outcome::Alerted { .. }));
-    assert!(matches!(doctor.handle(&event).await.unwrap(), Outcome::Duplicate { .. }));
+    assert!(matches!(doctor.handle(&event, Some("111122223333")).await.unwrap(), Outcome::Alerted { .. }));
+    assert!(matches!(doctor.handle(&event, Some("111122223333")).await.unwrap(), Outcome::Duplicate { .. }));
     assert_eq!(sns.num_calls(), 1);
 }
 
@@ -104,11 +104,11 @@ async fn a_failed_sink_fails_the_invocation_and_the_retry_resends_only_what_fail
     let hook = Webhook::start(vec![]);
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[&sns], Some(&hook));
     let event = support::fixture_text("reserved-group-prefix.json");
-    match doctor.handle(&event).await {
+    match doctor.handle(&event, Some("111122223333")).await {
         Err(HandlerError::Delivery(errors)) => assert_eq!(errors[0].sink, "sns"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(doctor.handle(&event).await.unwrap(), Outcome::Alerted { .. }));
+    assert!(matches!(doctor.handle(&event, Some("111122223333")).await.unwrap(), Outcome::Alerted { .. }));
     assert_eq!(sns.num_calls(), 2);
     assert_eq!(hook.received().len(), 1, "Slack got the alert once");
 }
@@ -118,7 +118,7 @@ async fn slack_down_fails_the_invocation() {
     let sns = sns_ok();
     let hook = Webhook::start(vec![Reply::status(500), Reply::status(500)]);
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[&sns], Some(&hook));
-    let err = doctor.handle(&support::fixture_text("service-linked-role.json")).await.unwrap_err();
+    let err = doctor.handle(&support::fixture_text("service-linked-role.json"), Some("111122223333")).await.unwrap_err();
     assert!(err.to_string().contains("slack delivery failed"), "{err}");
     assert!(!err.to_string().contains("very-secret-token"));
 }
@@ -130,7 +130,7 @@ async fn enrichment_failures_are_told_not_fatal() {
         .match_requests(|r| r.message().is_some_and(|m| m.contains("Could not check the cluster's current authentication mode: AccessDeniedException")))
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let doctor = doctor(settings(&[]), aws_lookups(&[&describe], &[]), &[&sns], None);
-    let outcome = doctor.handle(&support::fixture_text("auth-mode-irreversible.json")).await.unwrap();
+    let outcome = doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), Some("111122223333")).await.unwrap();
     assert!(matches!(outcome, Outcome::Alerted { .. }));
     assert_eq!(sns.num_calls(), 1);
 }
@@ -160,7 +160,7 @@ async fn slow_enrichment_is_cut_at_the_budget() {
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let doctor = doctor(settings(&[]), Box::new(Slow), &[&sns], None);
     let started = std::time::Instant::now();
-    doctor.handle(&support::fixture_text("auth-mode-irreversible.json")).await.unwrap();
+    doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), Some("111122223333")).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(sns.num_calls(), 1);
 }
@@ -169,7 +169,7 @@ async fn slow_enrichment_is_cut_at_the_budget() {
 async fn unreadable_input_fails_for_the_failure_destination() {
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[], None);
     for payload in ["{\"hello\": 1}", "[]", "\"text\"", "{\"detail-type\": \"x\", \"source\": \"aws.eks\", \"detail\": 5}"] {
-        assert!(matches!(doctor.handle(payload).await, Err(HandlerError::Unreadable(_))), "{payload}");
+        assert!(matches!(doctor.handle(payload, Some("111122223333")).await, Err(HandlerError::Unreadable(_))), "{payload}");
     }
 }
 
@@ -177,13 +177,23 @@ async fn unreadable_input_fails_for_the_failure_destination() {
 async fn skips_are_deliberate_and_explained() {
     let sns = sns_ok();
     let d = doctor(settings(&[("EXCLUDE_CLUSTERS", "data-*"), ("MIN_SEVERITY", "error")]), aws_lookups(&[], &[]), &[&sns], None);
-    let filtered = d.handle(&support::fixture_text("reserved-group-prefix.json")).await.unwrap();
+    let filtered = d.handle(&support::fixture_text("reserved-group-prefix.json"), Some("111122223333")).await.unwrap();
     assert!(matches!(&filtered, Outcome::Ignored { reason, .. } if reason.contains("EXCLUDE_CLUSTERS")), "{filtered:?}");
-    let other_service = d.handle(&support::fixture_text("no-finding/s3-put-bucket-policy-denied.json")).await.unwrap();
+    let other_service = d.handle(&support::fixture_text("no-finding/s3-put-bucket-policy-denied.json"), Some("111122223333")).await.unwrap();
     assert!(matches!(&other_service, Outcome::Ignored { reason, .. } if reason == "not an EKS event"));
-    let below = d.handle(&support::fixture_text("unbound-kubernetes-group.json")).await.unwrap();
+    let below = d.handle(&support::fixture_text("unbound-kubernetes-group.json"), Some("111122223333")).await.unwrap();
     assert!(matches!(below, Outcome::NoFinding { .. }));
     assert_eq!(sns.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn events_from_another_account_are_not_looked_up_here() {
+    let sns = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|r| r.message().is_some_and(|m| m.contains("the event is from account 111122223333 and this function runs in account 999988887777")))
+        .then_output(|| PublishOutput::builder().message_id("m").build());
+    let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[&sns], None);
+    doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), Some("999988887777")).await.unwrap();
+    assert_eq!(sns.num_calls(), 1);
 }
 
 #[tokio::test]

@@ -14,11 +14,23 @@ pub trait Lookups: Send + Sync {
     fn principal<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>>;
 }
 
-/// Runs the lookups the event calls for, concurrently, within `budget`.
-pub async fn gather(lookups: &dyn Lookups, event: &Event, budget: Duration) -> Facts {
+/// Runs the lookups the event calls for, concurrently, within `budget`. Events
+/// from another account than the function's (`own_account`, e.g. through an
+/// organization event bus) are not looked up: this account cannot see them.
+pub async fn gather(lookups: &dyn Lookups, event: &Event, budget: Duration, own_account: Option<&str>) -> Facts {
     let plan = LookupPlan::for_event(event);
     if plan.is_empty() {
         return Facts::default();
+    }
+    if let (Some(own), Some(theirs)) = (own_account, event.account.as_deref()) {
+        if own != theirs {
+            let why = format!("the event is from account {theirs} and this function runs in account {own}");
+            return Facts {
+                cluster_auth_mode: not_here(plan.cluster, &why),
+                access_entry: not_here(plan.access_entry, &why),
+                principal: not_here(plan.principal, &why),
+            };
+        }
     }
     let cluster = event.cluster.as_deref().unwrap_or_default();
     let principal = event.principal_arn.as_deref().unwrap_or_default();
@@ -28,6 +40,11 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, budget: Duration) -> F
         within(plan.principal, budget, lookups.principal(principal)),
     );
     Facts { cluster_auth_mode, access_entry, principal }
+}
+
+/// A lookup this function cannot make, with why, if it was wanted.
+fn not_here<T>(wanted: bool, why: &str) -> Lookup<T> {
+    if wanted { Lookup::Failed(why.to_string()) } else { Lookup::NotChecked }
 }
 
 /// One lookup if `wanted`, cut off at `budget`.

@@ -63,7 +63,8 @@ impl Doctor {
         Doctor { settings, lookups, sinks, store, delivered_events: Mutex::default(), delivered_parts: Mutex::default() }
     }
 
-    pub async fn handle(&self, payload: &str) -> Result<Outcome, HandlerError> {
+    /// Handles one payload. `own_account` is the function's account (from its ARN).
+    pub async fn handle(&self, payload: &str, own_account: Option<&str>) -> Result<Outcome, HandlerError> {
         let event = match input::parse_envelope(payload).or_else(|_| input::parse_record(payload, None)) {
             Ok(Parsed::Event(event)) => *event,
             Ok(Parsed::Ignored { event_id, why, .. }) => return Ok(Outcome::Ignored { event_id, reason: why.reason() }),
@@ -77,7 +78,7 @@ impl Doctor {
         if self.delivered_events.lock().map(|ids| ids.contains(&event_id)).unwrap_or(false) {
             return Ok(Outcome::Duplicate { event_id });
         }
-        let facts = gather(self.lookups.as_ref(), &event, self.settings.enrichment_budget).await;
+        let facts = gather(self.lookups.as_ref(), &event, self.settings.enrichment_budget, own_account).await;
         let mut diagnosis = crate::diagnose(event, &facts);
         diagnosis.findings.retain(|f| f.severity() >= self.settings.min_severity);
         if diagnosis.findings.is_empty() {

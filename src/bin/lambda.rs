@@ -36,7 +36,8 @@ async fn main() -> Result<(), Error> {
     let doctor = &doctor;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let started = std::time::Instant::now();
-        let result = doctor.handle(event.payload.get()).await;
+        let own_account = event.context.invoked_function_arn.split(':').nth(4).filter(|a| !a.is_empty());
+        let result = doctor.handle(event.payload.get(), own_account).await;
         let millis = started.elapsed().as_millis() as u64;
         match &result {
             Ok(outcome) => tracing::info!(request_id = %event.context.request_id, millis, outcome = %serde_json::to_string(outcome).unwrap_or_default(), "event handled"),
