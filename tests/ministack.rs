@@ -1,0 +1,120 @@
+//! The AWS edge against MiniStack, a local AWS emulator, with the real SDK over
+//! HTTP: live lookups read real EKS clusters, access entries and IAM roles, and
+//! the DynamoDB idempotency record behaves as designed. Run by `scripts/e2e`
+//! (`cargo test --test ministack -- --ignored` with `MINISTACK_URL` set).
+
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
+use eks_access_doctor::aws::enrich::{AwsLookups, Lookups};
+use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
+use eks_access_doctor::aws::sns::SnsSink;
+use eks_access_doctor::aws::Sink;
+use eks_access_doctor::facts::{Lookup, PrincipalKind};
+use std::time::Duration;
+
+async fn config() -> aws_config::SdkConfig {
+    let url = std::env::var("MINISTACK_URL").expect("MINISTACK_URL: run through scripts/e2e");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_eks::config::Credentials::new("test", "test", None, None, "tests"))
+        .load()
+        .await
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+}
+
+#[tokio::test]
+#[ignore = "needs MiniStack: run scripts/e2e"]
+async fn lookups_read_live_clusters_entries_and_roles() {
+    let config = config().await;
+    let eks = aws_sdk_eks::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let cluster = unique("lookups");
+    eks.create_cluster()
+        .name(&cluster)
+        .role_arn("arn:aws:iam::000000000000:role/cluster")
+        .resources_vpc_config(VpcConfigRequest::builder().subnet_ids("subnet-1").build())
+        .access_config(CreateAccessConfigRequest::builder().authentication_mode(AuthenticationMode::ApiAndConfigMap).build())
+        .send()
+        .await
+        .unwrap();
+    let role = iam
+        .create_role()
+        .role_name(unique("Deployer"))
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    eks.create_access_entry().cluster_name(&cluster).principal_arn(role.arn()).kubernetes_groups("ops").send().await.unwrap();
+    let linked = iam
+        .create_role()
+        .path("/aws-service-role/autoscaling.amazonaws.com/")
+        .role_name(unique("AWSServiceRoleForAutoScaling"))
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+
+    let lookups = AwsLookups { eks, iam };
+    assert_eq!(lookups.cluster_auth_mode(&cluster).await, Lookup::Found("API_AND_CONFIG_MAP".into()));
+    assert_eq!(lookups.cluster_auth_mode("no-such-cluster").await, Lookup::Absent);
+    let Lookup::Found(entry) = lookups.access_entry(&cluster, role.arn()).await else { panic!("entry not found") };
+    assert_eq!(entry.kubernetes_groups, ["ops"]);
+    assert_eq!(lookups.access_entry(&cluster, "arn:aws:iam::000000000000:role/nobody").await, Lookup::Absent);
+    let Lookup::Found(principal) = lookups.principal(linked.arn()).await else { panic!("role not found") };
+    assert_eq!(principal.kind, PrincipalKind::Role);
+    assert!(principal.is_service_linked(), "{principal:?}");
+    assert_eq!(lookups.principal("arn:aws:iam::000000000000:role/nobody").await, Lookup::Absent);
+}
+
+#[tokio::test]
+#[ignore = "needs MiniStack: run scripts/e2e"]
+async fn the_idempotency_record_blocks_only_delivered_events() {
+    let config = config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique("doctor-seen");
+    dynamodb
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(AttributeDefinition::builder().attribute_name("event_id").attribute_type(ScalarAttributeType::S).build().unwrap())
+        .key_schema(KeySchemaElement::builder().attribute_name("event_id").key_type(KeyType::Hash).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let store = DynamoStore { client: dynamodb.clone(), table: table.clone(), ttl: Duration::from_secs(3600) };
+    assert_eq!(store.begin("e-1").await, Ok(true), "first delivery goes ahead");
+    assert_eq!(store.begin("e-1").await, Ok(true), "an undelivered (pending) event is retried, not dropped");
+    store.complete("e-1").await.unwrap();
+    assert_eq!(store.begin("e-1").await, Ok(false), "a delivered event is a duplicate");
+    assert_eq!(store.begin("e-2").await, Ok(true));
+
+    let expiring = DynamoStore { client: dynamodb, table, ttl: Duration::ZERO };
+    expiring.complete("e-3").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(expiring.begin("e-3").await, Ok(true), "an expired record no longer blocks");
+
+    let missing = DynamoStore { client: aws_sdk_dynamodb::Client::new(&config), table: "no-such-table".into(), ttl: Duration::from_secs(60) };
+    assert!(missing.begin("e-4").await.is_err(), "a broken store is an error the handler logs, not a silent duplicate");
+}
+
+#[tokio::test]
+#[ignore = "needs MiniStack: run scripts/e2e"]
+async fn sns_publishes_to_a_real_topic_and_fails_on_a_missing_one() {
+    let config = config().await;
+    let sns = aws_sdk_sns::Client::new(&config);
+    let topic = sns.create_topic().name(unique("alerts")).send().await.unwrap().topic_arn.unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/reserved-group-prefix.json")).unwrap();
+    let Ok(eks_access_doctor::input::Parsed::Event(event)) = eks_access_doctor::input::parse_envelope(&text) else { panic!() };
+    let d = eks_access_doctor::diagnose(*event, &Default::default());
+    SnsSink { client: sns.clone(), topic_arn: topic }.publish(&d, &d.findings[0]).await.unwrap();
+    let missing = SnsSink { client: sns, topic_arn: "arn:aws:sns:us-east-1:000000000000:no-such-topic".into() };
+    assert!(missing.publish(&d, &d.findings[0]).await.is_err());
+}
