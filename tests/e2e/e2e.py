@@ -1,0 +1,474 @@
+"""End-to-end test of the deployed stack on MiniStack. Driven by scripts/e2e.
+
+    python e2e.py setup SLACK_URL      secret + IAM principals + EKS clusters/entries from the
+                                       fixtures; prints the secret ARN
+    python e2e.py check                the assertions; last line "N passed, M failed"
+
+Environment: MINISTACK_URL, E2E_DIR (the Slack stand-in's records are in E2E_DIR/slack),
+E2E_CLI (the eks-access-doctor binary, for `replay`), STACK (default eks-access-doctor).
+Every client uses the access key "test"; scripts/e2e starts MiniStack with
+MINISTACK_ACCOUNT_ID=111122223333, the fixtures' account, so the deployed function runs in
+the same account as the events and looks them up (it skips events of other accounts).
+"""
+import copy
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+
+import boto3
+from botocore.config import Config
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+ACCOUNT = "111122223333"
+REGION = "us-east-1"
+STACK = os.environ.get("STACK", "eks-access-doctor")
+
+# Live state created by `setup`, from the fixtures (cluster name -> authentication mode).
+CLUSTER_MODES = {
+    "prod-eu": "API",                       # auth-mode-irreversible: "from API to API_AND_CONFIG_MAP"
+    "legacy-batch": "CONFIG_MAP",           # access-entries-disabled
+    "payments-prod": "API_AND_CONFIG_MAP",  # access-entry-already-exists: entry below
+    "search-prod": "API_AND_CONFIG_MAP",    # access-policy-requires-standard: EC2_LINUX entry below
+    "ml-training": "API",                   # service-linked-role
+    "reporting-prod": "CONFIG_MAP",         # auth-mode-two-step: "from CONFIG_MAP to API"
+    "orders-staging": "API_AND_CONFIG_MAP", # auth-mode-unchanged
+}
+# Clusters whose creation failed in the fixture (CreateCluster errors) are not created.
+EXISTING_ENTRIES = {
+    # fixture -> (type, kubernetes groups, access policy or None)
+    "access-entry-already-exists": ("STANDARD", ["payments-deployers"], "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"),
+    "access-policy-requires-standard": ("EC2_LINUX", [], None),
+}
+# The principal of this fixture must not exist in IAM (the finding says so, live).
+ABSENT_PRINCIPAL_FIXTURE = "invalid-principal"
+
+# What enrichment must add to the SNS message (and Slack notes) given the state above.
+EXPECTED_LIVE = {
+    "access-entry-already-exists": [
+        "Live: the existing entry has type STANDARD",
+        "groups [payments-deployers]",
+        "policies [arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy]",
+    ],
+    "access-policy-requires-standard": ["Live: the existing entry has type EC2_LINUX"],
+    "auth-mode-irreversible": ["Live: the cluster is now in API; it can still move to nothing"],
+    "access-entries-disabled": ["Live: the cluster is in CONFIG_MAP; it can move to API_AND_CONFIG_MAP"],
+    "node-type-requires-role": ["Live: IAM says arn:aws:iam::111122223333:user/build-agent is"],
+    "invalid-principal": ["Live: IAM has no principal arn:aws:iam::111122223333:role/AWSReservedSSO_ClusterAdmins_"],
+}
+
+# The EventBridge rule's $or branches, as the template's comments describe them.
+A_NAMES = {"CreateAccessEntry", "UpdateAccessEntry", "DeleteAccessEntry", "AssociateAccessPolicy",
+           "DisassociateAccessPolicy", "CreateCluster"}
+
+
+def expected_branches(event):
+    """Which branches (a)-(d) of the rule an event should match: an oracle written
+    from the template's comments, independent of any matcher."""
+    d = event.get("detail") or {}
+    if (event.get("source") != "aws.eks" or event.get("detail-type") != "AWS API Call via CloudTrail"
+            or d.get("eventSource") != "eks.amazonaws.com"):
+        return set()
+    name, error = d.get("eventName"), d.get("errorCode")
+    params = d.get("requestParameters") or {}
+    out = set()
+    if name in A_NAMES and error is not None:
+        out.add("a")
+    groups = params.get("kubernetesGroups")
+    if name in ("CreateAccessEntry", "UpdateAccessEntry") and error is None and isinstance(groups, list) and groups:
+        out.add("b")
+    if name == "UpdateClusterConfig" and ((params.get("accessConfig") or {}).get("authenticationMode") is not None):
+        out.add("c")
+    if isinstance(error, str) and error.startswith("AccessDenied"):
+        out.add("d")
+    return out
+
+
+def client(service):
+    return boto3.client(
+        service, endpoint_url=os.environ["MINISTACK_URL"], region_name=REGION,
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 2}, read_timeout=40, connect_timeout=5),
+    )
+
+
+def fixtures():
+    cause = sorted(EVENTS.glob("*.json"))
+    none = sorted((EVENTS / "no-finding").glob("*.json"))
+    return cause, none
+
+
+def cause_of(path):
+    stem = path.stem
+    return "missing-iam-permission" if stem == "missing-iam-permission-explicit-deny" else stem
+
+
+def params_of(event):
+    return (event.get("detail") or {}).get("requestParameters") or {}
+
+
+def principal_of(event):
+    arn = params_of(event).get("principalArn")
+    return urllib.parse.unquote(arn) if arn else None
+
+
+def cluster_of(event):
+    p = params_of(event)
+    return p.get("clusterName") or p.get("name")
+
+
+# ---------------------------------------------------------------------------- setup
+
+def setup(slack_url):
+    sm, iam, eks = client("secretsmanager"), client("iam"), client("eks")
+    secret = sm.create_secret(Name="eks-access-doctor/slack-webhook", SecretString=json.dumps({"url": slack_url}))
+    cause, none = fixtures()
+    events = {p.stem: json.loads(p.read_text()) for p in cause + none}
+
+    # IAM: every role/user of this account that a fixture names, except the "invalid" one.
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    made = set()
+    for stem, event in sorted(events.items()):
+        arn = principal_of(event)
+        if not arn or stem == ABSENT_PRINCIPAL_FIXTURE or arn in made:
+            continue
+        m = re.fullmatch(r"arn:aws:iam::(\d{12}):(role|user)(/.*)?/([^/]+)", arn)
+        if not m or m.group(1) != ACCOUNT:
+            continue
+        path = (m.group(3) or "") + "/"
+        if m.group(2) == "role":
+            iam.create_role(RoleName=m.group(4), Path=path, AssumeRolePolicyDocument=trust)
+        else:
+            iam.create_user(UserName=m.group(4), Path=path)
+        made.add(arn)
+    print(f"created {len(made)} IAM principals", file=sys.stderr)
+
+    for name, mode in CLUSTER_MODES.items():
+        eks.create_cluster(
+            name=name, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster-role",
+            resourcesVpcConfig={"subnetIds": ["subnet-0e2e0001", "subnet-0e2e0002"]},
+            accessConfig={"authenticationMode": mode, "bootstrapClusterCreatorAdminPermissions": False},
+        )
+        got = eks.describe_cluster(name=name)["cluster"]["accessConfig"]["authenticationMode"]
+        assert got == mode, f"{name}: MiniStack kept {got}, wanted {mode}"
+    for stem, (kind, groups, policy) in EXISTING_ENTRIES.items():
+        event = events[stem]
+        cluster, principal = cluster_of(event), principal_of(event)
+        kwargs = {"clusterName": cluster, "principalArn": principal, "type": kind}
+        if groups:
+            kwargs["kubernetesGroups"] = groups
+        eks.create_access_entry(**kwargs)
+        if policy:
+            eks.associate_access_policy(clusterName=cluster, principalArn=principal, policyArn=policy, accessScope={"type": "cluster"})
+    print(f"created {len(CLUSTER_MODES)} EKS clusters, {len(EXISTING_ENTRIES)} access entries", file=sys.stderr)
+    print(secret["ARN"])
+
+
+# ---------------------------------------------------------------------------- check
+
+class Results:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"PASS {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name}: {detail}")
+        sys.stdout.flush()
+        return ok
+
+
+def replay(path, fmt):
+    out = subprocess.run([os.environ["E2E_CLI"], "replay", str(path), "--format", fmt, "--no-summary", "--color", "never"],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"replay {path} --format {fmt}: exit {out.returncode}: {out.stderr.strip()}")
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+def stack_outputs(cfn):
+    stack = cfn.describe_stacks(StackName=STACK)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def drain(sqs, url, want=None, timeout=20.0, quiet=1.5):
+    """Receives from a queue until `want` messages arrived (or `timeout`), then keeps
+    listening `quiet` seconds more so unexpected extra messages are seen too."""
+    got, deadline, quiet_until = [], time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        resp = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"])
+        for m in resp.get("Messages", []):
+            got.append(m)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        if want is not None and len(got) >= want and quiet_until is None:
+            quiet_until = time.monotonic() + quiet
+        if quiet_until is not None and time.monotonic() >= quiet_until:
+            break
+    return got
+
+
+def event_id_in_sns(message):
+    m = re.search(r"^  event id   (\S+)$", message, re.M)
+    return m.group(1) if m else None
+
+
+def event_id_in_slack(payload):
+    for block in reversed(payload.get("blocks") or []):
+        for el in block.get("elements") or []:
+            m = re.search(r"event `([^`]+)`", el.get("text", ""))
+            if m:
+                return m.group(1)
+    return None
+
+
+def note_lines(message):
+    return [line for line in message.splitlines() if line.startswith("  note: ")]
+
+
+def hostile_event():
+    """reserved-username-prefix with Slack control sequences in event values."""
+    event = json.loads((EVENTS / "reserved-username-prefix.json").read_text())
+    event["id"] = str(uuid.uuid4())
+    event["detail"]["eventID"] = str(uuid.uuid4())
+    event["detail"]["requestParameters"]["username"] = "system:<!channel> <@U024BE7LH> <!subteam^S1|ops> ```x``` <https://evil.example|click>"
+    event["detail"]["userIdentity"]["arn"] = "arn:aws:sts::111122223333:assumed-role/PlatformDeployer/<!here>"
+    return event
+
+
+def check():
+    r = Results()
+    t0 = time.monotonic()
+    cfn, events, lam, sqs, sns, logs = (client(s) for s in ("cloudformation", "events", "lambda", "sqs", "sns", "logs"))
+    outputs = stack_outputs(cfn)
+    fn, topic, failure_url = outputs["FunctionName"], outputs["TopicArn"], outputs["FailureQueueUrl"]
+    cause_files, none_files = fixtures()
+    loaded = {p: json.loads(p.read_text()) for p in cause_files + none_files}
+    slack_dir = pathlib.Path(os.environ["E2E_DIR"]) / "slack"
+    slack_url = (slack_dir / "url").read_text().strip()
+
+    # -- the deployed rule(s), from DescribeRule
+    resources = cfn.describe_stack_resources(StackName=STACK)["StackResources"]
+    rule_ids = [x["PhysicalResourceId"] for x in resources if x["ResourceType"] == "AWS::Events::Rule"]
+    r.check("stack has one EventBridge rule", len(rule_ids) == 1, f"rules: {rule_ids}")
+    patterns = {}
+    for rid in rule_ids:
+        name = rid.split("|")[-1].split("/")[-1]
+        rule = events.describe_rule(Name=name)
+        patterns[name] = json.loads(rule["EventPattern"])
+        r.check(f"rule {name} is ENABLED", rule.get("State") == "ENABLED", rule.get("State"))
+        targets = events.list_targets_by_rule(Rule=name)["Targets"]
+        r.check(f"rule {name} targets the function", any(t["Arn"].split(":")[-1] == fn or t["Arn"].endswith(f":function:{fn}") for t in targets),
+                f"targets {[t['Arn'] for t in targets]}, function {fn}")
+
+    def matches(pattern, event):
+        return events.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(event))["Result"]
+
+    def branch_patterns(pattern):
+        detail = pattern.get("detail") or {}
+        if "$or" not in detail:
+            return {}
+        out = {}
+        for label, branch in zip("abcdefgh", detail["$or"]):
+            p = copy.deepcopy(pattern)
+            del p["detail"]["$or"]
+            p["detail"].update(copy.deepcopy(branch))
+            out[label] = p
+        return out
+
+    for name, pattern in patterns.items():
+        branches = branch_patterns(pattern)
+        r.check(f"rule {name} has the four $or branches (a)-(d)", sorted(branches) == list("abcd"), sorted(branches))
+        for path in cause_files + none_files:
+            event = loaded[path]
+            label = path.relative_to(EVENTS)
+            want = expected_branches(event)
+            got = {b for b, p in branches.items() if matches(p, event)}
+            whole = matches(pattern, event)
+            if path.parent == EVENTS:
+                ok = whole and got == want and bool(want)
+            else:
+                ok = not whole and not got and not want
+            r.check(f"pattern: {label} matches branches {sorted(want) or 'none'}", ok,
+                    f"whole pattern {whole}, branches {sorted(got)}, expected {sorted(want)}")
+    print(f"# rule checks: {time.monotonic() - t0:.1f}s")
+
+    # -- subscribe a queue to the topic before anything is published
+    sink_q = sqs.create_queue(QueueName="e2e-alerts")["QueueUrl"]
+    sink_arn = sqs.get_queue_attributes(QueueUrl=sink_q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=sink_arn)
+    drain(sqs, sink_q, want=0, timeout=1, quiet=0)
+
+    # -- invoke the function with every fixture, synchronously
+    t1 = time.monotonic()
+    hostile = hostile_event()
+    invocations = [(p, loaded[p]) for p in cause_files + none_files] + [("hostile reserved-username-prefix", hostile)]
+    responses = {}
+    for label, event in invocations:
+        started = time.monotonic()
+        resp = lam.invoke(FunctionName=fn, InvocationType="RequestResponse", Payload=json.dumps(event).encode())
+        body = resp["Payload"].read().decode()
+        responses[label] = (resp, body, time.monotonic() - started)
+    print(f"# {len(invocations)} invocations: {time.monotonic() - t1:.1f}s "
+          f"(first {responses[invocations[0][0]][2]:.2f}s, max {max(v[2] for v in responses.values()):.2f}s)")
+
+    def outcome(label):
+        resp, body, _ = responses[label]
+        try:
+            return resp, json.loads(body)
+        except ValueError:
+            return resp, {"raw": body}
+
+    expected_alerts = {}  # event id -> (label, cause, replay sns, replay slack, replay json finding)
+    for path in cause_files:
+        resp, out = outcome(path)
+        label, cause = path.name, cause_of(path)
+        ok = resp.get("StatusCode") == 200 and "FunctionError" not in resp and out.get("outcome") == "alerted" and out.get("causes") == [cause]
+        r.check(f"invoke {label}: alerted [{cause}]", ok, f"status {resp.get('StatusCode')}, error {resp.get('FunctionError')}, payload {out}")
+        sns_msgs, slack_msgs, js = replay(path, "sns"), replay(path, "slack"), replay(path, "json")
+        expected_alerts[loaded[path]["detail"]["eventID"]] = (label, cause, sns_msgs, slack_msgs, js[0]["findings"])
+    for path in none_files:
+        resp, out = outcome(path)
+        ok = resp.get("StatusCode") == 200 and "FunctionError" not in resp and out.get("outcome") in ("no_finding", "ignored")
+        r.check(f"invoke no-finding/{path.name}: {out.get('outcome')}", ok, f"error {resp.get('FunctionError')}, payload {out}")
+        r.check(f"replay no-finding/{path.name}: nothing to send", replay(path, "sns") == [] and replay(path, "slack") == [])
+    resp, out = outcome("hostile reserved-username-prefix")
+    r.check("invoke hostile variant: alerted [reserved-username-prefix]",
+            "FunctionError" not in resp and out.get("outcome") == "alerted" and out.get("causes") == ["reserved-username-prefix"],
+            f"error {resp.get('FunctionError')}, payload {out}")
+
+    # -- what SNS delivered (through the SQS subscription)
+    received = drain(sqs, sink_q, want=len(cause_files) + 1, timeout=20)
+    by_id = {}
+    for m in received:
+        envelope = json.loads(m["Body"])
+        attrs = {k: v.get("Value") for k, v in (envelope.get("MessageAttributes") or {}).items()}
+        types = {k: v.get("Type") for k, v in (envelope.get("MessageAttributes") or {}).items()}
+        eid = event_id_in_sns(envelope.get("Message", ""))
+        by_id.setdefault(eid, []).append({"subject": envelope.get("Subject"), "message": envelope.get("Message", ""), "attributes": attrs, "types": types})
+    r.check(f"SNS delivered {len(cause_files) + 1} messages, one per cause fixture + hostile", len(received) == len(cause_files) + 1,
+            f"got {len(received)}: {sorted(map(str, by_id))}")
+    none_ids = {loaded[p]["detail"]["eventID"] for p in none_files}
+    r.check("no-finding fixtures produced no SNS message", not (none_ids & set(by_id)), sorted(none_ids & set(by_id)))
+
+    slack_records = [json.loads(p.read_text()) for p in sorted(slack_dir.glob("[0-9]*.json"))]
+    slack_by_id = {}
+    for rec in slack_records:
+        slack_by_id.setdefault(event_id_in_slack(rec["payload"] or {}), []).append(rec)
+    r.check(f"Slack received {len(cause_files) + 1} posts", len(slack_records) == len(cause_files) + 1, f"got {len(slack_records)}")
+    r.check("no-finding fixtures produced no Slack post", not (none_ids & set(slack_by_id)), sorted(none_ids & set(slack_by_id)))
+    r.check("every Slack post is valid Block Kit", all(not rec["problems"] for rec in slack_records),
+            [(event_id_in_slack(rec["payload"] or {}), rec["problems"]) for rec in slack_records if rec["problems"]])
+
+    for eid, (label, cause, want_sns, want_slack, findings) in sorted(expected_alerts.items(), key=lambda kv: kv[1][0]):
+        got = by_id.get(eid, [])
+        if not r.check(f"SNS {label}: one message", len(got) == 1, f"{len(got)} messages"):
+            continue
+        got, want = got[0], want_sns[0]
+        cluster = cluster_of(loaded[EVENTS / label])
+        r.check(f"SNS {label}: attribute cause={cause}", got["attributes"].get("cause") == cause, got["attributes"])
+        r.check(f"SNS {label}: attributes are String and equal replay's", got["attributes"] == want["attributes"]
+                and set(got["types"].values()) == {"String"}, f"got {got['attributes']} {got['types']}, replay {want['attributes']}")
+        r.check(f"SNS {label}: subject equals replay's", got["subject"] == want["subject"], f"{got['subject']!r} vs {want['subject']!r}")
+        commands = findings[0]["commands"]
+        r.check(f"SNS {label}: message names cluster {cluster} and has the fix command",
+                bool(cluster) and cluster in got["message"] and bool(commands) and f"$ {commands[0]}" in got["message"],
+                f"commands {commands[:1]}")
+        live = EXPECTED_LIVE.get(label.removesuffix(".json"), [])
+        if live:
+            missing = [s for s in live if s not in got["message"]]
+            r.check(f"SNS {label}: live facts {live[0][:50]!r}…", not missing, f"missing {missing}; notes {note_lines(got['message'])}")
+        else:
+            # Nothing to look up live: exactly what `replay --format sns` prints.
+            r.check(f"SNS {label}: message equals replay's", got["message"] == want["message"],
+                    f"notes {note_lines(got['message'])} vs replay {note_lines(want['message'])}")
+        r.check(f"SNS {label}: no failed lookup", "Could not check" not in got["message"], note_lines(got["message"]))
+
+        posts = slack_by_id.get(eid, [])
+        if not r.check(f"Slack {label}: one post", len(posts) == 1, f"{len(posts)} posts"):
+            continue
+        payload = posts[0]["payload"]
+        r.check(f"Slack {label}: text mentions `{cause}` and {cluster}", f"`{cause}`" in payload.get("text", "") and cluster in payload.get("text", ""),
+                payload.get("text"))
+        r.check(f"Slack {label}: posted to the secret's URL path", posts[0]["path"] == urllib.parse.urlparse(slack_url).path, posts[0]["path"])
+        if live:
+            blob = json.dumps(payload, ensure_ascii=False)
+            r.check(f"Slack {label}: shows the live facts", all(s.split(" [")[0] in blob for s in live), live)
+        else:
+            r.check(f"Slack {label}: payload equals replay's", payload == want_slack[0], "differs from `replay --format slack`")
+
+    hid = hostile["detail"]["eventID"]
+    posts = slack_by_id.get(hid, [])
+    ok = len(posts) == 1 and not posts[0]["problems"] and "&lt;!channel&gt;" in posts[0]["body"]
+    r.check("Slack hostile: mentions escaped, valid Block Kit", ok, [p["problems"] for p in posts])
+    got = by_id.get(hid, [])
+    r.check("SNS hostile: delivered with cause reserved-username-prefix", len(got) == 1 and got[0]["attributes"].get("cause") == "reserved-username-prefix", got)
+    print(f"# deliveries checked: {time.monotonic() - t1:.1f}s since first invoke")
+
+    # -- an unreadable payload: sync it fails the invocation; async it ends in the failure queue
+    resp = lam.invoke(FunctionName=fn, InvocationType="RequestResponse", Payload=b'{"hello":1}')
+    body = resp["Payload"].read().decode()
+    r.check("invoke {\"hello\":1} synchronously: function error 'unreadable event'",
+            resp.get("FunctionError") is not None and "unreadable event" in body, f"{resp.get('FunctionError')} {body[:200]}")
+    t2 = time.monotonic()
+    marker = str(uuid.uuid4())
+    resp = lam.invoke(FunctionName=fn, InvocationType="Event", Payload=json.dumps({"hello": 1, "e2e": marker}).encode())
+    r.check("invoke {\"hello\":1} asynchronously: accepted (202)", resp.get("StatusCode") == 202, resp.get("StatusCode"))
+    record, deadline = None, time.monotonic() + 60
+    while record is None and time.monotonic() < deadline:
+        for m in drain(sqs, failure_url, want=1, timeout=2, quiet=0):
+            body = json.loads(m["Body"])
+            if (body.get("requestPayload") or {}).get("e2e") == marker:
+                record = body
+    waited = time.monotonic() - t2
+    r.check(f"unreadable payload reached the failure queue ({waited:.1f}s)", record is not None, "nothing within 60 s")
+    if record:
+        ctx = record.get("requestContext") or {}
+        r.check("failure record: condition RetriesExhausted", ctx.get("condition") == "RetriesExhausted", ctx)
+        r.check("failure record: the original payload", record.get("requestPayload") == {"hello": 1, "e2e": marker}, record.get("requestPayload"))
+        r.check("failure record: names the function", fn in (ctx.get("functionArn") or ""), ctx.get("functionArn"))
+        resp_ctx = record.get("responseContext") or {}
+        r.check("failure record: function error", resp_ctx.get("functionError") is not None or "unreadable" in json.dumps(record.get("responsePayload")),
+                {"responseContext": resp_ctx, "responsePayload": record.get("responsePayload")})
+
+    # -- the function's log group: one line per event, the webhook URL (a secret) never logged
+    group = f"/aws/lambda/{STACK}"
+    text = ""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            evs = logs.filter_log_events(logGroupName=group, limit=10000).get("events", [])
+        except Exception as e:  # noqa: BLE001
+            evs = []
+            text = f"<{e}>"
+        text = "\n".join(e["message"] for e in evs)
+        if text.count("event handled") >= len(cause_files) + len(none_files) + 1:
+            break
+        time.sleep(1)
+    handled = text.count("event handled")
+    r.check(f"log group {group}: an 'event handled' line per handled event", handled >= len(cause_files) + len(none_files) + 1,
+            f"{handled} lines; log text starts {text[:300]!r}")
+    secret_part = urllib.parse.urlparse(slack_url).path.rsplit("/", 1)[-1]
+    r.check("log group: the webhook URL is never logged", text != "" and secret_part not in text and slack_url not in text)
+
+    print(f"# check total: {time.monotonic() - t0:.1f}s")
+    print(f"{r.passed} passed, {r.failed} failed")
+    return 0 if r.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "setup" and len(sys.argv) == 3:
+        setup(sys.argv[2])
+    elif sys.argv[1:] == ["check"]:
+        sys.exit(check())
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
