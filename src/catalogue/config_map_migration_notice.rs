@@ -15,7 +15,7 @@ pub static CAUSE: Cause = Cause {
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
-    if event.failed() || event.event_name != "UpdateClusterConfig" || event.requested_auth_mode()? != "API_AND_CONFIG_MAP" {
+    if util::successful_mode_change(event)? != "API_AND_CONFIG_MAP" {
         return None;
     }
     let cluster = event.cluster_or_placeholder();

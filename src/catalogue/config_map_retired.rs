@@ -15,7 +15,7 @@ pub static CAUSE: Cause = Cause {
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
-    if event.failed() || event.event_name != "UpdateClusterConfig" || event.requested_auth_mode()? != "API" {
+    if util::successful_mode_change(event)? != "API" {
         return None;
     }
     let cluster = event.cluster_or_placeholder();

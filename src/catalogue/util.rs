@@ -122,6 +122,11 @@ pub fn reachable_modes(mode: &str) -> &'static [&'static str] {
     auth_mode_rank(mode).map_or(&[], |rank| &AUTH_MODES[rank + 1..])
 }
 
+/// The mode a successful `UpdateClusterConfig` moved the cluster to.
+pub fn successful_mode_change(event: &Event) -> Option<&str> {
+    (!event.failed() && event.event_name == "UpdateClusterConfig").then(|| event.requested_auth_mode()).flatten()
+}
+
 /// Parses "Unsupported authentication mode update from X to Y" in any casing or punctuation.
 pub fn auth_mode_update(message: &str) -> Option<(String, String)> {
     let lower = message.to_ascii_lowercase();
