@@ -225,7 +225,7 @@ pub fn replay_all(
         for rendered in results {
             out.write_all(rendered.output.as_bytes())?;
             for e in &rendered.errors {
-                writeln!(err, "error: {e}")?;
+                err.write_all(format!("error: {e}\n").as_bytes())?;
             }
             summary.add(rendered.summary);
         }

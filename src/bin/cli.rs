@@ -109,7 +109,7 @@ fn run_replay(paths: &[String], options: Options, summary: bool) -> ExitCode {
     let bar = progress_bar(sources.len());
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut err = std::io::stderr();
+    let mut err = AboveBar(bar.as_ref());
     let result = replay::replay_all(&sources, &options, &mut out, &mut err, &|n| {
         if let Some(bar) = &bar {
             bar.inc(n as u64);
@@ -131,6 +131,29 @@ fn run_replay(paths: &[String], options: Options, summary: bool) -> ExitCode {
             eprintln!("error: writing output: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Standard error that prints error lines above the progress bar, not through it.
+struct AboveBar<'a>(Option<&'a indicatif::ProgressBar>);
+
+impl std::io::Write for AboveBar<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0 {
+            Some(bar) => bar.suspend(|| std::io::stderr().write(buf)),
+            None => std::io::stderr().write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self.0 {
+            Some(bar) => bar.suspend(|| std::io::stderr().write_all(buf)),
+            None => std::io::stderr().write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }
 
