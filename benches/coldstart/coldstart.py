@@ -68,7 +68,7 @@ class Quiet(http.server.BaseHTTPRequestHandler):
 
 class RuntimeApi(Quiet):
     def do_GET(self):
-        run = STATE["run"]
+        run = getattr(self.server, "run", None)
         if not self.path.endswith("/runtime/invocation/next") or run is None:
             return self.reply(404)
         if run.t_next is None:
@@ -88,7 +88,7 @@ class RuntimeApi(Quiet):
         ])
 
     def do_POST(self):
-        run = STATE["run"]
+        run = getattr(self.server, "run", None)
         body = self.body()
         kind = "response" if self.path.endswith("/response") else ("init_error" if "/init/error" in self.path else "error")
         if run is not None and run.t_answer is None:
@@ -161,21 +161,27 @@ def environment(api, slack, aws, memory):
 
 
 def one(cmd, env, event):
+    # A Runtime API of its own per run: a killed process's late poll cannot take the next run's event.
+    server, api = serve(RuntimeApi)
+    env = dict(env, AWS_LAMBDA_RUNTIME_API=api)
     run = Run(event)
+    server.run = run
     STATE["run"] = run
     t0 = time.perf_counter_ns()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    finished = run.done.wait(60)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    finished = run.done.wait(20)
     try:
         proc.send_signal(signal.SIGKILL)
     except ProcessLookupError:
         pass
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = status
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
+    err = proc.stdout.read().decode(errors="replace")
+    proc.stdout.close()
     run.release.set()
     STATE["run"] = None
+    server.shutdown()
+    server.server_close()
     if not finished or run.t_next is None:
         raise SystemExit("no answer from %s within 60s; stderr:\n%s" % (cmd, err[-2000:]))
     if run.kind != "response":
@@ -199,9 +205,9 @@ def main():
     args = parser.parse_args()
 
     event = Path(args.event).read_bytes()
-    servers = [serve(h) for h in (RuntimeApi, Slack, Aws)]
-    (_, api), (_, slack), (_, aws) = servers
-    env = environment(api, slack, aws, args.memory)
+    servers = [serve(h) for h in (Slack, Aws)]
+    (_, slack), (_, aws) = servers
+    env = environment("unset", slack, aws, args.memory)
     results = []
     for i, cmd in enumerate(args.cmd):
         label = (args.label or [])[i] if args.label and i < len(args.label) else cmd
