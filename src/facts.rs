@@ -95,8 +95,11 @@ impl LookupPlan {
             return LookupPlan::default();
         }
         let code = event.error_code();
+        let service_linked = event.message().contains("Service Linked Role")
+            || event.principal_arn.as_deref().is_some_and(|arn| arn.contains(":role/aws-service-role/"));
         let auth_related = matches!(event.event_name.as_str(), "UpdateClusterConfig")
-            || event.message().contains("authentication mode");
+            || event.message().contains("authentication mode")
+            || service_linked;
         let is_principal_arn_iam = event.principal_arn.as_deref().is_some_and(|arn| {
             crate::event::arn_account_and_resource(arn)
                 .is_some_and(|(_, resource)| arn.contains(":iam::") && (resource.starts_with("role/") || resource.starts_with("user/")))

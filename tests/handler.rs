@@ -6,7 +6,8 @@
 mod support;
 
 use aws_sdk_eks::operation::describe_access_entry::DescribeAccessEntryOutput;
-use aws_sdk_eks::operation::describe_cluster::DescribeClusterError;
+use aws_sdk_eks::operation::describe_cluster::{DescribeClusterError, DescribeClusterOutput};
+use aws_sdk_eks::types::{AccessConfigResponse, AuthenticationMode, Cluster};
 use aws_sdk_eks::operation::list_associated_access_policies::ListAssociatedAccessPoliciesOutput;
 use aws_sdk_eks::types::AccessEntry;
 use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
@@ -16,7 +17,7 @@ use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
 use eks_access_doctor::aws::config::Settings;
-use eks_access_doctor::aws::enrich::{AwsLookups, Lookups};
+use eks_access_doctor::aws::enrich::{AwsLookups, Home, Lookups};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
 use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
 use eks_access_doctor::aws::sns::SnsSink;
@@ -24,6 +25,10 @@ use eks_access_doctor::aws::{BoxFuture, Sink};
 use eks_access_doctor::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
 use std::time::Duration;
 use support::webhook::{Reply, Webhook};
+
+fn home(account: &str) -> Home {
+    Home { account: Some(account.to_string()) }
+}
 
 fn error(code: &str) -> ErrorMetadata {
     ErrorMetadata::builder().code(code).message(format!("{code} happened")).build()
@@ -44,14 +49,19 @@ fn sns_ok() -> Rule {
 }
 
 /// Lookups answering from `eks_rules` and `iam_rules` first; any other lookup finds
-/// an ordinary role at path `/`.
+/// an ordinary role at path `/` and an API_AND_CONFIG_MAP cluster.
 fn aws_lookups(eks_rules: &[&Rule], iam_rules: &[&Rule]) -> Box<dyn Lookups> {
     let any_role = mock!(aws_sdk_iam::Client::get_role).then_output(|| {
         let role = Role::builder().path("/").role_name("r").role_id("AROA").arn("arn:aws:iam::1:role/r").create_date(aws_smithy_types::DateTime::from_secs(0));
         GetRoleOutput::builder().role(role.build().unwrap()).build()
     });
+    let any_cluster = mock!(aws_sdk_eks::Client::describe_cluster).then_output(|| {
+        let mode = AccessConfigResponse::builder().authentication_mode(AuthenticationMode::ApiAndConfigMap).build();
+        DescribeClusterOutput::builder().cluster(Cluster::builder().access_config(mode).build()).build()
+    });
     let iam_rules: Vec<&Rule> = iam_rules.iter().copied().chain([&any_role]).collect();
-    let eks = mock_client!(aws_sdk_eks, RuleMode::MatchAny, eks_rules);
+    let eks_rules: Vec<&Rule> = eks_rules.iter().copied().chain([&any_cluster]).collect();
+    let eks = mock_client!(aws_sdk_eks, RuleMode::MatchAny, &eks_rules);
     let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, &iam_rules);
     Box::new(AwsLookups { eks, iam })
 }
@@ -75,7 +85,7 @@ async fn alerts_with_live_facts_on_both_sinks() {
     let sns = sns_ok();
     let hook = Webhook::start(vec![]);
     let doctor = doctor(settings(&[]), aws_lookups(&[&entry, &policies], &[&role]), &[&sns], Some(&hook));
-    let outcome = doctor.handle(&support::fixture_text("access-entry-already-exists.json"), Some("111122223333")).await.unwrap();
+    let outcome = doctor.handle(&support::fixture_text("access-entry-already-exists.json"), &home("111122223333")).await.unwrap();
     assert!(matches!(&outcome, Outcome::Alerted { causes, notes, .. } if causes == &["access-entry-already-exists"] && *notes == 2), "{outcome:?}");
     assert_eq!(sns.num_calls(), 1);
     let slack = hook.received();
@@ -89,8 +99,8 @@ async fn the_same_event_twice_pages_once() {
     let sns = sns_ok();
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[&sns], None);
     let event = support::fixture_text("reserved-group-prefix.json");
-    assert!(matches!(doctor.handle(&event, Some("111122223333")).await.unwrap(), Outcome::Alerted { .. }));
-    assert!(matches!(doctor.handle(&event, Some("111122223333")).await.unwrap(), Outcome::Duplicate { .. }));
+    assert!(matches!(doctor.handle(&event, &home("111122223333")).await.unwrap(), Outcome::Alerted { .. }));
+    assert!(matches!(doctor.handle(&event, &home("111122223333")).await.unwrap(), Outcome::Duplicate { .. }));
     assert_eq!(sns.num_calls(), 1);
 }
 
@@ -104,11 +114,11 @@ async fn a_failed_sink_fails_the_invocation_and_the_retry_resends_only_what_fail
     let hook = Webhook::start(vec![]);
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[&sns], Some(&hook));
     let event = support::fixture_text("reserved-group-prefix.json");
-    match doctor.handle(&event, Some("111122223333")).await {
+    match doctor.handle(&event, &home("111122223333")).await {
         Err(HandlerError::Delivery(errors)) => assert_eq!(errors[0].sink, "sns"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(doctor.handle(&event, Some("111122223333")).await.unwrap(), Outcome::Alerted { .. }));
+    assert!(matches!(doctor.handle(&event, &home("111122223333")).await.unwrap(), Outcome::Alerted { .. }));
     assert_eq!(sns.num_calls(), 2);
     assert_eq!(hook.received().len(), 1, "Slack got the alert once");
 }
@@ -118,7 +128,7 @@ async fn slack_down_fails_the_invocation() {
     let sns = sns_ok();
     let hook = Webhook::start(vec![Reply::status(500), Reply::status(500)]);
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[&sns], Some(&hook));
-    let err = doctor.handle(&support::fixture_text("service-linked-role.json"), Some("111122223333")).await.unwrap_err();
+    let err = doctor.handle(&support::fixture_text("service-linked-role.json"), &home("111122223333")).await.unwrap_err();
     assert!(err.to_string().contains("slack delivery failed"), "{err}");
     assert!(!err.to_string().contains("very-secret-token"));
 }
@@ -130,7 +140,7 @@ async fn enrichment_failures_are_told_not_fatal() {
         .match_requests(|r| r.message().is_some_and(|m| m.contains("Could not check the cluster's current authentication mode: AccessDeniedException")))
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let doctor = doctor(settings(&[]), aws_lookups(&[&describe], &[]), &[&sns], None);
-    let outcome = doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), Some("111122223333")).await.unwrap();
+    let outcome = doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), &home("111122223333")).await.unwrap();
     assert!(matches!(outcome, Outcome::Alerted { .. }));
     assert_eq!(sns.num_calls(), 1);
 }
@@ -139,13 +149,13 @@ async fn enrichment_failures_are_told_not_fatal() {
 struct Slow;
 
 impl Lookups for Slow {
-    fn cluster_auth_mode<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Lookup<String>> {
+    fn cluster_auth_mode<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Lookup<String>> {
         Box::pin(async {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Lookup::Found("API".into())
         })
     }
-    fn access_entry<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>> {
+    fn access_entry<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>> {
         Box::pin(async { Lookup::NotChecked })
     }
     fn principal<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>> {
@@ -160,7 +170,7 @@ async fn slow_enrichment_is_cut_at_the_budget() {
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let doctor = doctor(settings(&[]), Box::new(Slow), &[&sns], None);
     let started = std::time::Instant::now();
-    doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), Some("111122223333")).await.unwrap();
+    doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), &home("111122223333")).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(sns.num_calls(), 1);
 }
@@ -169,7 +179,7 @@ async fn slow_enrichment_is_cut_at_the_budget() {
 async fn unreadable_input_fails_for_the_failure_destination() {
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[], None);
     for payload in ["{\"hello\": 1}", "[]", "\"text\"", "{\"detail-type\": \"x\", \"source\": \"aws.eks\", \"detail\": 5}"] {
-        assert!(matches!(doctor.handle(payload, Some("111122223333")).await, Err(HandlerError::Unreadable(_))), "{payload}");
+        assert!(matches!(doctor.handle(payload, &home("111122223333")).await, Err(HandlerError::Unreadable(_))), "{payload}");
     }
 }
 
@@ -177,11 +187,11 @@ async fn unreadable_input_fails_for_the_failure_destination() {
 async fn skips_are_deliberate_and_explained() {
     let sns = sns_ok();
     let d = doctor(settings(&[("EXCLUDE_CLUSTERS", "data-*"), ("MIN_SEVERITY", "error")]), aws_lookups(&[], &[]), &[&sns], None);
-    let filtered = d.handle(&support::fixture_text("reserved-group-prefix.json"), Some("111122223333")).await.unwrap();
+    let filtered = d.handle(&support::fixture_text("reserved-group-prefix.json"), &home("111122223333")).await.unwrap();
     assert!(matches!(&filtered, Outcome::Ignored { reason, .. } if reason.contains("EXCLUDE_CLUSTERS")), "{filtered:?}");
-    let other_service = d.handle(&support::fixture_text("no-finding/s3-put-bucket-policy-denied.json"), Some("111122223333")).await.unwrap();
+    let other_service = d.handle(&support::fixture_text("no-finding/s3-put-bucket-policy-denied.json"), &home("111122223333")).await.unwrap();
     assert!(matches!(&other_service, Outcome::Ignored { reason, .. } if reason == "not an EKS event"));
-    let below = d.handle(&support::fixture_text("unbound-kubernetes-group.json"), Some("111122223333")).await.unwrap();
+    let below = d.handle(&support::fixture_text("unbound-kubernetes-group.json"), &home("111122223333")).await.unwrap();
     assert!(matches!(below, Outcome::NoFinding { .. }));
     assert_eq!(sns.num_calls(), 0);
 }
@@ -192,7 +202,7 @@ async fn events_from_another_account_are_not_looked_up_here() {
         .match_requests(|r| r.message().is_some_and(|m| m.contains("the event is from account 111122223333 and this function runs in account 999988887777")))
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[&sns], None);
-    doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), Some("999988887777")).await.unwrap();
+    doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), &home("999988887777")).await.unwrap();
     assert_eq!(sns.num_calls(), 1);
 }
 

@@ -63,11 +63,12 @@ async fn lookups_read_live_clusters_entries_and_roles() {
         .unwrap();
 
     let lookups = AwsLookups { eks, iam };
-    assert_eq!(lookups.cluster_auth_mode(&cluster).await, Lookup::Found("API_AND_CONFIG_MAP".into()));
-    assert_eq!(lookups.cluster_auth_mode("no-such-cluster").await, Lookup::Absent);
-    let Lookup::Found(entry) = lookups.access_entry(&cluster, role.arn()).await else { panic!("entry not found") };
+    assert_eq!(lookups.cluster_auth_mode("us-east-1", &cluster).await, Lookup::Found("API_AND_CONFIG_MAP".into()));
+    assert_eq!(lookups.cluster_auth_mode("us-east-1", "no-such-cluster").await, Lookup::Absent);
+    assert_eq!(lookups.cluster_auth_mode("eu-west-1", &cluster).await, Lookup::Absent, "lookups go to the event's region");
+    let Lookup::Found(entry) = lookups.access_entry("us-east-1", &cluster, role.arn()).await else { panic!("entry not found") };
     assert_eq!(entry.kubernetes_groups, ["ops"]);
-    assert_eq!(lookups.access_entry(&cluster, "arn:aws:iam::000000000000:role/nobody").await, Lookup::Absent);
+    assert_eq!(lookups.access_entry("us-east-1", &cluster, "arn:aws:iam::000000000000:role/nobody").await, Lookup::Absent);
     let Lookup::Found(principal) = lookups.principal(linked.arn()).await else { panic!("role not found") };
     assert_eq!(principal.kind, PrincipalKind::Role);
     assert!(principal.is_service_linked(), "{principal:?}");

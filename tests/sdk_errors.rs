@@ -41,7 +41,7 @@ async fn describe_cluster_found_and_each_failure() {
             .build()
     });
     let l = lookups(mock_client!(aws_sdk_eks, [&ok]), no_iam());
-    assert_eq!(l.cluster_auth_mode("prod").await, Lookup::Found("API".into()));
+    assert_eq!(l.cluster_auth_mode("", "prod").await, Lookup::Found("API".into()));
 
     let cases = [
         ("ThrottlingException", "Rate exceeded"),
@@ -52,7 +52,7 @@ async fn describe_cluster_found_and_each_failure() {
         let want = format!("{code}: {message}");
         let rule = mock!(aws_sdk_eks::Client::describe_cluster).then_error(move || DescribeClusterError::generic(eks_error(code, message)));
         let l = lookups(mock_client!(aws_sdk_eks, [&rule]), no_iam());
-        match l.cluster_auth_mode("prod").await {
+        match l.cluster_auth_mode("", "prod").await {
             Lookup::Failed(reason) => assert!(reason.contains(&want), "{reason}"),
             other => panic!("{other:?}"),
         }
@@ -60,14 +60,14 @@ async fn describe_cluster_found_and_each_failure() {
     let missing = mock!(aws_sdk_eks::Client::describe_cluster)
         .then_error(|| DescribeClusterError::generic(eks_error("ResourceNotFoundException", "No cluster found for name: prod.")));
     let l = lookups(mock_client!(aws_sdk_eks, [&missing]), no_iam());
-    assert_eq!(l.cluster_auth_mode("prod").await, Lookup::Absent);
+    assert_eq!(l.cluster_auth_mode("", "prod").await, Lookup::Absent);
 }
 
 #[tokio::test]
 async fn http_5xx_from_eks_is_a_failed_lookup() {
     let rule = mock!(aws_sdk_eks::Client::describe_cluster).sequence().http_status(503, None).times(5).build();
     let l = lookups(mock_client!(aws_sdk_eks, [&rule]), no_iam());
-    assert!(matches!(l.cluster_auth_mode("prod").await, Lookup::Failed(_)));
+    assert!(matches!(l.cluster_auth_mode("", "prod").await, Lookup::Failed(_)));
 }
 
 #[tokio::test]
@@ -83,7 +83,7 @@ async fn existing_access_entry_with_its_policies() {
             .build()
     });
     let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&entry, &policies]), no_iam());
-    let Lookup::Found(facts) = l.access_entry("prod", "arn:aws:iam::1:role/x").await else { panic!() };
+    let Lookup::Found(facts) = l.access_entry("", "prod", "arn:aws:iam::1:role/x").await else { panic!() };
     assert_eq!(facts.entry_type.as_deref(), Some("STANDARD"));
     assert_eq!(facts.kubernetes_groups, ["ops"]);
     assert!(facts.policies[0].ends_with("AmazonEKSClusterAdminPolicy"));
@@ -91,7 +91,7 @@ async fn existing_access_entry_with_its_policies() {
     let gone = mock!(aws_sdk_eks::Client::describe_access_entry)
         .then_error(|| DescribeAccessEntryError::generic(eks_error("ResourceNotFoundException", "The specified principalArn could not be found.")));
     let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&gone, &policies]), no_iam());
-    assert_eq!(l.access_entry("prod", "arn:aws:iam::1:role/x").await, Lookup::Absent);
+    assert_eq!(l.access_entry("", "prod", "arn:aws:iam::1:role/x").await, Lookup::Absent);
 }
 
 #[tokio::test]

@@ -9,37 +9,51 @@ use std::time::Duration;
 
 /// The lookups enrichment can make. The AWS implementation is `AwsLookups`.
 pub trait Lookups: Send + Sync {
-    fn cluster_auth_mode<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, Lookup<String>>;
-    fn access_entry<'a>(&'a self, cluster: &'a str, principal: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>>;
+    /// `region`: the event's region (empty: the client's own).
+    fn cluster_auth_mode<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<String>>;
+    fn access_entry<'a>(&'a self, region: &'a str, cluster: &'a str, principal: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>>;
     fn principal<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>>;
 }
 
 /// Runs the lookups the event calls for, concurrently, within `budget`. Events
-/// from another account than the function's (`own_account`, e.g. through an
-/// organization event bus) are not looked up: this account cannot see them.
-pub async fn gather(lookups: &dyn Lookups, event: &Event, budget: Duration, own_account: Option<&str>) -> Facts {
+/// from another account than the function's `home` (e.g. through an organization
+/// bus) are not looked up: its role cannot see them.
+pub async fn gather(lookups: &dyn Lookups, event: &Event, budget: Duration, home: &Home) -> Facts {
     let plan = LookupPlan::for_event(event);
     if plan.is_empty() {
         return Facts::default();
     }
-    if let (Some(own), Some(theirs)) = (own_account, event.account.as_deref()) {
-        if own != theirs {
-            let why = format!("the event is from account {theirs} and this function runs in account {own}");
-            return Facts {
-                cluster_auth_mode: not_here(plan.cluster, &why),
-                access_entry: not_here(plan.access_entry, &why),
-                principal: not_here(plan.principal, &why),
-            };
-        }
+    if let Some(why) = home.why_not_here(event) {
+        return Facts {
+            cluster_auth_mode: not_here(plan.cluster, &why),
+            access_entry: not_here(plan.access_entry, &why),
+            principal: not_here(plan.principal, &why),
+        };
     }
+    let region = event.region.as_str();
     let cluster = event.cluster.as_deref().unwrap_or_default();
     let principal = event.principal_arn.as_deref().unwrap_or_default();
     let (cluster_auth_mode, access_entry, principal) = tokio::join!(
-        within(plan.cluster, budget, lookups.cluster_auth_mode(cluster)),
-        within(plan.access_entry, budget, lookups.access_entry(cluster, principal)),
+        within(plan.cluster, budget, lookups.cluster_auth_mode(region, cluster)),
+        within(plan.access_entry, budget, lookups.access_entry(region, cluster, principal)),
         within(plan.principal, budget, lookups.principal(principal)),
     );
     Facts { cluster_auth_mode, access_entry, principal }
+}
+
+/// Where the function runs: its role only sees this account. (EKS lookups go to
+/// the event's own region; IAM is global.)
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Home {
+    pub account: Option<String>,
+}
+
+impl Home {
+    /// Why this function cannot look up the event's resources, if it cannot.
+    pub fn why_not_here(&self, event: &Event) -> Option<String> {
+        let (own, theirs) = (self.account.as_deref()?, event.account.as_deref()?);
+        (own != theirs).then(|| format!("the event is from account {theirs} and this function runs in account {own}"))
+    }
 }
 
 /// A lookup this function cannot make, with why, if it was wanted.
@@ -76,10 +90,21 @@ where
     }
 }
 
+impl AwsLookups {
+    /// The EKS client for the event's region, sharing the HTTP client and credentials.
+    fn eks_in(&self, region: &str) -> aws_sdk_eks::Client {
+        if region.is_empty() || self.eks.config().region().is_some_and(|r| r.as_ref() == region) {
+            return self.eks.clone();
+        }
+        let config = self.eks.config().to_builder().region(aws_sdk_eks::config::Region::new(region.to_string())).build();
+        aws_sdk_eks::Client::from_conf(config)
+    }
+}
+
 impl Lookups for AwsLookups {
-    fn cluster_auth_mode<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, Lookup<String>> {
+    fn cluster_auth_mode<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<String>> {
         Box::pin(async move {
-            match self.eks.describe_cluster().name(cluster).send().await {
+            match self.eks_in(region).describe_cluster().name(cluster).send().await {
                 Ok(out) => out
                     .cluster()
                     .and_then(|c| c.access_config())
@@ -91,10 +116,11 @@ impl Lookups for AwsLookups {
         })
     }
 
-    fn access_entry<'a>(&'a self, cluster: &'a str, principal: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>> {
+    fn access_entry<'a>(&'a self, region: &'a str, cluster: &'a str, principal: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>> {
         Box::pin(async move {
-            let entry = self.eks.describe_access_entry().cluster_name(cluster).principal_arn(principal).send();
-            let policies = self.eks.list_associated_access_policies().cluster_name(cluster).principal_arn(principal).send();
+            let eks = self.eks_in(region);
+            let entry = eks.describe_access_entry().cluster_name(cluster).principal_arn(principal).send();
+            let policies = eks.list_associated_access_policies().cluster_name(cluster).principal_arn(principal).send();
             let (entry, policies) = tokio::join!(entry, policies);
             let entry = match entry {
                 Ok(out) => match out.access_entry {
@@ -109,7 +135,7 @@ impl Lookups for AwsLookups {
             };
             Lookup::Found(AccessEntryFacts {
                 entry_type: entry.r#type().map(String::from),
-                username: entry.username().map(String::from),
+                username: entry.username().filter(|u| !u.is_empty()).map(String::from),
                 kubernetes_groups: entry.kubernetes_groups().to_vec(),
                 created_at: entry.created_at().map(|t| t.to_string()),
                 policies,

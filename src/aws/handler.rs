@@ -6,7 +6,7 @@
 //! failure destination (an SQS queue with an alarm) keeps the original event.
 //! Events that cannot matter are skipped with a logged reason.
 
-use super::enrich::{gather, Lookups};
+use super::enrich::{gather, Home, Lookups};
 use super::idempotency::{IdempotencyStore, RecentIds};
 use super::config::Settings;
 use super::{DeliveryError, Sink};
@@ -63,8 +63,8 @@ impl Doctor {
         Doctor { settings, lookups, sinks, store, delivered_events: Mutex::default(), delivered_parts: Mutex::default() }
     }
 
-    /// Handles one payload. `own_account` is the function's account (from its ARN).
-    pub async fn handle(&self, payload: &str, own_account: Option<&str>) -> Result<Outcome, HandlerError> {
+    /// Handles one payload; `home` is where the function runs (account from its ARN).
+    pub async fn handle(&self, payload: &str, home: &Home) -> Result<Outcome, HandlerError> {
         let event = match input::parse_envelope(payload).or_else(|_| input::parse_record(payload, None)) {
             Ok(Parsed::Event(event)) => *event,
             Ok(Parsed::Ignored { event_id, why, .. }) => return Ok(Outcome::Ignored { event_id, reason: why.reason() }),
@@ -78,7 +78,7 @@ impl Doctor {
         if self.delivered_events.lock().map(|ids| ids.contains(&event_id)).unwrap_or(false) {
             return Ok(Outcome::Duplicate { event_id });
         }
-        let facts = gather(self.lookups.as_ref(), &event, self.settings.enrichment_budget, own_account).await;
+        let facts = gather(self.lookups.as_ref(), &event, self.settings.enrichment_budget, home).await;
         let mut diagnosis = crate::diagnose(event, &facts);
         diagnosis.findings.retain(|f| f.severity() >= self.settings.min_severity);
         if diagnosis.findings.is_empty() {

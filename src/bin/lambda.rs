@@ -2,7 +2,7 @@
 //! per event parse → diagnose → enrich → publish. One JSON log line per event.
 
 use eks_access_doctor::aws::config::{Settings, SlackWebhook};
-use eks_access_doctor::aws::enrich::AwsLookups;
+use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError};
 use eks_access_doctor::aws::idempotency::DynamoStore;
 use eks_access_doctor::aws::secrets::fetch_webhook;
@@ -36,8 +36,8 @@ async fn main() -> Result<(), Error> {
     let doctor = &doctor;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let started = std::time::Instant::now();
-        let own_account = event.context.invoked_function_arn.split(':').nth(4).filter(|a| !a.is_empty());
-        let result = doctor.handle(event.payload.get(), own_account).await;
+        let account = event.context.invoked_function_arn.split(':').nth(4).filter(|a| !a.is_empty()).map(String::from);
+        let result = doctor.handle(event.payload.get(), &Home { account }).await;
         let millis = started.elapsed().as_millis() as u64;
         match &result {
             Ok(outcome) => tracing::info!(request_id = %event.context.request_id, millis, outcome = %serde_json::to_string(outcome).unwrap_or_default(), "event handled"),

@@ -29,6 +29,13 @@ pub fn aws_eks(event: &Event, subcommand: &str, cluster_flag: &str, args: &[(&st
     for (flag, values) in args {
         line.push(' ');
         line.push_str(flag);
+        if values.iter().any(|v| v.starts_with('-')) {
+            // A value that starts with `-` would be read as another option: pass the
+            // list as one JSON argument instead, which the AWS CLI accepts for lists.
+            let json = serde_json::to_string(values).unwrap_or_default();
+            line.push_str(&format!("={}", sh(&json)));
+            continue;
+        }
         for value in *values {
             line.push(' ');
             line.push_str(&sh(value));

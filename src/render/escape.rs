@@ -38,7 +38,7 @@ pub fn mrkdwn(text: &str) -> String {
 pub fn markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in inline(text).chars() {
-        if "\\`*_{}[]()<>#+!|~".contains(c) {
+        if "\\`*_{}[]()<>#+!|~&".contains(c) {
             out.push('\\');
         }
         out.push(c);

@@ -1,0 +1,43 @@
+//! Bugs found while building the fuzz targets, kept as regression tests.
+
+mod support;
+
+use support::*;
+
+// Markdown decoded HTML entities into invisible characters (`&ZeroWidthSpace;`).
+#[test]
+fn markdown_prose_does_not_decode_entities_into_invisible_characters() {
+    let bytes = edited_fixture("unbound-kubernetes-group.json", |r| {
+        r["requestParameters"]["kubernetesGroups"] = serde_json::json!(["ad&ZeroWidthSpace;mins", "admins"])
+    });
+    let md = eks_access_doctor::render::markdown::render(&diagnose(parse_one(&bytes)));
+    assert!(!md.contains(" \"ad&ZeroWidthSpace;"), "{md}");
+    assert!(md.contains("\\&ZeroWidthSpace;"), "{md}");
+}
+
+// A group value starting with `--` became an option of the suggested command.
+#[test]
+fn a_group_value_cannot_add_an_option_to_a_command() {
+    let bytes = edited_fixture("reserved-username-prefix.json", |r| {
+        r["requestParameters"]["kubernetesGroups"] =
+            serde_json::json!(["checkout-oncall", "--principal-arn", "arn:aws:iam::111122223333:role/Attacker"])
+    });
+    let d = diagnose(parse_one(&bytes));
+    for f in &d.findings {
+        for c in &f.commands {
+            assert_eq!(c.matches(" --principal-arn ").count(), 1, "{c}");
+        }
+    }
+}
+
+// Look-alike checks compared every pair of groups: 30 000 groups took minutes.
+#[test]
+fn many_groups_are_diagnosed_quickly() {
+    let bytes = edited_fixture("unbound-kubernetes-group.json", |r| {
+        r["requestParameters"]["kubernetesGroups"] = serde_json::json!((0..30_000).map(|i| format!("g{i:05}")).collect::<Vec<_>>())
+    });
+    let started = std::time::Instant::now();
+    let d = diagnose(parse_one(&bytes));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(d.findings[0].commands.len() <= 101);
+}
