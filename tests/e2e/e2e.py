@@ -61,6 +61,7 @@ EXPECTED_LIVE = {
     "access-entries-disabled": ["Live: the cluster is in CONFIG_MAP; it can move to API_AND_CONFIG_MAP"],
     "node-type-requires-role": ["Live: IAM says arn:aws:iam::111122223333:user/build-agent is"],
     "invalid-principal": ["Live: IAM has no principal arn:aws:iam::111122223333:role/AWSReservedSSO_ClusterAdmins_"],
+    "service-linked-role": ["Live: the cluster is in API mode, which ignores aws-auth"],
 }
 
 # The EventBridge rule's $or branches, as the template's comments describe them.
@@ -90,9 +91,9 @@ def expected_branches(event):
     return out
 
 
-def client(service):
+def client(service, region=REGION):
     return boto3.client(
-        service, endpoint_url=os.environ["MINISTACK_URL"], region_name=REGION,
+        service, endpoint_url=os.environ["MINISTACK_URL"], region_name=region,
         aws_access_key_id="test", aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 2}, read_timeout=40, connect_timeout=5),
     )
@@ -149,7 +150,13 @@ def setup(slack_url):
         made.add(arn)
     print(f"created {len(made)} IAM principals", file=sys.stderr)
 
+    # Clusters live in the region of the fixtures that name them: the function looks
+    # them up in the event's region.
+    region_of = {}
+    for event in events.values():
+        region_of.setdefault(cluster_of(event), (event.get("detail") or {}).get("awsRegion") or REGION)
     for name, mode in CLUSTER_MODES.items():
+        eks = client("eks", region_of.get(name, REGION))
         eks.create_cluster(
             name=name, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster-role",
             resourcesVpcConfig={"subnetIds": ["subnet-0e2e0001", "subnet-0e2e0002"]},
@@ -160,6 +167,7 @@ def setup(slack_url):
     for stem, (kind, groups, policy) in EXISTING_ENTRIES.items():
         event = events[stem]
         cluster, principal = cluster_of(event), principal_of(event)
+        eks = client("eks", event["detail"].get("awsRegion") or REGION)
         kwargs = {"clusterName": cluster, "principalArn": principal, "type": kind}
         if groups:
             kwargs["kubernetesGroups"] = groups
