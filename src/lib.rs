@@ -4,6 +4,7 @@
 //! The core (`event`, `input`, `catalogue`, `facts`, `finding`, `render`) is pure:
 //! no AWS SDK, no async. `aws` holds the edge the Lambda function needs.
 
+#[cfg(feature = "lambda")]
 pub mod aws;
 pub mod catalogue;
 pub mod event;

@@ -41,3 +41,16 @@ fn many_groups_are_diagnosed_quickly() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
     assert!(d.findings[0].commands.len() <= 101);
 }
+
+// A single value starting with `-` (an IAM role named `-onboarding`) was read as an option.
+#[test]
+fn a_single_value_starting_with_a_dash_stays_a_value() {
+    let bytes = edited_fixture("missing-iam-permission.json", |r| {
+        r["errorMessage"] = serde_json::json!("User: arn:aws:sts::111122223333:assumed-role/-onboarding/s is not authorized to perform: eks:CreateAccessEntry on resource: arn:aws:eks:eu-west-1:111122223333:cluster/prod-eu");
+        r["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = serde_json::json!("arn:aws:iam::111122223333:role/-onboarding");
+    });
+    let d = diagnose(parse_one(&bytes));
+    let commands = d.findings[0].commands.join("\n");
+    assert!(commands.contains("--role-name=-onboarding"), "{commands}");
+    assert!(!commands.contains(" -onboarding"), "{commands}");
+}

@@ -38,7 +38,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let scope = super::access_entry_not_found::scope_argument(event);
     let mut list = format!("aws eks list-access-policies --query 'accessPolicies[].arn'");
     if !event.region.is_empty() {
-        list.push_str(&format!(" --region {}", util::sh(&event.region)));
+        list.push_str(&format!(" {}", util::arg("--region", &event.region)));
     }
     Some(
         Finding::new(

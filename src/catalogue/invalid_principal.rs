@@ -36,7 +36,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             util::sh(&format!("Roles[?RoleName=='{role_name}'].Arn"))
         ));
     } else {
-        finding = finding.command(format!("aws iam get-role --role-name {} --query Role.Arn", util::sh(role_name)));
+        finding = finding.command(format!("aws iam get-role {} --query Role.Arn", util::arg("--role-name", role_name)));
     }
     match &facts.principal {
         Lookup::Absent => finding = finding.note(format!("Live: IAM has no principal {principal}.")),

@@ -151,15 +151,15 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     }
     if let Some((_, name)) = util::arn_role_name(&fix_on) {
         finding = finding.command(format!(
-            "aws iam put-role-policy --role-name {} --policy-name eks-access-management --policy-document file://policy.json",
-            util::sh(name)
+            "aws iam put-role-policy {} --policy-name eks-access-management --policy-document file://policy.json",
+            util::arg("--role-name", name)
         ));
     }
     finding = finding.command(format!(
-        "aws iam simulate-principal-policy --policy-source-arn {} --action-names {} --resource-arns {}",
-        util::sh(&fix_on),
-        util::sh(action),
-        util::sh(resource)
+        "aws iam simulate-principal-policy {} {} {}",
+        util::arg("--policy-source-arn", &fix_on),
+        util::arg("--action-names", action),
+        util::arg("--resource-arns", resource)
     ));
     Some(finding.policy(policy).notes(facts.failure_notes()))
 }

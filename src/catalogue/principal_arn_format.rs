@@ -28,8 +28,8 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         Some(role) => finding
             .step(format!("This is an STS session ARN. Use the role behind it, {role} (add the role's path if it has one), and let EKS generate the username.")) 
             .command(format!(
-                "aws iam get-role --role-name {} --query Role.Arn",
-                util::sh(util::arn_role_name(role).map_or("ROLE_NAME", |(_, n)| n))
+                "aws iam get-role {} --query Role.Arn",
+                util::arg("--role-name", util::arn_role_name(role).map_or("ROLE_NAME", |(_, n)| n))
             ))
             .command(util::create_entry(event, role, event.entry_type(), None, &[])),
         None => finding

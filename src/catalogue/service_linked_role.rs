@@ -34,11 +34,11 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     .step("In aws-auth, write the role ARN without its path (role/NAME), as the command below does.")
     .command(util::describe_auth_mode(event))
     .command(format!(
-        "eksctl create iamidentitymapping --cluster {} --region {} --arn {} --username {}",
-        util::sh(event.cluster_or_placeholder()),
-        util::sh(&event.region),
-        util::sh(&format!("arn:aws:iam::{account}:role/{role_name}")),
-        util::sh(role_name)
+        "eksctl create iamidentitymapping {} {} {} {}",
+        util::arg("--cluster", event.cluster_or_placeholder()),
+        util::arg("--region", &event.region),
+        util::arg("--arn", &format!("arn:aws:iam::{account}:role/{role_name}")),
+        util::arg("--username", role_name)
     ));
     if facts.cluster_auth_mode.found().is_some_and(|m| m == "API") {
         finding = finding.note(

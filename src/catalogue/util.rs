@@ -22,28 +22,42 @@ pub fn sh(value: &str) -> String {
     }
 }
 
+/// `FLAG VALUE`, quoted; `FLAG=VALUE` when the value starts with `-`, which a
+/// command would otherwise read as an option of its own.
+pub fn arg(flag: &str, value: &str) -> String {
+    if value.starts_with('-') {
+        format!("{flag}={}", sh(value))
+    } else {
+        format!("{flag} {}", sh(value))
+    }
+}
+
 /// `aws eks SUBCOMMAND --cluster-name C ... --region R` with quoted values.
 /// `args` are (flag, value) pairs; a flag with several values repeats none of it.
 pub fn aws_eks(event: &Event, subcommand: &str, cluster_flag: &str, args: &[(&str, &[&str])]) -> String {
-    let mut line = format!("aws eks {subcommand} {cluster_flag} {}", sh(event.cluster_or_placeholder()));
+    let mut line = format!("aws eks {subcommand} {}", arg(cluster_flag, event.cluster_or_placeholder()));
     for (flag, values) in args {
         line.push(' ');
-        line.push_str(flag);
-        if values.iter().any(|v| v.starts_with('-')) {
-            // A value that starts with `-` would be read as another option: pass the
-            // list as one JSON argument instead, which the AWS CLI accepts for lists.
-            let json = serde_json::to_string(values).unwrap_or_default();
-            line.push_str(&format!("={}", sh(&json)));
-            continue;
-        }
-        for value in *values {
-            line.push(' ');
-            line.push_str(&sh(value));
+        match values {
+            [] => line.push_str(flag),
+            [value] => line.push_str(&arg(flag, value)),
+            // A list with a value starting with `-` goes as one JSON argument, which
+            // the AWS CLI accepts for lists, so no value can become an option.
+            many if many.iter().any(|v| v.starts_with('-')) => {
+                line.push_str(&format!("{flag}={}", sh(&serde_json::to_string(many).unwrap_or_default())));
+            }
+            many => {
+                line.push_str(flag);
+                for value in *many {
+                    line.push(' ');
+                    line.push_str(&sh(value));
+                }
+            }
         }
     }
     if !event.region.is_empty() {
-        line.push_str(" --region ");
-        line.push_str(&sh(&event.region));
+        line.push(' ');
+        line.push_str(&arg("--region", &event.region));
     }
     line
 }
