@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import urllib.request
 import uuid
 
 import boto3
@@ -446,6 +447,27 @@ def check():
         resp_ctx = record.get("responseContext") or {}
         r.check("failure record: function error", resp_ctx.get("functionError") is not None or "unreadable" in json.dumps(record.get("responsePayload")),
                 {"responseContext": resp_ctx, "responsePayload": record.get("responsePayload")})
+
+    # -- every sink down (Slack answers 503, the SNS topic is gone): a real alert must
+    #    end in the failure queue, not vanish
+    urllib.request.urlopen(urllib.request.Request(slack_url.split("/services/")[0] + "/_control/down", method="PUT"), timeout=5)
+    sns.delete_topic(TopicArn=topic)
+    event = json.loads((EVENTS / "reserved-group-prefix.json").read_text())
+    event["detail"]["eventID"] = down_id = str(uuid.uuid4())
+    t3 = time.monotonic()
+    resp = lam.invoke(FunctionName=fn, InvocationType="Event", Payload=json.dumps(event).encode())
+    r.check("sinks down: asynchronous invoke accepted (202)", resp.get("StatusCode") == 202, resp.get("StatusCode"))
+    record, deadline = None, time.monotonic() + 120
+    while record is None and time.monotonic() < deadline:
+        for m in drain(sqs, failure_url, want=1, timeout=2, quiet=0):
+            body = json.loads(m["Body"])
+            if ((body.get("requestPayload") or {}).get("detail") or {}).get("eventID") == down_id:
+                record = body
+    r.check(f"sinks down: the alert's event reached the failure queue ({time.monotonic() - t3:.1f}s)", record is not None, "nothing within 120 s")
+    if record:
+        r.check("sinks down: condition RetriesExhausted", (record.get("requestContext") or {}).get("condition") == "RetriesExhausted", record.get("requestContext"))
+        said = json.dumps(record.get("responsePayload"))
+        r.check("sinks down: the error names both sinks", "slack delivery failed" in said and "sns delivery failed" in said, said[:300])
 
     # -- the function's log group: one line per event, the webhook URL (a secret) never logged
     group = f"/aws/lambda/{STACK}"

@@ -96,12 +96,23 @@ def block_kit_problems(payload):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     counter = 0
+    down = False  # PUT /_control/down: every later post gets 503, as in a Slack outage
     lock = threading.Lock()
     out_dir = pathlib.Path(".")
+
+    def do_PUT(self):
+        Handler.down = self.path == "/_control/down"
+        self.send_response(204)
+        self.end_headers()
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode("utf-8", errors="replace")
+        if Handler.down:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         try:
             payload = json.loads(raw)
             problems = block_kit_problems(payload)
