@@ -274,17 +274,7 @@ mod scan {
             return None;
         }
         loop {
-            if s.peek()? != b'"' {
-                return None;
-            }
-            let (start, end, escaped) = s.string()?;
-            if escaped {
-                return None;
-            }
-            s.ws();
-            s.eat(b':')?;
-            s.ws();
-            match &text[start..end] {
+            match s.key(text)? {
                 "Records" => {
                     if items.is_some() || s.peek()? != b'[' {
                         return None;
@@ -358,17 +348,7 @@ mod scan {
             s.i += 1;
         } else {
             loop {
-                if s.peek()? != b'"' {
-                    return None;
-                }
-                let (start, end, escaped) = s.string()?;
-                if escaped {
-                    return None;
-                }
-                s.ws();
-                s.eat(b':')?;
-                s.ws();
-                let field = match &raw[start..end] {
+                let field = match s.key(raw)? {
                     "eventID" => Some(0),
                     "eventTime" => Some(1),
                     "eventSource" => Some(2),
@@ -446,6 +426,22 @@ mod scan {
         fn literal(&mut self, word: &[u8]) -> Option<()> {
             let end = self.i.checked_add(word.len())?;
             (self.b.get(self.i..end)? == word).then(|| self.i = end)
+        }
+
+        /// An object key without escapes and its `:`, leaving `self` at the value.
+        /// `None` for anything else (the caller then lets serde decide).
+        fn key<'t>(&mut self, text: &'t str) -> Option<&'t str> {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let (start, end, escaped) = self.string()?;
+            if escaped {
+                return None;
+            }
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            Some(&text[start..end])
         }
 
         /// At an opening quote: the content's range and whether it has escapes.

@@ -50,6 +50,17 @@ fn context(text: &str, i: usize) -> &str {
     &text[start..end]
 }
 
+/// The body of every render target: parse arbitrary bytes (bounded), diagnose with
+/// default facts, and run `check` on each diagnosis; returns the ignored records.
+pub fn render_each(data: &[u8], check: fn(&Diagnosis)) -> Vec<Parsed> {
+    if data.len() > RENDER_MAX_INPUT {
+        return Vec::new();
+    }
+    let (diagnoses, ignored) = pipeline(data, &Facts::default());
+    diagnoses.iter().for_each(check);
+    ignored
+}
+
 /// Every diagnosable event in a document, diagnosed with `facts`; ignored records
 /// and errors are returned too so the JSON renderer can draw them.
 pub fn pipeline(data: &[u8], facts: &Facts) -> (Vec<Diagnosis>, Vec<Parsed>) {
