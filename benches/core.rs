@@ -1,4 +1,5 @@
-//! The pure core, per event: parse → diagnose → render (text and Slack) for every
+//! The pure core, per event: parse → diagnose → render (Slack, as the function
+//! posts it, and terminal text, as `replay` prints it) for every
 //! cause fixture in `events/`, and the rejection of unrelated CloudTrail records
 //! (the other services' records of `events/cloudtrail/*.json`, as bare records).
 //!
@@ -8,7 +9,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use eks_access_doctor::facts::Facts;
 use eks_access_doctor::input::{self, Parsed};
-use eks_access_doctor::render;
+use eks_access_doctor::render::{self, Diagnosis};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -46,22 +47,32 @@ fn unrelated_records() -> Vec<(String, String)> {
     out
 }
 
-/// The whole per-event path the function and `replay` take.
-fn end_to_end(raw: &str) -> (String, String) {
+fn parse_and_diagnose(raw: &str) -> Diagnosis {
     let Ok(Parsed::Event(event)) = input::parse_envelope(raw) else { panic!("fixture is not an EKS event") };
-    let diagnosis = eks_access_doctor::diagnose(*event, &Facts::default());
-    let text = render::text::render(&diagnosis, false);
-    let slack = diagnosis.findings.iter().map(|f| render::slack::payload(&diagnosis, f).to_string()).collect();
-    (text, slack)
+    eks_access_doctor::diagnose(*event, &Facts::default())
+}
+
+/// The function's path: every finding's Slack message, as the bytes posted.
+fn to_slack(raw: &str) -> Vec<String> {
+    let diagnosis = parse_and_diagnose(raw);
+    diagnosis.findings.iter().map(|f| render::slack::payload(&diagnosis, f).to_json()).collect()
+}
+
+/// `replay`'s default path: the terminal text.
+fn to_text(raw: &str) -> String {
+    render::text::render(&parse_and_diagnose(raw), false)
 }
 
 fn per_cause(c: &mut Criterion) {
-    let mut group = c.benchmark_group("event");
-    for (id, raw) in fixtures() {
-        group.throughput(Throughput::Elements(1));
-        group.bench_with_input(BenchmarkId::new("parse+diagnose+render", &id), &raw, |b, raw| b.iter(|| end_to_end(black_box(raw))));
+    let fixtures = fixtures();
+    for (name, render) in [("event-slack", to_slack as fn(&str) -> Vec<String>), ("event-text", |raw| vec![to_text(raw)])] {
+        let mut group = c.benchmark_group(name);
+        for (id, raw) in &fixtures {
+            group.throughput(Throughput::Elements(1));
+            group.bench_with_input(BenchmarkId::new("parse+diagnose+render", id), raw, |b, raw| b.iter(|| render(black_box(raw))));
+        }
+        group.finish();
     }
-    group.finish();
     // The stages of one typical event, to see where the time goes.
     let raw = std::fs::read_to_string(events_dir().join("reserved-username-prefix.json")).unwrap();
     let mut stages = c.benchmark_group("stage");
@@ -70,7 +81,7 @@ fn per_cause(c: &mut Criterion) {
     stages.bench_function("diagnose", |b| b.iter(|| eks_access_doctor::diagnose(black_box((*event).clone()), &Facts::default())));
     let diagnosis = eks_access_doctor::diagnose(*event, &Facts::default());
     stages.bench_function("render-text", |b| b.iter(|| render::text::render(black_box(&diagnosis), false)));
-    stages.bench_function("render-slack", |b| b.iter(|| render::slack::payload(black_box(&diagnosis), &diagnosis.findings[0]).to_string()));
+    stages.bench_function("render-slack", |b| b.iter(|| render::slack::payload(black_box(&diagnosis), &diagnosis.findings[0]).to_json()));
     stages.finish();
 }
 

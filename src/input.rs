@@ -193,7 +193,13 @@ pub fn parse_envelope(raw: &str) -> Result<Parsed, String> {
     parse_record(envelope.detail.get(), Some(&envelope.source))
 }
 
+/// Deserializes `raw`; on failure, deserializes it again with a path tracker so the
+/// error names where it went wrong. The tracker costs several times the parse
+/// itself, so the (common) success path does without it.
 fn with_path<'de, T: Deserialize<'de>>(raw: &'de str) -> Result<T, String> {
+    if let Ok(value) = T::deserialize(&mut serde_json::Deserializer::from_str(raw)) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(raw);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -397,6 +403,31 @@ mod scan {
         Some(head)
     }
 
+    /// The index of the first `"`, `\\` or control character in `b`: where a string's
+    /// plain run ends. Eight bytes at a time (SWAR), because CloudTrail strings are
+    /// mostly short and a call into a vectorised search costs more than it saves.
+    fn string_stop(b: &[u8]) -> Option<usize> {
+        const ONES: u64 = u64::from_ne_bytes([1; 8]);
+        const HIGH: u64 = ONES * 0x80;
+        let mut chunks = b.chunks_exact(8);
+        let mut offset = 0;
+        for chunk in chunks.by_ref() {
+            let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            let quote = x ^ (ONES * u64::from(b'"'));
+            let backslash = x ^ (ONES * u64::from(b'\\'));
+            // Each term flags its lowest matching byte exactly (borrows only run upwards).
+            let hits = (quote.wrapping_sub(ONES) & !quote
+                | backslash.wrapping_sub(ONES) & !backslash
+                | x.wrapping_sub(ONES * 0x20) & !x)
+                & HIGH;
+            if hits != 0 {
+                return Some(offset + (hits.trailing_zeros() / 8) as usize);
+            }
+            offset += 8;
+        }
+        chunks.remainder().iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|at| offset + at)
+    }
+
     struct Scanner<'a> {
         b: &'a [u8],
         i: usize,
@@ -450,17 +481,15 @@ mod scan {
             let start = self.i;
             let mut escaped = false;
             loop {
-                let rest = &self.b[self.i..];
-                let at = memchr::memchr2(b'"', b'\\', rest)?;
-                if rest[..at].iter().any(|&c| c < 0x20) {
-                    return None;
+                self.i += string_stop(&self.b[self.i..])?;
+                match self.b[self.i] {
+                    b'"' => {
+                        self.i += 1;
+                        return Some((start, self.i - 1, escaped));
+                    }
+                    b'\\' => escaped = true,
+                    _ => return None,
                 }
-                self.i += at;
-                if self.b[self.i] == b'"' {
-                    self.i += 1;
-                    return Some((start, self.i - 1, escaped));
-                }
-                escaped = true;
                 match *self.b.get(self.i + 1)? {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
                     b'u' => {
@@ -574,7 +603,7 @@ mod scan {
 
     #[cfg(test)]
     mod tests {
-        use super::head;
+        use super::{head, string_stop};
         use crate::event::RecordHead;
 
         fn serde_head(raw: &str) -> Option<[Option<String>; 5]> {
@@ -680,6 +709,26 @@ mod scan {
                 r#"{"eventSource":"eks.amazonaws.com","errorCode":"AccessDenied","p":"\\\"q\/"}"#,
             ] {
                 check(raw, true);
+            }
+        }
+
+        #[test]
+        fn string_stop_finds_the_first_quote_backslash_or_control_byte() {
+            let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            for len in 0..40 {
+                for at in 0..len {
+                    for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                        for filler in [b'a', 0x20, 0x7f, 0xc3, 0xff] {
+                            let mut bytes = vec![filler; len];
+                            bytes[at] = stop;
+                            if at + 1 < len {
+                                bytes[at + 1] = b'"';
+                            }
+                            assert_eq!(string_stop(&bytes), naive(&bytes), "{bytes:?}");
+                        }
+                    }
+                }
+                assert_eq!(string_stop(&vec![b'x'; len]), None);
             }
         }
 

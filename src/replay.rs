@@ -202,7 +202,7 @@ pub fn render_diagnosis(d: &Diagnosis, options: &Options) -> String {
         Format::Text => render::text::render(d, options.color),
         Format::Markdown => render::markdown::render(d),
         Format::Json => render::json::diagnosis(d).to_string() + "\n",
-        Format::Slack => lines(&|f| render::slack::payload(d, f).to_string()),
+        Format::Slack => lines(&|f| render::slack::payload(d, f).to_json()),
         Format::Sns => lines(&|f| serde_json::to_string(&render::sns::message(d, f)).unwrap_or_default()),
     }
 }

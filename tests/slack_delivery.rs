@@ -16,7 +16,7 @@ fn policy() -> RetryPolicy {
     }
 }
 
-fn payload() -> serde_json::Value {
+fn payload() -> eks_access_doctor::render::slack::Message {
     let d = support::diagnose(support::fixture_event("reserved-group-prefix.json"));
     eks_access_doctor::render::slack::payload(&d, &d.findings[0])
 }

@@ -344,7 +344,7 @@ pub fn check_slack(d: &Diagnosis) {
 }
 
 fn check_slack_payload(d: &Diagnosis, f: &Finding) {
-    let payload = slack::payload(d, f);
+    let payload = serde_json::to_value(slack::payload(d, f)).expect("payload serializes");
     let link = format!("<{}|AWS documentation>", f.cause.docs);
     let blocks = payload["blocks"].as_array().expect("blocks");
     assert!(blocks.len() <= 50, "{} blocks", blocks.len());

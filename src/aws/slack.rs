@@ -45,7 +45,7 @@ impl SlackSink {
     }
 
     /// Posts one payload with retries; errors name the status, never the URL.
-    pub async fn post(&self, payload: &serde_json::Value) -> Result<(), DeliveryError> {
+    pub async fn post(&self, payload: &slack::Message) -> Result<(), DeliveryError> {
         let fail = |message: String| DeliveryError { sink: "slack", message };
         let mut last = String::new();
         for attempt in 0..self.policy.attempts {

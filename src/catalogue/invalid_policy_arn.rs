@@ -36,7 +36,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let requested = event.request.policy_arn.as_deref().unwrap_or("POLICY_ARN");
     let suggestion = suggested_policy(requested);
     let scope = super::access_entry_not_found::scope_argument(event);
-    let mut list = format!("aws eks list-access-policies --query 'accessPolicies[].arn'");
+    let mut list = "aws eks list-access-policies --query 'accessPolicies[].arn'".to_string();
     if !event.region.is_empty() {
         list.push_str(&format!(" {}", util::arg("--region", &event.region)));
     }

@@ -164,9 +164,28 @@ pub fn auth_mode_update(message: &str) -> Option<(String, String)> {
 
 /// True when the lower-cased message contains every fragment: matching on meaning,
 /// not one exact string, so rewording, quoting and punctuation do not break it.
+/// Fragments are lower case. An ASCII message (every AWS message) is searched in
+/// place, without allocating its lower-cased copy once per cause.
 pub fn mentions(message: &str, fragments: &[&str]) -> bool {
-    let lower = message.to_lowercase();
-    fragments.iter().all(|f| lower.contains(f))
+    if !message.is_ascii() {
+        let lower = message.to_lowercase();
+        return fragments.iter().all(|f| lower.contains(f));
+    }
+    fragments.iter().all(|f| contains_ignore_ascii_case(message.as_bytes(), f.as_bytes()))
+}
+
+/// Candidates by their first byte in either case (memchr), then the rest compared.
+fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else { return true };
+    let mut at = 0;
+    while let Some(found) = memchr::memchr2(first.to_ascii_lowercase(), first.to_ascii_uppercase(), &haystack[at..]) {
+        let start = at + found + 1;
+        if haystack.get(start..start + rest.len()).is_some_and(|w| w.eq_ignore_ascii_case(rest)) {
+            return true;
+        }
+        at = start;
+    }
+    false
 }
 
 /// Prefixes EKS reserves for itself in usernames and group names.
@@ -200,6 +219,14 @@ pub fn arn_role_name(arn: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_ignores_case_in_any_script() {
+        assert!(mentions("The Username must NOT begin with system:", &["username", "not begin with"]));
+        assert!(mentions("Ünïcode USERNAME", &["username"]));
+        assert!(!mentions("user name", &["username"]));
+        assert!(mentions("anything", &[""]));
+    }
 
     #[test]
     fn shell_quotes_hostile_values() {

@@ -11,7 +11,8 @@ fn is_invisible_or_control(c: char) -> bool {
 /// One line of plain text: control, bidi and zero-width characters become visible
 /// `\u{…}` escapes (newlines `\n`), so nothing can forge lines or hide text.
 pub fn inline(text: &str) -> String {
-    if !text.chars().any(is_invisible_or_control) {
+    let printable_ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if printable_ascii || !text.chars().any(is_invisible_or_control) {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -31,7 +32,21 @@ pub fn inline(text: &str) -> String {
 /// escaping them disarms `<!channel>`, `<@U…>` and `<url|label>` links. Backticks
 /// become `ˋ` so a value can neither open a code block in prose nor close one.
 pub fn mrkdwn(text: &str) -> String {
-    inline(text).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('`', "\u{02CB}")
+    let text = inline(text);
+    if !text.contains(['&', '<', '>', '`']) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '`' => out.push('\u{02CB}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Markdown prose: every character with Markdown or HTML meaning is backslash-escaped.

@@ -6,7 +6,7 @@
 use super::escape::{mrkdwn, truncate};
 use super::Diagnosis;
 use crate::finding::{Finding, Severity};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 pub const HEADER_LIMIT: usize = 150;
 pub const FIELD_LIMIT: usize = 2000;
@@ -27,12 +27,54 @@ fn fit(escaped: String, max: usize) -> String {
     cut
 }
 
-fn section(text: String) -> Value {
-    json!({ "type": "section", "text": { "type": "mrkdwn", "text": fit(text, SECTION_LIMIT) } })
+/// One incoming-webhook message. Typed rather than a `serde_json::Value` tree: it
+/// serializes to the same JSON (field order included) without building a map per block.
+#[derive(Debug, Serialize)]
+pub struct Message {
+    pub text: String,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Block {
+    Header { text: Text },
+    Section {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<Text>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        fields: Vec<Text>,
+    },
+    Context { elements: Vec<Text> },
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Text {
+    PlainText { emoji: bool, text: String },
+    Mrkdwn { text: String },
+}
+
+impl Message {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a Slack message always serializes")
+    }
+}
+
+fn mrkdwn_text(text: String, max: usize) -> Text {
+    Text::Mrkdwn { text: fit(text, max) }
+}
+
+fn section(text: String) -> Block {
+    Block::Section { text: Some(mrkdwn_text(text, SECTION_LIMIT)), fields: Vec::new() }
+}
+
+fn context(text: String) -> Block {
+    Block::Context { elements: vec![mrkdwn_text(text, SECTION_LIMIT)] }
 }
 
 /// A code block, one escaped line per line, whose body cannot close it; `title` is our own text.
-fn code_section(title: &str, lines: &[String]) -> Value {
+fn code_section(title: &str, lines: &[String]) -> Block {
     let room = SECTION_LIMIT - title.len() - 10;
     let body: Vec<String> = lines.iter().map(|line| mrkdwn(line)).collect();
     section(format!("*{title}*\n```{}```", fit(body.join("\n"), room)))
@@ -46,18 +88,18 @@ fn icon(severity: Severity) -> &'static str {
     }
 }
 
-pub fn payload(d: &Diagnosis, f: &Finding) -> Value {
+pub fn payload(d: &Diagnosis, f: &Finding) -> Message {
     let e = &d.event;
     let cluster = e.cluster.as_deref().unwrap_or("unknown cluster");
-    let fields: Vec<Value> = d
+    let fields = d
         .fields()
         .into_iter()
-        .map(|(label, value)| json!({ "type": "mrkdwn", "text": fit(format!("*{label}*\n{}", mrkdwn(&value)), FIELD_LIMIT) }))
+        .map(|(label, value)| mrkdwn_text(format!("*{label}*\n{}", mrkdwn(&value)), FIELD_LIMIT))
         .collect();
+    let header = truncate(&format!("{} {}", f.severity().as_str().to_uppercase(), f.cause.title), HEADER_LIMIT);
     let mut blocks = vec![
-        json!({ "type": "header", "text": { "type": "plain_text", "emoji": true,
-            "text": truncate(&format!("{} {}", f.severity().as_str().to_uppercase(), f.cause.title), HEADER_LIMIT) } }),
-        json!({ "type": "section", "fields": fields }),
+        Block::Header { text: Text::PlainText { emoji: true, text: header } },
+        Block::Section { text: None, fields },
         section(mrkdwn(&f.explanation)),
     ];
     if !f.steps.is_empty() {
@@ -73,14 +115,14 @@ pub fn payload(d: &Diagnosis, f: &Finding) -> Value {
     }
     if !f.notes.is_empty() {
         let notes: Vec<String> = f.notes.iter().map(|n| mrkdwn(n)).collect();
-        blocks.push(json!({ "type": "context", "elements": [{ "type": "mrkdwn", "text": fit(notes.join("\n"), SECTION_LIMIT) }] }));
+        blocks.push(context(notes.join("\n")));
     }
-    blocks.push(json!({ "type": "context", "elements": [{ "type": "mrkdwn", "text": fit(format!(
+    blocks.push(context(format!(
         "<{}|AWS documentation> · cause `{}` · event `{}`",
         f.cause.docs, f.cause.id, mrkdwn(&e.event_id)
-    ), SECTION_LIMIT) }] }));
-    json!({
-        "text": fit(format!("{} {} `{}` on {}: {}", icon(f.severity()), f.severity().as_str().to_uppercase(), f.cause.id, mrkdwn(cluster), f.cause.title), SECTION_LIMIT),
-        "blocks": blocks,
-    })
+    )));
+    Message {
+        text: fit(format!("{} {} `{}` on {}: {}", icon(f.severity()), f.severity().as_str().to_uppercase(), f.cause.id, mrkdwn(cluster), f.cause.title), SECTION_LIMIT),
+        blocks,
+    }
 }
