@@ -90,8 +90,11 @@ fn unrelated(c: &mut Criterion) {
     for (name, raw) in unrelated_records() {
         assert!(matches!(input::parse_record(&raw, None), Ok(Parsed::Ignored { .. })), "{name} is not rejected");
         group.throughput(Throughput::Bytes(raw.len() as u64));
-        group.bench_with_input(BenchmarkId::new("parse_record", &name), &raw, |b, raw| b.iter(|| input::parse_record(black_box(raw), None)));
-        group.bench_with_input(BenchmarkId::new("parse_document", &name), &raw, |b, raw| b.iter(|| input::parse_document(black_box(raw.as_bytes()))));
+        group
+            .bench_with_input(BenchmarkId::new("parse_record", &name), &raw, |b, raw| b.iter(|| input::parse_record(black_box(raw), None)));
+        group.bench_with_input(BenchmarkId::new("parse_document", &name), &raw, |b, raw| {
+            b.iter(|| input::parse_document(black_box(raw.as_bytes())))
+        });
     }
     group.finish();
 }

@@ -150,7 +150,11 @@ fn load_eks_templates(dir: &Path) -> Result<(Vec<EksTemplate>, Vec<EksTemplate>)
             detail["eventTime"] = "@@EVENTTIME@@".into();
             let failed_access_call = detail.get("errorCode").is_some_and(|c| !c.is_null());
             let t = EksTemplate { json: detail.to_string(), failed_access_call };
-            if sub == dir { failures.push(t) } else { benign.push(t) }
+            if sub == dir {
+                failures.push(t)
+            } else {
+                benign.push(t)
+            }
         }
     }
     if failures.is_empty() {
@@ -193,19 +197,49 @@ fn user_agent(rng: &mut Rng) -> &'static str {
 
 /// One record of another service (or a benign EKS read) in CloudTrail's compact form.
 fn other_record(rng: &mut Rng, ctx: &Ctx, out: &mut String) {
-    let (source, name, params, response, read_only, error): (&str, &str, String, String, bool, Option<(&str, String)>) = match rng.below(100) {
+    let (source, name, params, response, read_only, error): (&str, &str, String, String, bool, Option<(&str, String)>) = match rng
+        .below(100)
+    {
         0..=29 => {
             let bucket = rng.pick(&["app-assets-prod", "data-lake-raw", "ci-artifacts", "cloudtrail-archive"]);
-            let key = format!("{}/{}/part-{:05}.parquet", rng.pick(&["events", "logs", "exports"]), ctx.time.get(..10).unwrap_or(""), rng.below(100_000));
-            ("s3.amazonaws.com", *rng.pick(&["GetObject", "PutObject", "HeadObject"]), format!(r#"{{"bucketName":"{bucket}","Host":"{bucket}.s3.{}.amazonaws.com","key":"{key}"}}"#, ctx.region), "null".to_string(), true, None)
+            let key = format!(
+                "{}/{}/part-{:05}.parquet",
+                rng.pick(&["events", "logs", "exports"]),
+                ctx.time.get(..10).unwrap_or(""),
+                rng.below(100_000)
+            );
+            (
+                "s3.amazonaws.com",
+                *rng.pick(&["GetObject", "PutObject", "HeadObject"]),
+                format!(r#"{{"bucketName":"{bucket}","Host":"{bucket}.s3.{}.amazonaws.com","key":"{key}"}}"#, ctx.region),
+                "null".to_string(),
+                true,
+                None,
+            )
         }
         30..=44 => {
             let id = format!("i-0{:016x}", rng.next() >> 4);
-            ("ec2.amazonaws.com", "DescribeInstances", format!(r#"{{"instancesSet":{{"items":[{{"instanceId":"{id}"}}]}},"filterSet":{{}},"includeAllInstances":false}}"#), "null".to_string(), true, None)
+            (
+                "ec2.amazonaws.com",
+                "DescribeInstances",
+                format!(r#"{{"instancesSet":{{"items":[{{"instanceId":"{id}"}}]}},"filterSet":{{}},"includeAllInstances":false}}"#),
+                "null".to_string(),
+                true,
+                None,
+            )
         }
         45..=59 => {
             let arn = format!("arn:aws:kms:{}:{}:key/{}", ctx.region, ctx.account, rng.uuid());
-            ("kms.amazonaws.com", "Decrypt", format!(r#"{{"encryptionAlgorithm":"SYMMETRIC_DEFAULT","keyId":"{arn}","encryptionContext":{{"aws:s3:arn":"arn:aws:s3:::data-lake-raw"}}}}"#), "null".to_string(), true, None)
+            (
+                "kms.amazonaws.com",
+                "Decrypt",
+                format!(
+                    r#"{{"encryptionAlgorithm":"SYMMETRIC_DEFAULT","keyId":"{arn}","encryptionContext":{{"aws:s3:arn":"arn:aws:s3:::data-lake-raw"}}}}"#
+                ),
+                "null".to_string(),
+                true,
+                None,
+            )
         }
         60..=69 => {
             let role = rng.pick(&["ci-runner", "DataPipeline", "ReadOnlyAuditor"]);
@@ -214,14 +248,27 @@ fn other_record(rng: &mut Rng, ctx: &Ctx, out: &mut String) {
                 "sts.amazonaws.com",
                 "AssumeRole",
                 format!(r#"{{"roleArn":"arn:aws:iam::{}:role/{role}","roleSessionName":"{session}","durationSeconds":3600}}"#, ctx.account),
-                format!(r#"{{"credentials":{{"accessKeyId":"ASIA{}","sessionToken":"IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD{}","expiration":"Nov 28, 2026, 11:14:58 AM"}},"assumedRoleUser":{{"assumedRoleId":"AROA{}:{session}","arn":"arn:aws:sts::{}:assumed-role/{role}/{session}"}}}}"#, rng.upper(16), rng.upper(40), rng.upper(17), ctx.account),
+                format!(
+                    r#"{{"credentials":{{"accessKeyId":"ASIA{}","sessionToken":"IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD{}","expiration":"Nov 28, 2026, 11:14:58 AM"}},"assumedRoleUser":{{"assumedRoleId":"AROA{}:{session}","arn":"arn:aws:sts::{}:assumed-role/{role}/{session}"}}}}"#,
+                    rng.upper(16),
+                    rng.upper(40),
+                    rng.upper(17),
+                    ctx.account
+                ),
                 false,
                 None,
             )
         }
         70..=77 => {
             let group = format!("/aws/lambda/{}", rng.pick(&["orders-api", "ingest", "eks-access-doctor"]));
-            ("logs.amazonaws.com", "CreateLogStream", format!(r#"{{"logGroupName":"{group}","logStreamName":"2026/11/28/[$LATEST]{:032x}"}}"#, rng.next() as u128 * 7), "null".to_string(), false, None)
+            (
+                "logs.amazonaws.com",
+                "CreateLogStream",
+                format!(r#"{{"logGroupName":"{group}","logStreamName":"2026/11/28/[$LATEST]{:032x}"}}"#, rng.next() as u128 * 7),
+                "null".to_string(),
+                false,
+                None,
+            )
         }
         78..=83 => {
             let table = rng.pick(&["orders", "sessions", "idempotency"]);
@@ -234,18 +281,44 @@ fn other_record(rng: &mut Rng, ctx: &Ctx, out: &mut String) {
         88..=90 => {
             // A policy document is a JSON string inside JSON: escaped quotes, as real IAM records have.
             let role = rng.pick(&["ci-runner", "DataPipeline"]);
-            let doc = format!(r#"{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\"],\"Resource\":\"arn:aws:s3:::data-lake-raw/{}/*\"}}]}}"#, rng.upper(6));
-            ("iam.amazonaws.com", "PutRolePolicy", format!(r#"{{"roleName":"{role}","policyName":"inline-{}","policyDocument":"{doc}"}}"#, rng.upper(4)), "null".to_string(), false, None)
+            let doc = format!(
+                r#"{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\"],\"Resource\":\"arn:aws:s3:::data-lake-raw/{}/*\"}}]}}"#,
+                rng.upper(6)
+            );
+            (
+                "iam.amazonaws.com",
+                "PutRolePolicy",
+                format!(r#"{{"roleName":"{role}","policyName":"inline-{}","policyDocument":"{doc}"}}"#, rng.upper(4)),
+                "null".to_string(),
+                false,
+                None,
+            )
         }
         91..=93 => {
             let id = format!("i-0{:016x}", rng.next() >> 4);
             let msg = "You are not authorized to perform this operation. User: arn:aws:sts::ACCOUNT:assumed-role/ci-runner/gh-actions-1842 is not authorized to perform: ec2:CreateTags on resource: arn:aws:ec2:REGION:ACCOUNT:instance/ID because no identity-based policy allows the ec2:CreateTags action. Encoded authorization failure message: ".replace("ACCOUNT", ctx.account).replace("REGION", ctx.region).replace("ID", &id) + &rng.chars(120, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
-            ("ec2.amazonaws.com", "CreateTags", format!(r#"{{"resourcesSet":{{"items":[{{"resourceId":"{id}"}}]}},"tagSet":{{"items":[{{"key":"team","value":"platform"}}]}}}}"#), "null".to_string(), false, Some(("Client.UnauthorizedOperation", msg)))
+            (
+                "ec2.amazonaws.com",
+                "CreateTags",
+                format!(
+                    r#"{{"resourcesSet":{{"items":[{{"resourceId":"{id}"}}]}},"tagSet":{{"items":[{{"key":"team","value":"platform"}}]}}}}"#
+                ),
+                "null".to_string(),
+                false,
+                Some(("Client.UnauthorizedOperation", msg)),
+            )
         }
         94..=95 => ("ecr.amazonaws.com", "GetAuthorizationToken", "null".to_string(), "null".to_string(), true, None),
         96..=97 => {
             let fname = rng.pick(&["orders-api", "ingest"]);
-            ("lambda.amazonaws.com", "GetFunction20150331v2", format!(r#"{{"functionName":"arn:aws:lambda:{}:{}:function:{fname}"}}"#, ctx.region, ctx.account), "null".to_string(), true, None)
+            (
+                "lambda.amazonaws.com",
+                "GetFunction20150331v2",
+                format!(r#"{{"functionName":"arn:aws:lambda:{}:{}:function:{fname}"}}"#, ctx.region, ctx.account),
+                "null".to_string(),
+                true,
+                None,
+            )
         }
         _ => {
             // Non-access EKS reads: the same eventSource, rejected by name.
@@ -287,7 +360,15 @@ struct Counts {
 }
 
 /// One log file: its relative path, its records' counts, its gzip bytes.
-fn make_file(index: u64, seed: u64, target: u64, eks_permille: u64, level: u32, failures: &[EksTemplate], benign: &[EksTemplate]) -> (PathBuf, Counts, Vec<u8>) {
+fn make_file(
+    index: u64,
+    seed: u64,
+    target: u64,
+    eks_permille: u64,
+    level: u32,
+    failures: &[EksTemplate],
+    benign: &[EksTemplate],
+) -> (PathBuf, Counts, Vec<u8>) {
     let mut rng = Rng(seed ^ index.wrapping_mul(0xA24B_AED4_963E_E407));
     let account = ACCOUNTS[(index % ACCOUNTS.len() as u64) as usize];
     let region = REGIONS[(index / ACCOUNTS.len() as u64 % REGIONS.len() as u64) as usize];
@@ -295,7 +376,10 @@ fn make_file(index: u64, seed: u64, target: u64, eks_permille: u64, level: u32, 
     let slot = index / (ACCOUNTS.len() * REGIONS.len()) as u64;
     let end = START_EPOCH + (slot + 1) * 300;
     let (y, mo, d, h, mi, _) = civil(end);
-    let name = format!("{account}_CloudTrail_{region}_{y:04}{mo:02}{d:02}T{h:02}{mi:02}Z_{}.json.gz", rng.chars(16, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"));
+    let name = format!(
+        "{account}_CloudTrail_{region}_{y:04}{mo:02}{d:02}T{h:02}{mi:02}Z_{}.json.gz",
+        rng.chars(16, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    );
     let path = PathBuf::from(format!("AWSLogs/{account}/CloudTrail/{region}/{y:04}/{mo:02}/{d:02}")).join(name);
     let mut counts = Counts::default();
     let mut text = String::with_capacity(target as usize + 8192);
@@ -307,7 +391,9 @@ fn make_file(index: u64, seed: u64, target: u64, eks_permille: u64, level: u32, 
         if rng.below(1000) < eks_permille {
             // 80% of EKS events are the catalogue's failed or risky calls, the rest benign.
             let t = if benign.is_empty() || rng.below(10) < 8 { rng.pick(failures) } else { rng.pick(benign) };
-            record.push_str(&t.json.replace("@@EVENTID@@", &rng.uuid()).replace("@@REQUESTID@@", &rng.uuid()).replace("@@EVENTTIME@@", &time));
+            record.push_str(
+                &t.json.replace("@@EVENTID@@", &rng.uuid()).replace("@@REQUESTID@@", &rng.uuid()).replace("@@EVENTTIME@@", &time),
+            );
             counts.eks_fixture_events += 1;
             counts.failed_access_calls += u64::from(t.failed_access_call);
         } else {

@@ -150,7 +150,10 @@ pub enum Ignored {
     NotEks,
     NotAccessManagement,
     /// An EventBridge envelope whose `source` names another service than its record.
-    SourceMismatch { envelope: String, record: String },
+    SourceMismatch {
+        envelope: String,
+        record: String,
+    },
 }
 
 impl Ignored {
@@ -171,11 +174,7 @@ pub fn relevance(event_source: &str, event_name: &str, error_code: Option<&str>)
         return Err(Ignored::NotEks);
     }
     let is_denial = error_code.is_some_and(|c| c.starts_with("AccessDenied"));
-    if is_denial
-        || ACCESS_ENTRY_CALLS.contains(&event_name)
-        || event_name == "UpdateClusterConfig"
-        || event_name == "CreateCluster"
-    {
+    if is_denial || ACCESS_ENTRY_CALLS.contains(&event_name) || event_name == "UpdateClusterConfig" || event_name == "CreateCluster" {
         Ok(())
     } else {
         Err(Ignored::NotAccessManagement)
@@ -212,12 +211,7 @@ impl Event {
             .clone()
             .or_else(|| request.cluster_name.clone())
             .or_else(|| record.error_message.as_deref().and_then(cluster_from_message));
-        let caller_role = record
-            .user_identity
-            .session_context
-            .as_ref()
-            .and_then(|c| c.session_issuer.as_ref())
-            .and_then(|i| i.arn.clone());
+        let caller_role = record.user_identity.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.clone());
         Ok(Event {
             event_id: record.event_id,
             event_time: record.event_time,
@@ -301,14 +295,8 @@ fn cluster_from_message(message: &str) -> Option<String> {
 /// account number, e.g. `role/path/Name` or `assumed-role/Name/session`.
 pub fn arn_account_and_resource(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.splitn(6, ':');
-    let (prefix, _partition, service, _region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
+    let (prefix, _partition, service, _region, account, resource) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     (prefix == "arn" && matches!(service, "iam" | "sts")).then_some((account, resource))
 }
 
@@ -318,10 +306,7 @@ mod tests {
 
     #[test]
     fn decodes_url_encoded_principal() {
-        assert_eq!(
-            decode_path_parameter("arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FNode"),
-            "arn:aws:iam::111122223333:role/Node"
-        );
+        assert_eq!(decode_path_parameter("arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FNode"), "arn:aws:iam::111122223333:role/Node");
     }
 
     #[test]
@@ -336,10 +321,7 @@ mod tests {
     #[test]
     fn relevance_rejects_other_services_and_calls() {
         assert_eq!(relevance("s3.amazonaws.com", "CreateAccessEntry", None), Err(Ignored::NotEks));
-        assert_eq!(
-            relevance(EKS_EVENT_SOURCE, "CreateNodegroup", Some("InvalidParameterException")),
-            Err(Ignored::NotAccessManagement)
-        );
+        assert_eq!(relevance(EKS_EVENT_SOURCE, "CreateNodegroup", Some("InvalidParameterException")), Err(Ignored::NotAccessManagement));
         assert_eq!(relevance(EKS_EVENT_SOURCE, "CreateNodegroup", Some("AccessDenied")), Ok(()));
     }
 }

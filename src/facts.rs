@@ -97,17 +97,15 @@ impl LookupPlan {
         let code = event.error_code();
         let service_linked = event.message().contains("Service Linked Role")
             || event.principal_arn.as_deref().is_some_and(|arn| arn.contains(":role/aws-service-role/"));
-        let auth_related = matches!(event.event_name.as_str(), "UpdateClusterConfig")
-            || event.message().contains("authentication mode")
-            || service_linked;
+        let auth_related =
+            matches!(event.event_name.as_str(), "UpdateClusterConfig") || event.message().contains("authentication mode") || service_linked;
         let is_principal_arn_iam = event.principal_arn.as_deref().is_some_and(|arn| {
             crate::event::arn_account_and_resource(arn)
                 .is_some_and(|(_, resource)| arn.contains(":iam::") && (resource.starts_with("role/") || resource.starts_with("user/")))
         });
         LookupPlan {
             cluster: auth_related,
-            access_entry: event.principal_arn.is_some()
-                && (code == "ResourceInUseException" || event.message().contains("\"STANDARD\"")),
+            access_entry: event.principal_arn.is_some() && (code == "ResourceInUseException" || event.message().contains("\"STANDARD\"")),
             principal: is_principal_arn_iam && code != "AccessDenied" && code != "AccessDeniedException",
         }
     }

@@ -76,14 +76,7 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(cause: &'static Cause, explanation: impl Into<String>) -> Self {
-        Finding {
-            cause,
-            explanation: explanation.into(),
-            steps: Vec::new(),
-            commands: Vec::new(),
-            iam_policy: None,
-            notes: Vec::new(),
-        }
+        Finding { cause, explanation: explanation.into(), steps: Vec::new(), commands: Vec::new(), iam_policy: None, notes: Vec::new() }
     }
 
     pub fn step(mut self, text: impl Into<String>) -> Self {
@@ -117,11 +110,6 @@ impl Finding {
 
     /// The remediation as one block of prose: numbered steps.
     pub fn remediation_text(&self) -> String {
-        self.steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| format!("{}. {s}", i + 1))
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.steps.iter().enumerate().map(|(i, s)| format!("{}. {s}", i + 1)).collect::<Vec<_>>().join("\n")
     }
 }

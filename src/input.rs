@@ -92,10 +92,9 @@ fn parse_lines(text: &str, records: &mut Vec<Record>) {
         }
         match serde_json::from_str::<&RawValue>(line) {
             Ok(value) => push_value(value, records),
-            Err(e) => records.push(Record {
-                number: records.len() + 1,
-                outcome: Err(format!("line {}: {}", i + 1, describe_json_error(&e))),
-            }),
+            Err(e) => {
+                records.push(Record { number: records.len() + 1, outcome: Err(format!("line {}: {}", i + 1, describe_json_error(&e))) })
+            }
         }
     }
 }
@@ -134,7 +133,10 @@ fn push_value(value: &RawValue, records: &mut Vec<Record>) {
             Ok(items) => {
                 for item in items {
                     if item.get().starts_with('[') {
-                        records.push(Record { number: records.len() + 1, outcome: Err("nested JSON arrays are not an event shape".to_string()) });
+                        records.push(Record {
+                            number: records.len() + 1,
+                            outcome: Err("nested JSON arrays are not an event shape".to_string()),
+                        });
                     } else {
                         push_object(item.get(), records);
                     }
@@ -151,7 +153,8 @@ fn push_object(raw: &str, records: &mut Vec<Record>) {
     let shape = match serde_json::from_str::<Shape>(raw) {
         Ok(shape) => shape,
         Err(e) => {
-            let message = if raw.starts_with('{') { describe_json_error(&e) } else { format!("expected a JSON object, found {}", kind_of(raw)) };
+            let message =
+                if raw.starts_with('{') { describe_json_error(&e) } else { format!("expected a JSON object, found {}", kind_of(raw)) };
             return records.push(Record { number: records.len() + 1, outcome: Err(message) });
         }
     };
@@ -163,7 +166,9 @@ fn push_object(raw: &str, records: &mut Vec<Record>) {
                     records.push(Record { number: records.len() + 1, outcome });
                 }
             }
-            Err(e) => records.push(Record { number: records.len() + 1, outcome: Err(format!("\"Records\" is not a list of records: {e}")) }),
+            Err(e) => {
+                records.push(Record { number: records.len() + 1, outcome: Err(format!("\"Records\" is not a list of records: {e}")) })
+            }
         }
     } else if shape.detail.is_some() {
         records.push(Record { number: records.len() + 1, outcome: parse_envelope(raw) });
@@ -172,7 +177,9 @@ fn push_object(raw: &str, records: &mut Vec<Record>) {
     } else {
         records.push(Record {
             number: records.len() + 1,
-            outcome: Err("not a CloudTrail record, EventBridge event or CloudTrail log file (no eventSource, detail or Records key)".to_string()),
+            outcome: Err(
+                "not a CloudTrail record, EventBridge event or CloudTrail log file (no eventSource, detail or Records key)".to_string()
+            ),
         });
     }
 }
@@ -188,8 +195,7 @@ fn kind_of(raw: &str) -> &'static str {
 
 /// An EventBridge "AWS API Call via CloudTrail" event: the record is its `detail`.
 pub fn parse_envelope(raw: &str) -> Result<Parsed, String> {
-    let envelope: EventBridgeEvent<Box<RawValue>> =
-        with_path(raw).map_err(|e| format!("not an EventBridge event: {e}"))?;
+    let envelope: EventBridgeEvent<Box<RawValue>> = with_path(raw).map_err(|e| format!("not an EventBridge event: {e}"))?;
     parse_record(envelope.detail.get(), Some(&envelope.source))
 }
 
@@ -203,7 +209,11 @@ fn with_path<'de, T: Deserialize<'de>>(raw: &'de str) -> Result<T, String> {
     let mut de = serde_json::Deserializer::from_str(raw);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        if path == "." { e.inner().to_string() } else { format!("{path}: {}", e.inner()) }
+        if path == "." {
+            e.inner().to_string()
+        } else {
+            format!("{path}: {}", e.inner())
+        }
     })
 }
 
@@ -416,10 +426,8 @@ mod scan {
             let quote = x ^ (ONES * u64::from(b'"'));
             let backslash = x ^ (ONES * u64::from(b'\\'));
             // Each term flags its lowest matching byte exactly (borrows only run upwards).
-            let hits = (quote.wrapping_sub(ONES) & !quote
-                | backslash.wrapping_sub(ONES) & !backslash
-                | x.wrapping_sub(ONES * 0x20) & !x)
-                & HIGH;
+            let hits =
+                (quote.wrapping_sub(ONES) & !quote | backslash.wrapping_sub(ONES) & !backslash | x.wrapping_sub(ONES * 0x20) & !x) & HIGH;
             if hits != 0 {
                 return Some(offset + (hits.trailing_zeros() / 8) as usize);
             }

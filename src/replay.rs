@@ -195,9 +195,7 @@ pub fn replay_bytes(name: &str, bytes: &[u8], options: &Options) -> Rendered {
 
 /// One diagnosis in the chosen format (Slack and SNS: one line per finding).
 pub fn render_diagnosis(d: &Diagnosis, options: &Options) -> String {
-    let lines = |f: &dyn Fn(&crate::finding::Finding) -> String| -> String {
-        d.findings.iter().map(|finding| f(finding) + "\n").collect()
-    };
+    let lines = |f: &dyn Fn(&crate::finding::Finding) -> String| -> String { d.findings.iter().map(|finding| f(finding) + "\n").collect() };
     match options.format {
         Format::Text => render::text::render(d, options.color),
         Format::Markdown => render::markdown::render(d),

@@ -25,10 +25,19 @@ fn ids_are_unique_and_the_required_ones_exist() {
     sorted.dedup();
     assert_eq!(sorted.len(), ids.len(), "duplicate cause id");
     for required in [
-        "auth-mode-irreversible", "missing-iam-permission", "config-map-migration-notice", "node-type-requires-role",
-        "reserved-username-prefix", "reserved-group-prefix", "unbound-kubernetes-group", "service-linked-role",
-        "access-policy-requires-standard", "access-entry-already-exists", "access-entries-disabled",
-        "creator-admin-required-for-config-map", "unclassified",
+        "auth-mode-irreversible",
+        "missing-iam-permission",
+        "config-map-migration-notice",
+        "node-type-requires-role",
+        "reserved-username-prefix",
+        "reserved-group-prefix",
+        "unbound-kubernetes-group",
+        "service-linked-role",
+        "access-policy-requires-standard",
+        "access-entry-already-exists",
+        "access-entries-disabled",
+        "creator-admin-required-for-config-map",
+        "unclassified",
     ] {
         assert!(cause_by_id(required).is_some(), "{required} missing");
     }
@@ -114,7 +123,8 @@ fn denials_distinguish_where_the_refusal_came_from() {
 #[test]
 fn a_service_linked_principal_is_recognised_from_its_arn() {
     let bytes = edited_fixture("unclassified.json", |record| {
-        record["requestParameters"]["principalArn"] = json!("arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS");
+        record["requestParameters"]["principalArn"] =
+            json!("arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS");
     });
     assert_eq!(cause_ids(&diagnose(parse_one(&bytes))).first(), Some(&"service-linked-role"));
 }

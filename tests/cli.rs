@@ -142,12 +142,20 @@ fn readme_samples_match_what_the_tool_prints() {
     let text = stdout(&run(&["replay", "events/reserved-username-prefix.json", "--no-summary"]));
     assert_eq!(readme_sample("text"), text, "README text sample is stale");
 
-    let sns: Value = serde_json::from_str(stdout(&run(&["replay", "events/node-type-requires-role.json", "--format", "sns"])).trim()).unwrap();
-    let attributes: Vec<String> = sns["attributes"].as_object().unwrap().iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap())).collect();
-    let want = format!("Subject: {}\nAttributes: {}\n\n{}", sns["subject"].as_str().unwrap(), attributes.join(", "), sns["message"].as_str().unwrap());
+    let sns: Value =
+        serde_json::from_str(stdout(&run(&["replay", "events/node-type-requires-role.json", "--format", "sns"])).trim()).unwrap();
+    let attributes: Vec<String> =
+        sns["attributes"].as_object().unwrap().iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap())).collect();
+    let want = format!(
+        "Subject: {}\nAttributes: {}\n\n{}",
+        sns["subject"].as_str().unwrap(),
+        attributes.join(", "),
+        sns["message"].as_str().unwrap()
+    );
     assert_eq!(readme_sample("sns"), want, "README SNS sample is stale");
 
-    let slack: Value = serde_json::from_str(stdout(&run(&["replay", "events/node-type-requires-role.json", "--format", "slack"])).trim()).unwrap();
+    let slack: Value =
+        serde_json::from_str(stdout(&run(&["replay", "events/node-type-requires-role.json", "--format", "slack"])).trim()).unwrap();
     let readme_slack: Value = serde_json::from_str(&readme_sample("slack")).unwrap();
     assert_eq!(readme_slack, slack, "README Slack sample is stale");
 }

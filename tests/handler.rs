@@ -7,9 +7,9 @@ mod support;
 
 use aws_sdk_eks::operation::describe_access_entry::DescribeAccessEntryOutput;
 use aws_sdk_eks::operation::describe_cluster::{DescribeClusterError, DescribeClusterOutput};
-use aws_sdk_eks::types::{AccessConfigResponse, AuthenticationMode, Cluster};
 use aws_sdk_eks::operation::list_associated_access_policies::ListAssociatedAccessPoliciesOutput;
 use aws_sdk_eks::types::AccessEntry;
+use aws_sdk_eks::types::{AccessConfigResponse, AuthenticationMode, Cluster};
 use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
 use aws_sdk_iam::types::Role;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
@@ -41,7 +41,12 @@ fn settings(vars: &[(&str, &str)]) -> Settings {
 }
 
 fn policy() -> RetryPolicy {
-    RetryPolicy { attempts: 2, backoff: Duration::from_millis(10), max_retry_after: Duration::from_secs(1), request_timeout: Duration::from_millis(500) }
+    RetryPolicy {
+        attempts: 2,
+        backoff: Duration::from_millis(10),
+        max_retry_after: Duration::from_secs(1),
+        request_timeout: Duration::from_millis(500),
+    }
 }
 
 fn sns_ok() -> Rule {
@@ -52,7 +57,12 @@ fn sns_ok() -> Rule {
 /// an ordinary role at path `/` and an API_AND_CONFIG_MAP cluster.
 fn aws_lookups(eks_rules: &[&Rule], iam_rules: &[&Rule]) -> Box<dyn Lookups> {
     let any_role = mock!(aws_sdk_iam::Client::get_role).then_output(|| {
-        let role = Role::builder().path("/").role_name("r").role_id("AROA").arn("arn:aws:iam::1:role/r").create_date(aws_smithy_types::DateTime::from_secs(0));
+        let role = Role::builder()
+            .path("/")
+            .role_name("r")
+            .role_id("AROA")
+            .arn("arn:aws:iam::1:role/r")
+            .create_date(aws_smithy_types::DateTime::from_secs(0));
         GetRoleOutput::builder().role(role.build().unwrap()).build()
     });
     let any_cluster = mock!(aws_sdk_eks::Client::describe_cluster).then_output(|| {
@@ -67,8 +77,10 @@ fn aws_lookups(eks_rules: &[&Rule], iam_rules: &[&Rule]) -> Box<dyn Lookups> {
 }
 
 fn doctor(settings: Settings, lookups: Box<dyn Lookups>, sns: &[&Rule], slack: Option<&Webhook>) -> Doctor {
-    let mut sinks: Vec<Box<dyn Sink>> =
-        vec![Box::new(SnsSink { client: mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns), topic_arn: "arn:aws:sns:eu-west-1:111122223333:alerts".into() })];
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(SnsSink {
+        client: mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns),
+        topic_arn: "arn:aws:sns:eu-west-1:111122223333:alerts".into(),
+    })];
     if let Some(hook) = slack {
         sinks.push(Box::new(SlackSink::new(hook.url.clone(), policy()).unwrap()));
     }
@@ -80,13 +92,17 @@ async fn alerts_with_live_facts_on_both_sinks() {
     let entry = mock!(aws_sdk_eks::Client::describe_access_entry).then_output(|| {
         DescribeAccessEntryOutput::builder().access_entry(AccessEntry::builder().r#type("STANDARD").username("creator").build()).build()
     });
-    let policies = mock!(aws_sdk_eks::Client::list_associated_access_policies).then_output(|| ListAssociatedAccessPoliciesOutput::builder().build());
+    let policies =
+        mock!(aws_sdk_eks::Client::list_associated_access_policies).then_output(|| ListAssociatedAccessPoliciesOutput::builder().build());
     let role = mock!(aws_sdk_iam::Client::get_role).then_error(|| GetRoleError::generic(error("AccessDenied")));
     let sns = sns_ok();
     let hook = Webhook::start(vec![]);
     let doctor = doctor(settings(&[]), aws_lookups(&[&entry, &policies], &[&role]), &[&sns], Some(&hook));
     let outcome = doctor.handle(&support::fixture_text("access-entry-already-exists.json"), &home("111122223333")).await.unwrap();
-    assert!(matches!(&outcome, Outcome::Alerted { causes, notes, .. } if causes == &["access-entry-already-exists"] && *notes == 2), "{outcome:?}");
+    assert!(
+        matches!(&outcome, Outcome::Alerted { causes, notes, .. } if causes == &["access-entry-already-exists"] && *notes == 2),
+        "{outcome:?}"
+    );
     assert_eq!(sns.num_calls(), 1);
     let slack = hook.received();
     let text = slack[0].to_string();
@@ -135,9 +151,12 @@ async fn slack_down_fails_the_invocation() {
 
 #[tokio::test]
 async fn enrichment_failures_are_told_not_fatal() {
-    let describe = mock!(aws_sdk_eks::Client::describe_cluster).then_error(|| DescribeClusterError::generic(error("AccessDeniedException")));
+    let describe =
+        mock!(aws_sdk_eks::Client::describe_cluster).then_error(|| DescribeClusterError::generic(error("AccessDeniedException")));
     let sns = mock!(aws_sdk_sns::Client::publish)
-        .match_requests(|r| r.message().is_some_and(|m| m.contains("Could not check the cluster's current authentication mode: AccessDeniedException")))
+        .match_requests(|r| {
+            r.message().is_some_and(|m| m.contains("Could not check the cluster's current authentication mode: AccessDeniedException"))
+        })
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let doctor = doctor(settings(&[]), aws_lookups(&[&describe], &[]), &[&sns], None);
     let outcome = doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), &home("111122223333")).await.unwrap();
@@ -189,7 +208,8 @@ async fn skips_are_deliberate_and_explained() {
     let d = doctor(settings(&[("EXCLUDE_CLUSTERS", "data-*"), ("MIN_SEVERITY", "error")]), aws_lookups(&[], &[]), &[&sns], None);
     let filtered = d.handle(&support::fixture_text("reserved-group-prefix.json"), &home("111122223333")).await.unwrap();
     assert!(matches!(&filtered, Outcome::Ignored { reason, .. } if reason.contains("EXCLUDE_CLUSTERS")), "{filtered:?}");
-    let other_service = d.handle(&support::fixture_text("no-finding/s3-put-bucket-policy-denied.json"), &home("111122223333")).await.unwrap();
+    let other_service =
+        d.handle(&support::fixture_text("no-finding/s3-put-bucket-policy-denied.json"), &home("111122223333")).await.unwrap();
     assert!(matches!(&other_service, Outcome::Ignored { reason, .. } if reason == "not an EKS event"));
     let below = d.handle(&support::fixture_text("unbound-kubernetes-group.json"), &home("111122223333")).await.unwrap();
     assert!(matches!(below, Outcome::NoFinding { .. }));
@@ -199,7 +219,9 @@ async fn skips_are_deliberate_and_explained() {
 #[tokio::test]
 async fn events_from_another_account_are_not_looked_up_here() {
     let sns = mock!(aws_sdk_sns::Client::publish)
-        .match_requests(|r| r.message().is_some_and(|m| m.contains("the event is from account 111122223333 and this function runs in account 999988887777")))
+        .match_requests(|r| {
+            r.message().is_some_and(|m| m.contains("the event is from account 111122223333 and this function runs in account 999988887777"))
+        })
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[&sns], None);
     doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), &home("999988887777")).await.unwrap();
@@ -208,7 +230,8 @@ async fn events_from_another_account_are_not_looked_up_here() {
 
 #[tokio::test]
 async fn secrets_manager_unavailable_at_init_is_a_clear_error() {
-    let rule = mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_error(|| GetSecretValueError::generic(error("AccessDeniedException")));
+    let rule =
+        mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_error(|| GetSecretValueError::generic(error("AccessDeniedException")));
     let client = mock_client!(aws_sdk_secretsmanager, [&rule]);
     let err = eks_access_doctor::aws::secrets::fetch_webhook(&client, "arn:aws:secretsmanager:eu-west-1:1:secret:slack").await.unwrap_err();
     assert!(err.contains("cannot read the Slack webhook secret") && err.contains("AccessDeniedException"), "{err}");

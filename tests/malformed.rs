@@ -27,15 +27,34 @@ fn each_bad_input_gets_a_named_error() {
         ("white space only", b"  \n\t ".to_vec(), "empty input"),
         ("a bare string", b"\"hello\"".to_vec(), "expected a JSON object, found a string"),
         ("an unknown object", b"{\"hello\": 1}".to_vec(), "not a CloudTrail record"),
-        ("wrong type for groups", edited_fixture("reserved-group-prefix.json", |r| r["requestParameters"]["kubernetesGroups"] = serde_json::json!([5])), "requestParameters.kubernetesGroups[0]"),
+        (
+            "wrong type for groups",
+            edited_fixture("reserved-group-prefix.json", |r| r["requestParameters"]["kubernetesGroups"] = serde_json::json!([5])),
+            "requestParameters.kubernetesGroups[0]",
+        ),
         ("eventSource a number", b"{\"eventSource\": 5, \"eventID\": \"x\"}".to_vec(), "eventSource"),
-        ("missing eventID", b"{\"eventSource\":\"eks.amazonaws.com\",\"eventName\":\"CreateAccessEntry\"}".to_vec(), "missing field `eventID`"),
+        (
+            "missing eventID",
+            b"{\"eventSource\":\"eks.amazonaws.com\",\"eventName\":\"CreateAccessEntry\"}".to_vec(),
+            "missing field `eventID`",
+        ),
         ("Records not a list", b"{\"Records\": 7}".to_vec(), "\"Records\" is not a list"),
         ("invalid UTF-8", b"{\"Records\":[\"\xff\xfe\"]}".to_vec(), "not UTF-8"),
-        ("truncated gzip", { let g = gzip(fixture_text("reserved-group-prefix.json").as_bytes()); g[..g.len() / 2].to_vec() }, "cannot decompress gzip"),
+        (
+            "truncated gzip",
+            {
+                let g = gzip(fixture_text("reserved-group-prefix.json").as_bytes());
+                g[..g.len() / 2].to_vec()
+            },
+            "cannot decompress gzip",
+        ),
         ("10 MB string, truncated", ten_mb.into_bytes(), "truncated JSON"),
         ("arrays nested 10 000 deep", format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(), "nested JSON arrays"),
-        ("objects nested 10 000 deep", format!("{}{}", "{\"a\":".repeat(10_000), "1}".to_string() + &"}".repeat(9_999)).into_bytes(), "not a CloudTrail record"),
+        (
+            "objects nested 10 000 deep",
+            format!("{}{}", "{\"a\":".repeat(10_000), "1}".to_string() + &"}".repeat(9_999)).into_bytes(),
+            "not a CloudTrail record",
+        ),
     ];
     for (name, bytes, want) in cases {
         let errs = errors(&bytes);
@@ -59,7 +78,8 @@ fn a_ten_megabyte_username_is_diagnosed_and_bounded() {
 
 #[test]
 fn good_records_survive_beside_bad_ones_in_ndjson() {
-    let good = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&fixture_text("reserved-group-prefix.json")).unwrap()).unwrap();
+    let good =
+        serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&fixture_text("reserved-group-prefix.json")).unwrap()).unwrap();
     let text = format!("{good}\n{{broken\n\n{good}\n");
     let records = parse_document(text.as_bytes());
     assert_eq!(records.len(), 3);

@@ -85,7 +85,9 @@ async fn the_idempotency_record_blocks_only_delivered_events() {
         .create_table()
         .table_name(&table)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("event_id").attribute_type(ScalarAttributeType::S).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder().attribute_name("event_id").attribute_type(ScalarAttributeType::S).build().unwrap(),
+        )
         .key_schema(KeySchemaElement::builder().attribute_name("event_id").key_type(KeyType::Hash).build().unwrap())
         .send()
         .await
@@ -102,7 +104,8 @@ async fn the_idempotency_record_blocks_only_delivered_events() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(expiring.begin("e-3").await, Ok(true), "an expired record no longer blocks");
 
-    let missing = DynamoStore { client: aws_sdk_dynamodb::Client::new(&config), table: "no-such-table".into(), ttl: Duration::from_secs(60) };
+    let missing =
+        DynamoStore { client: aws_sdk_dynamodb::Client::new(&config), table: "no-such-table".into(), ttl: Duration::from_secs(60) };
     assert!(missing.begin("e-4").await.is_err(), "a broken store is an error the handler logs, not a silent duplicate");
 }
 

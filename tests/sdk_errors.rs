@@ -37,7 +37,11 @@ fn no_eks() -> aws_sdk_eks::Client {
 async fn describe_cluster_found_and_each_failure() {
     let ok = mock!(aws_sdk_eks::Client::describe_cluster).then_output(|| {
         DescribeClusterOutput::builder()
-            .cluster(Cluster::builder().access_config(AccessConfigResponse::builder().authentication_mode(AuthenticationMode::Api).build()).build())
+            .cluster(
+                Cluster::builder()
+                    .access_config(AccessConfigResponse::builder().authentication_mode(AuthenticationMode::Api).build())
+                    .build(),
+            )
             .build()
     });
     let l = lookups(mock_client!(aws_sdk_eks, [&ok]), no_iam());
@@ -79,7 +83,9 @@ async fn existing_access_entry_with_its_policies() {
     });
     let policies = mock!(aws_sdk_eks::Client::list_associated_access_policies).then_output(|| {
         ListAssociatedAccessPoliciesOutput::builder()
-            .associated_access_policies(AssociatedAccessPolicy::builder().policy_arn("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy").build())
+            .associated_access_policies(
+                AssociatedAccessPolicy::builder().policy_arn("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy").build(),
+            )
             .build()
     });
     let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&entry, &policies]), no_iam());
@@ -88,8 +94,9 @@ async fn existing_access_entry_with_its_policies() {
     assert_eq!(facts.kubernetes_groups, ["ops"]);
     assert!(facts.policies[0].ends_with("AmazonEKSClusterAdminPolicy"));
 
-    let gone = mock!(aws_sdk_eks::Client::describe_access_entry)
-        .then_error(|| DescribeAccessEntryError::generic(eks_error("ResourceNotFoundException", "The specified principalArn could not be found.")));
+    let gone = mock!(aws_sdk_eks::Client::describe_access_entry).then_error(|| {
+        DescribeAccessEntryError::generic(eks_error("ResourceNotFoundException", "The specified principalArn could not be found."))
+    });
     let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&gone, &policies]), no_iam());
     assert_eq!(l.access_entry("", "prod", "arn:aws:iam::1:role/x").await, Lookup::Absent);
 }
@@ -98,19 +105,33 @@ async fn existing_access_entry_with_its_policies() {
 async fn iam_principal_path_and_denials() {
     let role = mock!(aws_sdk_iam::Client::get_role).then_output(|| {
         GetRoleOutput::builder()
-            .role(Role::builder().path("/aws-service-role/autoscaling.amazonaws.com/").role_name("AWSServiceRoleForAutoScaling").role_id("AROA").arn("arn:aws:iam::1:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling").create_date(aws_smithy_types::DateTime::from_secs(0)).build().unwrap())
+            .role(
+                Role::builder()
+                    .path("/aws-service-role/autoscaling.amazonaws.com/")
+                    .role_name("AWSServiceRoleForAutoScaling")
+                    .role_id("AROA")
+                    .arn("arn:aws:iam::1:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")
+                    .create_date(aws_smithy_types::DateTime::from_secs(0))
+                    .build()
+                    .unwrap(),
+            )
             .build()
     });
     let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&role]));
-    let Lookup::Found(p) = l.principal("arn:aws:iam::1:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling").await else { panic!() };
+    let Lookup::Found(p) = l.principal("arn:aws:iam::1:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling").await
+    else {
+        panic!()
+    };
     assert_eq!(p.kind, PrincipalKind::Role);
     assert!(p.is_service_linked());
 
-    let missing = mock!(aws_sdk_iam::Client::get_role).then_error(|| GetRoleError::generic(eks_error("NoSuchEntity", "The role with name x cannot be found.")));
+    let missing = mock!(aws_sdk_iam::Client::get_role)
+        .then_error(|| GetRoleError::generic(eks_error("NoSuchEntity", "The role with name x cannot be found.")));
     let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&missing]));
     assert_eq!(l.principal("arn:aws:iam::1:role/x").await, Lookup::Absent);
 
-    let denied = mock!(aws_sdk_iam::Client::get_role).then_error(|| GetRoleError::generic(eks_error("AccessDenied", "not authorized to perform: iam:GetRole")));
+    let denied = mock!(aws_sdk_iam::Client::get_role)
+        .then_error(|| GetRoleError::generic(eks_error("AccessDenied", "not authorized to perform: iam:GetRole")));
     let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&denied]));
     assert!(matches!(l.principal("arn:aws:iam::1:role/x").await, Lookup::Failed(r) if r.starts_with("AccessDenied")));
 }
@@ -137,11 +158,8 @@ async fn sns_publish_carries_subject_and_attributes() {
 #[tokio::test]
 async fn sns_failures_become_delivery_errors() {
     let d = support::diagnose(support::fixture_event("reserved-group-prefix.json"));
-    let cases = [
-        ("Throttling", "Rate exceeded"),
-        ("AuthorizationError", "not authorized to perform: SNS:Publish"),
-        ("KMSAccessDenied", "KMS"),
-    ];
+    let cases =
+        [("Throttling", "Rate exceeded"), ("AuthorizationError", "not authorized to perform: SNS:Publish"), ("KMSAccessDenied", "KMS")];
     for (code, message) in cases {
         let want = format!("{code}: {message}");
         let rule = mock!(aws_sdk_sns::Client::publish).then_error(move || PublishError::generic(eks_error(code, message)));

@@ -114,7 +114,11 @@ fn the_check_catches_wider_grants() {
     let original = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
     for (from, to, want) in [
         ("Action: eks:DescribeCluster", "Action: eks:*", "action eks:* is not in the documented list"),
-        ("Action: sns:Publish\n                  Resource: !Ref AlertTopic", "Action: sns:Publish\n                  Resource: \"*\"", "sns:Publish on * is wider"),
+        (
+            "Action: sns:Publish\n                  Resource: !Ref AlertTopic",
+            "Action: sns:Publish\n                  Resource: \"*\"",
+            "sns:Publish on * is wider",
+        ),
         (":cluster/*", ":*", "eks:DescribeCluster on arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:* is wider"),
         ("Service: lambda.amazonaws.com", "Service: [lambda.amazonaws.com, ec2.amazonaws.com]", "trusts more than"),
     ] {

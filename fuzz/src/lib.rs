@@ -121,7 +121,8 @@ pub fn check_shell_command(command: &str) {
     const SAFE: &[u8] = b"@%+=:,./_- ";
     let program = command.split(' ').next().unwrap_or("");
     assert!(matches!(program, "aws" | "eksctl" | "kubectl"), "command starts with {program:?}: {command:?}");
-    let allowed_pipes = usize::from(command.starts_with("kubectl get clusterrolebindings,rolebindings ") && command.contains(" | jq -r --arg g "));
+    let allowed_pipes =
+        usize::from(command.starts_with("kubectl get clusterrolebindings,rolebindings ") && command.contains(" | jq -r --arg g "));
     let mut pipes = 0;
     let mut quoted = false;
     let mut chars = command.chars().peekable();
@@ -149,10 +150,29 @@ pub fn check_shell_command(command: &str) {
 
 /// The options the catalogue's `aws`/`eksctl` commands use; a value can add none.
 const OPTIONS: &[&str] = &[
-    "--cluster-name", "--principal-arn", "--type", "--username", "--kubernetes-groups", "--region", "--name", "--query",
-    "--policy-arn", "--access-scope", "--access-config", "--role-arn", "--resources-vpc-config", "--update-id", "--role-name",
-    "--path-prefix", "--policy-name", "--policy-document", "--policy-source-arn", "--action-names", "--resource-arns",
-    "--cluster", "--arn",
+    "--cluster-name",
+    "--principal-arn",
+    "--type",
+    "--username",
+    "--kubernetes-groups",
+    "--region",
+    "--name",
+    "--query",
+    "--policy-arn",
+    "--access-scope",
+    "--access-config",
+    "--role-arn",
+    "--resources-vpc-config",
+    "--update-id",
+    "--role-name",
+    "--path-prefix",
+    "--policy-name",
+    "--policy-document",
+    "--policy-source-arn",
+    "--action-names",
+    "--resource-arns",
+    "--cluster",
+    "--arn",
 ];
 
 /// Each word the shell passes (quotes removed) that starts with `-` is one of the

@@ -45,7 +45,9 @@ impl Settings {
             .or_else(|| non_empty("SLACK_WEBHOOK_URL").map(SlackWebhook::Url));
         let sns_topic_arn = non_empty("SNS_TOPIC_ARN");
         if sns_topic_arn.is_none() && slack.is_none() {
-            return Err("no alert destination: set SNS_TOPIC_ARN and/or SLACK_WEBHOOK_SECRET_ARN (or SLACK_WEBHOOK_URL for local runs)".into());
+            return Err(
+                "no alert destination: set SNS_TOPIC_ARN and/or SLACK_WEBHOOK_SECRET_ARN (or SLACK_WEBHOOK_URL for local runs)".into()
+            );
         }
         let min_severity = match non_empty("MIN_SEVERITY") {
             Some(v) => v.parse().map_err(|e| format!("MIN_SEVERITY: {e}"))?,
@@ -56,9 +58,7 @@ impl Settings {
             None => 1500,
         };
         let list = |name: &str| -> Vec<String> {
-            non_empty(name)
-                .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
-                .unwrap_or_default()
+            non_empty(name).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()).unwrap_or_default()
         };
         Ok(Settings {
             sns_topic_arn,

@@ -58,7 +58,11 @@ impl Home {
 
 /// A lookup this function cannot make, with why, if it was wanted.
 fn not_here<T>(wanted: bool, why: &str) -> Lookup<T> {
-    if wanted { Lookup::Failed(why.to_string()) } else { Lookup::NotChecked }
+    if wanted {
+        Lookup::Failed(why.to_string())
+    } else {
+        Lookup::NotChecked
+    }
 }
 
 /// One lookup if `wanted`, cut off at `budget`.

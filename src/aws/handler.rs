@@ -6,9 +6,9 @@
 //! failure destination (an SQS queue with an alarm) keeps the original event.
 //! Events that cannot matter are skipped with a logged reason.
 
+use super::config::Settings;
 use super::enrich::{gather, Home, Lookups};
 use super::idempotency::{IdempotencyStore, RecentIds};
-use super::config::Settings;
 use super::{DeliveryError, Sink};
 use crate::input::{self, Parsed};
 use std::collections::HashSet;
@@ -59,7 +59,12 @@ pub struct Doctor {
 }
 
 impl Doctor {
-    pub fn new(settings: Settings, lookups: Box<dyn Lookups>, sinks: Vec<Box<dyn Sink>>, store: Option<Box<dyn IdempotencyStore>>) -> Doctor {
+    pub fn new(
+        settings: Settings,
+        lookups: Box<dyn Lookups>,
+        sinks: Vec<Box<dyn Sink>>,
+        store: Option<Box<dyn IdempotencyStore>>,
+    ) -> Doctor {
         Doctor { settings, lookups, sinks, store, delivered_events: Mutex::default(), delivered_parts: Mutex::default() }
     }
 

@@ -86,13 +86,7 @@ impl IdempotencyStore for DynamoStore {
     }
 
     fn complete<'a>(&'a self, event_id: &'a str) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            self.put(event_id, "done", now())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| describe_sdk_error(&e))
-        })
+        Box::pin(async move { self.put(event_id, "done", now()).send().await.map(|_| ()).map_err(|e| describe_sdk_error(&e)) })
     }
 }
 

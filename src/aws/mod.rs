@@ -34,7 +34,11 @@ impl std::error::Error for DeliveryError {}
 /// A place alerts go: SNS or Slack.
 pub trait Sink: Send + Sync {
     fn name(&self) -> &'static str;
-    fn publish<'a>(&'a self, diagnosis: &'a crate::render::Diagnosis, finding: &'a crate::finding::Finding) -> BoxFuture<'a, Result<(), DeliveryError>>;
+    fn publish<'a>(
+        &'a self,
+        diagnosis: &'a crate::render::Diagnosis,
+        finding: &'a crate::finding::Finding,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>>;
 }
 
 /// `code: message` of an SDK error, never more than one line of 300 characters.

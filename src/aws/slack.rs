@@ -71,7 +71,13 @@ impl SlackSink {
                     return Err(fail(format!("HTTP {status}: {body}")));
                 }
                 Err(e) => {
-                    last = if e.is_timeout() { "timed out".to_string() } else if e.is_connect() { "connection failed".to_string() } else { e.without_url().to_string() };
+                    last = if e.is_timeout() {
+                        "timed out".to_string()
+                    } else if e.is_connect() {
+                        "connection failed".to_string()
+                    } else {
+                        e.without_url().to_string()
+                    };
                     backoff
                 }
             };

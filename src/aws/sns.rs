@@ -28,11 +28,7 @@ impl Sink for SnsSink {
                     .map_err(|e| DeliveryError { sink: "sns", message: e.to_string() })?;
                 request = request.message_attributes(name, attribute);
             }
-            request
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| DeliveryError { sink: "sns", message: describe_sdk_error(&e) })
+            request.send().await.map(|_| ()).map_err(|e| DeliveryError { sink: "sns", message: describe_sdk_error(&e) })
         })
     }
 }

@@ -124,7 +124,11 @@ fn run_replay(paths: &[String], options: Options, summary: bool) -> ExitCode {
             if summary {
                 eprintln!("{}", totals.render());
             }
-            if totals.had_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+            if totals.had_errors() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
@@ -172,10 +176,9 @@ fn progress_bar(files: usize) -> Option<indicatif::ProgressBar> {
 fn causes(format: CausesFormat) -> String {
     let all: Vec<_> = catalogue::all_causes().collect();
     match format {
-        CausesFormat::Text => all
-            .iter()
-            .map(|c| format!("{:<40} {:<8} {}\n{:<40} {:<8} {}\n", c.id, c.severity, c.title, "", "", c.docs))
-            .collect(),
+        CausesFormat::Text => {
+            all.iter().map(|c| format!("{:<40} {:<8} {}\n{:<40} {:<8} {}\n", c.id, c.severity, c.title, "", "", c.docs)).collect()
+        }
         CausesFormat::Json => all
             .iter()
             .map(|c| serde_json::json!({"id": c.id, "severity": c.severity, "title": c.title, "docs": c.docs}).to_string() + "\n")

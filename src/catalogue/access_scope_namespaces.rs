@@ -34,7 +34,11 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     };
     Some(
         Finding::new(&CAUSE, explanation)
-            .step(if missing { "Name the namespaces the policy should cover." } else { "Drop the namespaces for a cluster-wide grant, or set the type to namespace to limit it." })
+            .step(if missing {
+                "Name the namespaces the policy should cover."
+            } else {
+                "Drop the namespaces for a cluster-wide grant, or set the type to namespace to limit it."
+            })
             .step("EKS does not check that the namespaces exist, so check their spelling.")
             .command(util::associate_policy(event, principal, policy_name, scope))
             .notes(facts.failure_notes()),

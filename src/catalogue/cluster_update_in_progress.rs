@@ -19,10 +19,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         return None;
     }
     let message = event.message();
-    let update_id = message
-        .split_once("has update ")
-        .and_then(|(_, rest)| rest.split_whitespace().next())
-        .unwrap_or("UPDATE_ID");
+    let update_id = message.split_once("has update ").and_then(|(_, rest)| rest.split_whitespace().next()).unwrap_or("UPDATE_ID");
     Some(
         Finding::new(
             &CAUSE,

@@ -36,7 +36,11 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             event,
             "create-cluster",
             "--name",
-            &[("--access-config", &["authenticationMode=API_AND_CONFIG_MAP,bootstrapClusterCreatorAdminPermissions=false"]), ("--role-arn", &["CLUSTER_ROLE_ARN"]), ("--resources-vpc-config", &["subnetIds=SUBNET_1,SUBNET_2"])],
+            &[
+                ("--access-config", &["authenticationMode=API_AND_CONFIG_MAP,bootstrapClusterCreatorAdminPermissions=false"]),
+                ("--role-arn", &["CLUSTER_ROLE_ARN"]),
+                ("--resources-vpc-config", &["subnetIds=SUBNET_1,SUBNET_2"]),
+            ],
         ))
         .notes(facts.failure_notes()),
     )

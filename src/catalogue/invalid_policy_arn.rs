@@ -30,7 +30,8 @@ fn suggested_policy(requested: &str) -> &'static str {
 
 fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let message = event.message();
-    if !util::mentions(message, &["policyarn parameter format is not valid"]) && !util::mentions(message, &["policyarn could not be found"]) {
+    if !util::mentions(message, &["policyarn parameter format is not valid"]) && !util::mentions(message, &["policyarn could not be found"])
+    {
         return None;
     }
     let requested = event.request.policy_arn.as_deref().unwrap_or("POLICY_ARN");

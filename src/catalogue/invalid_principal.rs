@@ -21,12 +21,9 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let principal = event.principal_or_placeholder();
     let role_name = util::arn_role_name(principal).map_or("ROLE_NAME", |(_, name)| name);
     let is_sso_without_path = role_name.starts_with("AWSReservedSSO_") && !principal.contains("/aws-reserved/");
-    let mut finding = Finding::new(
-        &CAUSE,
-        format!("EKS could not find an IAM principal with the ARN {principal}."),
-    )
-    .step("Check that the role or user exists in that account, and copy its ARN exactly, path included.")
-    .step("If the role was deleted and recreated, its new identity differs: delete any old access entry for it and create a new one.");
+    let mut finding = Finding::new(&CAUSE, format!("EKS could not find an IAM principal with the ARN {principal}."))
+        .step("Check that the role or user exists in that account, and copy its ARN exactly, path included.")
+        .step("If the role was deleted and recreated, its new identity differs: delete any old access entry for it and create a new one.");
     if is_sso_without_path {
         finding = finding.step(
             "IAM Identity Center roles live under the path /aws-reserved/sso.amazonaws.com/REGION/: the ARN must include it (arn:aws:iam::ACCOUNT:role/aws-reserved/sso.amazonaws.com/REGION/AWSReservedSSO_…).",
@@ -41,7 +38,8 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     match &facts.principal {
         Lookup::Absent => finding = finding.note(format!("Live: IAM has no principal {principal}.")),
         Lookup::Found(found) => {
-            finding = finding.note(format!("Live: IAM does have this principal (path {}); check the account and partition of the cluster.", found.path));
+            finding = finding
+                .note(format!("Live: IAM does have this principal (path {}); check the account and partition of the cluster.", found.path));
         }
         _ => {}
     }

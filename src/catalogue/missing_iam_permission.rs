@@ -72,9 +72,7 @@ struct Denial<'a> {
 fn parse_denial(message: &str) -> Option<Denial<'_>> {
     let after_perform = message.split_once("perform: ")?.1;
     let action = after_perform.split_whitespace().next()?.trim_end_matches(['.', ',']);
-    let caller = message
-        .split_once("User: ")
-        .and_then(|(_, rest)| rest.split_whitespace().next());
+    let caller = message.split_once("User: ").and_then(|(_, rest)| rest.split_whitespace().next());
     let resource = after_perform
         .split_once("on resource: ")
         .and_then(|(_, rest)| rest.split_whitespace().next())
@@ -101,18 +99,10 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         return None;
     }
     let fallback_action = format!("eks:{}", event.event_name);
-    let denial = parse_denial(message).unwrap_or(Denial {
-        caller: None,
-        action: &fallback_action,
-        resource: None,
-        refusal: Refusal::Unstated,
-    });
+    let denial =
+        parse_denial(message).unwrap_or(Denial { caller: None, action: &fallback_action, resource: None, refusal: Refusal::Unstated });
     let caller = denial.caller.or(event.caller.as_deref()).unwrap_or("the caller");
-    let fix_on = event
-        .caller_role
-        .clone()
-        .or_else(|| util::role_arn_from_session(caller))
-        .unwrap_or_else(|| caller.to_string());
+    let fix_on = event.caller_role.clone().or_else(|| util::role_arn_from_session(caller)).unwrap_or_else(|| caller.to_string());
     let resource = denial.resource.unwrap_or("*");
     let action = denial.action;
     let policy = json!({
@@ -124,10 +114,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         Refusal::ExplicitDeny(kind) => format!("an explicit Deny in {} refuses it", kind.name()),
         Refusal::NoAllowIn(kind) => format!("{} does not allow it", kind.name()),
     };
-    let mut finding = Finding::new(
-        &CAUSE,
-        format!("{caller} may not call {action} on {resource}: {why}."),
-    );
+    let mut finding = Finding::new(&CAUSE, format!("{caller} may not call {action} on {resource}: {why}."));
     finding = match denial.refusal {
         Refusal::NoAllow | Refusal::Unstated => finding
             .step(format!("Add the statement below to a policy attached to {fix_on} (or to the group or permission set it gets its permissions from)."))
@@ -177,7 +164,10 @@ mod tests {
             (" with an explicit deny in a service control policy", Refusal::ExplicitDeny(PolicyKind::ServiceControl)),
             (" with an explicit deny in a permissions boundary", Refusal::ExplicitDeny(PolicyKind::PermissionsBoundary)),
             (" with an explicit deny in an identity-based policy", Refusal::ExplicitDeny(PolicyKind::Identity)),
-            (" because no permissions boundary allows the eks:CreateAccessEntry action", Refusal::NoAllowIn(PolicyKind::PermissionsBoundary)),
+            (
+                " because no permissions boundary allows the eks:CreateAccessEntry action",
+                Refusal::NoAllowIn(PolicyKind::PermissionsBoundary),
+            ),
             (" because no service control policy allows the eks:CreateAccessEntry action", Refusal::NoAllowIn(PolicyKind::ServiceControl)),
         ];
         for (suffix, want) in cases {

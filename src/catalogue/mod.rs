@@ -75,8 +75,7 @@ pub fn cause_by_id(id: &str) -> Option<&'static Cause> {
 /// Every finding for one event. A failed call always gets at least one finding:
 /// `unclassified` when no documented cause matches, so nothing stays silent.
 pub fn diagnose(event: &Event, facts: &Facts) -> Vec<Finding> {
-    let mut findings: Vec<Finding> =
-        CATALOGUE.iter().filter_map(|cause| (cause.diagnose)(event, facts)).collect();
+    let mut findings: Vec<Finding> = CATALOGUE.iter().filter_map(|cause| (cause.diagnose)(event, facts)).collect();
     if findings.is_empty() {
         findings.extend((UNCLASSIFIED.diagnose)(event, facts));
     }

@@ -33,13 +33,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         )
         .step(format!("Give the nodes an IAM role in account {cluster_account} and create the {entry_type} entry for that role."))
         .step("For people or workloads from the other account, use a STANDARD entry: cross-account roles are allowed there.")
-        .command(util::create_entry(
-            event,
-            &format!("arn:aws:iam::{cluster_account}:role/NODE_ROLE_NAME"),
-            Some(entry_type),
-            None,
-            &[],
-        ))
+        .command(util::create_entry(event, &format!("arn:aws:iam::{cluster_account}:role/NODE_ROLE_NAME"), Some(entry_type), None, &[]))
         .command(util::create_entry(event, principal, Some("STANDARD"), None, &[]))
         .notes(facts.failure_notes()),
     )

@@ -30,7 +30,13 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     )
     .step(format!("For nodes: create the entry with the nodes' IAM role (the role in their instance profile), type {entry_type}."))
     .step("For a person or an application using this principal: create a STANDARD entry and give it an access policy or Kubernetes groups.")
-    .command(util::create_entry(event, &format!("arn:aws:iam::{}:role/NODE_ROLE_NAME", event.account_or_placeholder()), Some(entry_type), None, &[]))
+    .command(util::create_entry(
+        event,
+        &format!("arn:aws:iam::{}:role/NODE_ROLE_NAME", event.account_or_placeholder()),
+        Some(entry_type),
+        None,
+        &[],
+    ))
     .command(util::create_entry(event, principal, Some("STANDARD"), None, &[]))
     .command(util::associate_policy(event, principal, "AmazonEKSViewPolicy", "type=cluster"));
     if let Some(found) = facts.principal.found() {

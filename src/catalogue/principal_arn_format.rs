@@ -20,10 +20,8 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     }
     let principal = event.principal_or_placeholder();
     let role = util::role_arn_from_session(principal);
-    let mut finding = Finding::new(
-        &CAUSE,
-        format!("{principal} is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME or …:user/NAME)."),
-    );
+    let mut finding =
+        Finding::new(&CAUSE, format!("{principal} is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME or …:user/NAME)."));
     finding = match &role {
         Some(role) => finding
             .step(format!("This is an STS session ARN. Use the role behind it, {role} (add the role's path if it has one), and let EKS generate the username.")) 

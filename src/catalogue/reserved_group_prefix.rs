@@ -34,8 +34,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let group = offending_group(event);
     let principal = event.principal_or_placeholder();
     let prefix = util::reserved_prefix(&group).unwrap_or("system:");
-    let other_groups: Vec<&str> =
-        event.groups().iter().map(String::as_str).filter(|g| util::reserved_prefix(g).is_none()).collect();
+    let other_groups: Vec<&str> = event.groups().iter().map(String::as_str).filter(|g| util::reserved_prefix(g).is_none()).collect();
     let mut finding = Finding::new(
         &CAUSE,
         format!(

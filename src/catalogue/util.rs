@@ -11,10 +11,7 @@ pub const MIGRATING: &str = "https://docs.aws.amazon.com/eks/latest/userguide/mi
 /// Quotes a value for POSIX shells so a hostile username or group name pasted from
 /// an alert can never run as a command.
 pub fn sh(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
+    let plain = !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
     if plain {
         value.to_string()
     } else {
@@ -80,12 +77,7 @@ pub fn list_entries(event: &Event) -> String {
 }
 
 pub fn list_associated_policies(event: &Event) -> String {
-    aws_eks(
-        event,
-        "list-associated-access-policies",
-        "--cluster-name",
-        &[("--principal-arn", &[event.principal_or_placeholder()])],
-    )
+    aws_eks(event, "list-associated-access-policies", "--cluster-name", &[("--principal-arn", &[event.principal_or_placeholder()])])
 }
 
 pub fn associate_policy(event: &Event, principal: &str, policy_name: &str, scope: &str) -> String {

@@ -80,10 +80,7 @@ pub fn truncate(text: &str, max: usize) -> String {
 
 /// SNS subjects: printable ASCII only, one line, under 100 characters.
 pub fn sns_subject(text: &str) -> String {
-    let ascii: String = text
-        .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
-        .collect();
+    let ascii: String = text.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
     truncate(ascii.trim(), 99).replace('…', "~")
 }
 

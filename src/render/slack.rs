@@ -38,14 +38,18 @@ pub struct Message {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Block {
-    Header { text: Text },
+    Header {
+        text: Text,
+    },
     Section {
         #[serde(skip_serializing_if = "Option::is_none")]
         text: Option<Text>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         fields: Vec<Text>,
     },
-    Context { elements: Vec<Text> },
+    Context {
+        elements: Vec<Text>,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -91,11 +95,7 @@ fn icon(severity: Severity) -> &'static str {
 pub fn payload(d: &Diagnosis, f: &Finding) -> Message {
     let e = &d.event;
     let cluster = e.cluster.as_deref().unwrap_or("unknown cluster");
-    let fields = d
-        .fields()
-        .into_iter()
-        .map(|(label, value)| mrkdwn_text(format!("*{label}*\n{}", mrkdwn(&value)), FIELD_LIMIT))
-        .collect();
+    let fields = d.fields().into_iter().map(|(label, value)| mrkdwn_text(format!("*{label}*\n{}", mrkdwn(&value)), FIELD_LIMIT)).collect();
     let header = truncate(&format!("{} {}", f.severity().as_str().to_uppercase(), f.cause.title), HEADER_LIMIT);
     let mut blocks = vec![
         Block::Header { text: Text::PlainText { emoji: true, text: header } },
@@ -117,12 +117,19 @@ pub fn payload(d: &Diagnosis, f: &Finding) -> Message {
         let notes: Vec<String> = f.notes.iter().map(|n| mrkdwn(n)).collect();
         blocks.push(context(notes.join("\n")));
     }
-    blocks.push(context(format!(
-        "<{}|AWS documentation> · cause `{}` · event `{}`",
-        f.cause.docs, f.cause.id, mrkdwn(&e.event_id)
-    )));
+    blocks.push(context(format!("<{}|AWS documentation> · cause `{}` · event `{}`", f.cause.docs, f.cause.id, mrkdwn(&e.event_id))));
     Message {
-        text: fit(format!("{} {} `{}` on {}: {}", icon(f.severity()), f.severity().as_str().to_uppercase(), f.cause.id, mrkdwn(cluster), f.cause.title), SECTION_LIMIT),
+        text: fit(
+            format!(
+                "{} {} `{}` on {}: {}",
+                icon(f.severity()),
+                f.severity().as_str().to_uppercase(),
+                f.cause.id,
+                mrkdwn(cluster),
+                f.cause.title
+            ),
+            SECTION_LIMIT,
+        ),
         blocks,
     }
 }

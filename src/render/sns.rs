@@ -21,13 +21,7 @@ pub struct SnsMessage {
 pub fn message(d: &Diagnosis, f: &Finding) -> SnsMessage {
     let e = &d.event;
     let cluster = e.cluster.as_deref().unwrap_or("unknown");
-    let subject = sns_subject(&format!(
-        "[EKS {}] {} on {} ({})",
-        f.severity().as_str(),
-        f.cause.id,
-        cluster,
-        e.event_name
-    ));
+    let subject = sns_subject(&format!("[EKS {}] {} on {} ({})", f.severity().as_str(), f.cause.id, cluster, e.event_name));
     let body = text::render_finding(d, f, false);
     let message = truncate(&body, MESSAGE_LIMIT / 4);
     // An attribute value must be non-empty; event values are cut and made single-line.

@@ -43,5 +43,5 @@ pub fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> 
     edit(&mut value["detail"]);
     serde_json::to_vec(&value).unwrap()
 }
-pub mod webhook;
 pub mod runtime_api;
+pub mod webhook;

@@ -63,7 +63,13 @@ impl RuntimeApi {
                     );
                     let _ = writer.write_all(response.as_bytes());
                 } else {
-                    let kind = if path.ends_with("/response") { "response" } else if path.contains("/init/") { "init_error" } else { "error" };
+                    let kind = if path.ends_with("/response") {
+                        "response"
+                    } else if path.contains("/init/") {
+                        "init_error"
+                    } else {
+                        "error"
+                    };
                     let _ = writer.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}");
                     let _ = tx.send(Answer { kind: kind.to_string(), body: String::from_utf8_lossy(&body).into_owned() });
                 }

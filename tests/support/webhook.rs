@@ -9,7 +9,11 @@ use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub enum Reply {
-    Status { code: u16, headers: Vec<(&'static str, String)>, body: String },
+    Status {
+        code: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
     /// Wait this long before answering 200 (slower than the client's timeout).
     Slow(Duration),
 }
