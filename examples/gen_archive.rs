@@ -192,7 +192,7 @@ fn user_agent(rng: &mut Rng) -> &'static str {
         "console.amazonaws.com",
         "AWS Internal",
     ];
-    *rng.pick::<&str>(AGENTS)
+    rng.pick::<&str>(AGENTS)
 }
 
 /// One record of another service (or a benign EKS read) in CloudTrail's compact form.

@@ -4,6 +4,7 @@
 //! fields that real records omit (`userAgent` for service calls), so the record is
 //! modelled here; the EventBridge envelope uses `aws_lambda_events`' `EventBridgeEvent`.
 
+use crate::arn::{partition_of_region, Arn, Principal};
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
@@ -270,6 +271,27 @@ impl Event {
     pub fn account_or_placeholder(&self) -> &str {
         self.account.as_deref().unwrap_or("ACCOUNT_ID")
     }
+
+    /// The event's own partition (`aws`, `aws-cn`, `aws-us-gov`, …): from the caller's
+    /// ARN, else from the region. Every ARN the advice writes is in this partition.
+    pub fn partition(&self) -> &str {
+        [self.caller.as_deref(), self.caller_role.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|arn| Arn::parse(arn).map(|arn| arn.partition))
+            .unwrap_or_else(|| partition_of_region(&self.region))
+    }
+
+    /// The requested principal, when it is an IAM role, user or role session ARN.
+    pub fn principal(&self) -> Option<Principal<'_>> {
+        Arn::parse(self.principal_arn.as_deref()?)?.principal()
+    }
+
+    /// `arn:P:iam::ACCOUNT:role/NAME` in the event's partition and account: a placeholder
+    /// role for commands that need one.
+    pub fn placeholder_role_arn(&self, name: &str) -> String {
+        crate::arn::iam_role_arn(self.partition(), self.account_or_placeholder(), "/", name)
+    }
 }
 
 /// CloudTrail records path parameters (the principal ARN of per-entry calls) URL-encoded.
@@ -280,24 +302,12 @@ pub fn decode_path_parameter(value: &str) -> String {
 /// The cluster named by an EKS resource ARN inside an error message
 /// (`…:cluster/NAME` or `…:access-entry/NAME/…`).
 fn cluster_from_message(message: &str) -> Option<String> {
-    message.split_whitespace().filter(|token| token.starts_with("arn:")).find_map(|arn| {
-        let mut parts = arn.splitn(6, ':');
-        let service = parts.nth(2)?;
-        let resource = parts.nth(2)?;
-        let (kind, rest) = resource.split_once('/')?;
+    message.split_whitespace().filter_map(|token| Arn::parse(token.trim_end_matches(['.', ',']))).find_map(|arn| {
+        let (kind, rest) = arn.resource.split_once('/')?;
         let is_cluster_resource = matches!(kind, "cluster" | "access-entry" | "nodegroup" | "addon" | "fargateprofile");
-        let name = rest.split('/').next().unwrap_or(rest).trim_end_matches(['.', ',']);
-        (service == "eks" && is_cluster_resource && !name.is_empty()).then(|| name.to_string())
+        let name = rest.split('/').next().unwrap_or(rest);
+        (arn.service == "eks" && is_cluster_resource && !name.is_empty()).then(|| name.to_string())
     })
-}
-
-/// Splits an IAM or STS ARN into (account, resource) for advice: the part after the
-/// account number, e.g. `role/path/Name` or `assumed-role/Name/session`.
-pub fn arn_account_and_resource(arn: &str) -> Option<(&str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (prefix, _partition, service, _region, account, resource) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    (prefix == "arn" && matches!(service, "iam" | "sts")).then_some((account, resource))
 }
 
 #[cfg(test)]

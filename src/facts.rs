@@ -60,6 +60,30 @@ impl PrincipalFacts {
     }
 }
 
+/// A live fact a cause can ask for. Each cause declares the facts it reads
+/// (`Cause::needs`); the lookups made for an event are the union over the causes
+/// that match it, so planning and matching can never disagree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fact {
+    /// `DescribeCluster`: the cluster's authentication mode.
+    ClusterAuthMode,
+    /// `DescribeAccessEntry` + `ListAssociatedAccessPolicies` for the requested principal.
+    AccessEntry,
+    /// `iam:GetRole` / `iam:GetUser` for the requested principal.
+    Principal,
+}
+
+impl Fact {
+    /// What the fact is, for "Could not check …" notes.
+    fn what(self) -> &'static str {
+        match self {
+            Fact::ClusterAuthMode => "the cluster's current authentication mode",
+            Fact::AccessEntry => "the existing access entry",
+            Fact::Principal => "the principal in IAM",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Facts {
     pub cluster_auth_mode: Lookup<String>,
@@ -68,20 +92,17 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Notes for every lookup that failed, so an alert says what it could not check.
-    pub fn failure_notes(&self) -> Vec<String> {
-        [
-            self.cluster_auth_mode.failure_note("the cluster's current authentication mode"),
-            self.access_entry.failure_note("the existing access entry"),
-            self.principal.failure_note("the principal in IAM"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+    /// The note for `fact` when its lookup failed, so an alert says what it could not check.
+    pub fn failure_note(&self, fact: Fact) -> Option<String> {
+        match fact {
+            Fact::ClusterAuthMode => self.cluster_auth_mode.failure_note(fact.what()),
+            Fact::AccessEntry => self.access_entry.failure_note(fact.what()),
+            Fact::Principal => self.principal.failure_note(fact.what()),
+        }
     }
 }
 
-/// Which lookups could sharpen the advice for an event.
+/// Which lookups to make for an event.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LookupPlan {
     pub cluster: bool,
@@ -90,24 +111,20 @@ pub struct LookupPlan {
 }
 
 impl LookupPlan {
-    pub fn for_event(event: &Event) -> LookupPlan {
-        if !event.failed() || event.cluster.is_none() {
-            return LookupPlan::default();
+    /// The facts `needed` that this event has the keys for: a cluster name for the
+    /// cluster, and an IAM role or user ARN for the entry and the principal.
+    pub fn new(event: &Event, needed: impl IntoIterator<Item = Fact>) -> LookupPlan {
+        let mut plan = LookupPlan::default();
+        let Some(_) = &event.cluster else { return plan };
+        let iam_principal = event.principal().is_some_and(|p| p.session.is_none());
+        for fact in needed {
+            match fact {
+                Fact::ClusterAuthMode => plan.cluster = true,
+                Fact::AccessEntry => plan.access_entry |= iam_principal,
+                Fact::Principal => plan.principal |= iam_principal,
+            }
         }
-        let code = event.error_code();
-        let service_linked = event.message().contains("Service Linked Role")
-            || event.principal_arn.as_deref().is_some_and(|arn| arn.contains(":role/aws-service-role/"));
-        let auth_related =
-            matches!(event.event_name.as_str(), "UpdateClusterConfig") || event.message().contains("authentication mode") || service_linked;
-        let is_principal_arn_iam = event.principal_arn.as_deref().is_some_and(|arn| {
-            crate::event::arn_account_and_resource(arn)
-                .is_some_and(|(_, resource)| arn.contains(":iam::") && (resource.starts_with("role/") || resource.starts_with("user/")))
-        });
-        LookupPlan {
-            cluster: auth_related,
-            access_entry: event.principal_arn.is_some() && (code == "ResourceInUseException" || event.message().contains("\"STANDARD\"")),
-            principal: is_principal_arn_iam && code != "AccessDenied" && code != "AccessDeniedException",
-        }
+        plan
     }
 
     pub fn is_empty(&self) -> bool {

@@ -49,6 +49,10 @@ pub struct Cause {
     pub severity: Severity,
     pub title: &'static str,
     pub docs: &'static str,
+    /// The live facts this cause's advice reads. Enrichment looks up the union of the
+    /// needs of the causes that match, and a failed lookup becomes a note on exactly
+    /// the findings whose cause needs it.
+    pub needs: &'static [crate::facts::Fact],
     /// Returns a finding when this cause explains the event.
     pub diagnose: fn(&crate::event::Event, &crate::facts::Facts) -> Option<Finding>,
 }
@@ -86,6 +90,12 @@ impl Finding {
 
     pub fn command(mut self, text: impl Into<String>) -> Self {
         self.commands.push(text.into());
+        self
+    }
+
+    /// Adds each command given; an absent one (a call that would change nothing) is left out.
+    pub fn commands(mut self, commands: impl IntoIterator<Item = String>) -> Self {
+        self.commands.extend(commands);
         self
     }
 

@@ -4,9 +4,13 @@
 //! The core (`event`, `input`, `catalogue`, `facts`, `finding`, `render`) is pure:
 //! no AWS SDK, no async. `aws` holds the edge the Lambda function needs.
 
+#![forbid(unsafe_code)]
+
+pub mod arn;
 #[cfg(feature = "lambda")]
 pub mod aws;
 pub mod catalogue;
+pub mod command;
 pub mod event;
 pub mod facts;
 pub mod finding;

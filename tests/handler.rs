@@ -100,13 +100,28 @@ async fn alerts_with_live_facts_on_both_sinks() {
     let doctor = doctor(settings(&[]), aws_lookups(&[&entry, &policies], &[&role]), &[&sns], Some(&hook));
     let outcome = doctor.handle(&support::fixture_text("access-entry-already-exists.json"), &home("111122223333")).await.unwrap();
     assert!(
-        matches!(&outcome, Outcome::Alerted { causes, notes, .. } if causes == &["access-entry-already-exists"] && *notes == 2),
+        matches!(&outcome, Outcome::Alerted { causes, notes, .. } if causes == &["access-entry-already-exists"] && *notes == 1),
         "{outcome:?}"
     );
     assert_eq!(sns.num_calls(), 1);
+    // The cause needs only the access entry: IAM is not asked, so its failure cannot show.
+    assert_eq!(role.num_calls(), 0);
     let slack = hook.received();
     let text = slack[0].to_string();
     assert!(text.contains("Live: the existing entry has type STANDARD"), "{text}");
+    assert!(!text.contains("Could not check"), "{text}");
+}
+
+#[tokio::test]
+async fn a_failed_lookup_is_a_note_on_the_findings_that_need_it() {
+    let role = mock!(aws_sdk_iam::Client::get_role).then_error(|| GetRoleError::generic(error("AccessDenied")));
+    let sns = sns_ok();
+    let hook = Webhook::start(vec![]);
+    let doctor = doctor(settings(&[]), aws_lookups(&[], &[&role]), &[&sns], Some(&hook));
+    let outcome = doctor.handle(&support::fixture_text("invalid-principal.json"), &home("111122223333")).await.unwrap();
+    assert!(matches!(&outcome, Outcome::Alerted { notes, .. } if *notes == 1), "{outcome:?}");
+    assert_eq!(role.num_calls() + sns.num_calls(), 2);
+    let text = hook.received()[0].to_string();
     assert!(text.contains("Could not check the principal in IAM: AccessDenied"), "{text}");
 }
 

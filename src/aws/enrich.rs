@@ -3,7 +3,8 @@
 //! that fails or runs late becomes a note in the alert, never a lost alert.
 
 use super::{describe_sdk_error, sdk_error_code, BoxFuture};
-use crate::event::{arn_account_and_resource, Event};
+use crate::arn::{self, Arn};
+use crate::event::Event;
 use crate::facts::{AccessEntryFacts, Facts, Lookup, LookupPlan, PrincipalFacts, PrincipalKind};
 use std::time::Duration;
 
@@ -15,11 +16,10 @@ pub trait Lookups: Send + Sync {
     fn principal<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>>;
 }
 
-/// Runs the lookups the event calls for, concurrently, within `budget`. Events
-/// from another account than the function's `home` (e.g. through an organization
-/// bus) are not looked up: its role cannot see them.
-pub async fn gather(lookups: &dyn Lookups, event: &Event, budget: Duration, home: &Home) -> Facts {
-    let plan = LookupPlan::for_event(event);
+/// Runs the planned lookups, concurrently, within `budget`. Events from another
+/// account than the function's `home` (e.g. through an organization bus) are not
+/// looked up: its role cannot see them.
+pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budget: Duration, home: &Home) -> Facts {
     if plan.is_empty() {
         return Facts::default();
     }
@@ -149,18 +149,18 @@ impl Lookups for AwsLookups {
 
     fn principal<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>> {
         Box::pin(async move {
-            let Some((_, resource)) = arn_account_and_resource(arn) else {
+            let Some(principal) = Arn::parse(arn).and_then(|a| a.principal()) else {
                 return Lookup::Failed("not an IAM ARN".into());
             };
-            let name = resource.rsplit('/').next().unwrap_or(resource);
-            if resource.starts_with("role/") {
+            let name = principal.name;
+            if principal.kind == arn::PrincipalKind::Role {
                 match self.iam.get_role().role_name(name).send().await {
                     Ok(out) => out.role().map_or(Lookup::Absent, |r| {
                         Lookup::Found(PrincipalFacts { kind: PrincipalKind::Role, path: r.path().to_string() })
                     }),
                     Err(e) => not_found_or_failed(&e),
                 }
-            } else if resource.starts_with("user/") {
+            } else if principal.kind == arn::PrincipalKind::User {
                 match self.iam.get_user().user_name(name).send().await {
                     Ok(out) => out.user().map_or(Lookup::Absent, |u| {
                         Lookup::Found(PrincipalFacts { kind: PrincipalKind::User, path: u.path().to_string() })
@@ -168,7 +168,7 @@ impl Lookups for AwsLookups {
                     Err(e) => not_found_or_failed(&e),
                 }
             } else {
-                Lookup::Failed(format!("{resource:?} is neither a role nor a user"))
+                Lookup::Failed(format!("{:?} is neither a role nor a user", principal.arn.resource))
             }
         })
     }

@@ -83,7 +83,8 @@ impl Doctor {
         if self.delivered_events.lock().map(|ids| ids.contains(&event_id)).unwrap_or(false) {
             return Ok(Outcome::Duplicate { event_id });
         }
-        let facts = gather(self.lookups.as_ref(), &event, self.settings.enrichment_budget, home).await;
+        let plan = crate::catalogue::lookup_plan(&event);
+        let facts = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await;
         let mut diagnosis = crate::diagnose(event, &facts);
         diagnosis.findings.retain(|f| f.severity() >= self.settings.min_severity);
         if diagnosis.findings.is_empty() {

@@ -3,7 +3,7 @@
 
 use super::util;
 use crate::event::Event;
-use crate::facts::Facts;
+use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Access entries are off: the cluster is in CONFIG_MAP mode",
     docs: util::AUTH_MODE,
+    needs: &[Fact::ClusterAuthMode],
     diagnose,
 };
 
@@ -34,7 +35,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     .command(util::update_auth_mode(event, "API_AND_CONFIG_MAP"));
     if event.event_name == "CreateAccessEntry" {
         let groups: Vec<&str> = event.groups().iter().map(String::as_str).collect();
-        finding = finding.command(util::retry_entry(event, event.request.username.as_deref(), &groups));
+        finding.commands.extend(util::retry_entry(event, event.request.username.as_deref(), &groups));
     }
     if let Some(mode) = facts.cluster_auth_mode.found() {
         let reachable = util::reachable_modes(mode);
@@ -44,5 +45,5 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             format!("Live: the cluster is now in {mode}, so access entries work: retry the call.")
         });
     }
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }

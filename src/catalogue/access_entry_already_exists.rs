@@ -4,7 +4,7 @@
 
 use super::util;
 use crate::event::Event;
-use crate::facts::Facts;
+use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -12,6 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "An access entry for this principal already exists",
     docs: util::CREATING_ENTRIES,
+    needs: &[Fact::AccessEntry],
     diagnose,
 };
 
@@ -33,10 +34,18 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     )
     .step("Look at the existing entry and its policies.")
     .step("If it is what you wanted, adopt it instead of creating it: import it into your infrastructure code (for Terraform: terraform import aws_eks_access_entry.NAME CLUSTER:PRINCIPAL_ARN).")
-    .step("To change its username or groups, update it; its type cannot change. Deleting and recreating it also removes its access policy associations.")
     .command(util::describe_entry(event))
-    .command(util::list_associated_policies(event))
-    .command(util::retry_entry(&Event { event_name: "UpdateAccessEntry".into(), ..event.clone() }, event.request.username.as_deref(), &groups));
+    .command(util::list_associated_policies(event));
+    // The request's own username and groups, applied to the existing entry. A request
+    // with neither has nothing to update: the existing entry already does what it asked.
+    finding = match util::update_entry(event, event.request.username.as_deref(), &groups) {
+        Some(update) => finding
+            .step("To give it the username and groups of this request, update it; its type cannot change. Deleting and recreating it also removes its access policy associations.")
+            .command(update),
+        None => finding.step(
+            "This request set no username and no groups, so there is nothing to update: the existing entry already gives the principal an identity. Grant permissions with associate-access-policy or Kubernetes groups on it.",
+        ),
+    };
     if let Some(entry) = facts.access_entry.found() {
         finding = finding.note(format!(
             "Live: the existing entry has type {}, username {}, groups [{}], created {}, policies [{}].",
@@ -47,5 +56,5 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             entry.policies.join(", ")
         ));
     }
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }

@@ -12,10 +12,11 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "No access entry exists for this principal yet",
     docs: util::CREATING_ENTRIES,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if event.error_code() != "ResourceNotFoundException" || !util::mentions(event.message(), &["principalarn could not be found"]) {
         return None;
     }
@@ -37,7 +38,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         let scope = scope_argument(event);
         finding = finding.command(util::associate_policy(event, principal, name, &scope));
     }
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }
 
 /// The `--access-scope` value of the original request.

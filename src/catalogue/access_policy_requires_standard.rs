@@ -3,7 +3,7 @@
 
 use super::util;
 use crate::event::Event;
-use crate::facts::Facts;
+use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Access policies can only be associated with STANDARD entries",
     docs: util::ACCESS_POLICIES,
+    needs: &[Fact::AccessEntry],
     diagnose,
 };
 
@@ -33,7 +34,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     .step("If this principal is a node role, leave it as it is: nodes need no access policy.")
     .step("If people or applications use it, give them their own role with a STANDARD entry and associate the policy there. An entry's type cannot be changed: recreating it as STANDARD would cut off the nodes using it.")
     .command(util::describe_entry(event))
-    .command(util::create_entry(event, &format!("arn:aws:iam::{}:role/ROLE_NAME", event.account_or_placeholder()), Some("STANDARD"), None, &[]));
+    .command(util::create_entry(event, &event.placeholder_role_arn("ROLE_NAME"), Some("STANDARD"), None, &[]));
     if let Some(entry) = existing {
         finding = finding.note(format!(
             "Live: the existing entry has type {}, username {}.",
@@ -41,5 +42,5 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             entry.username.as_deref().unwrap_or("unknown")
         ));
     }
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }

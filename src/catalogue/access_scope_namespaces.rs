@@ -11,17 +11,18 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The access scope's type and namespaces do not agree",
     docs: util::ACCESS_POLICIES,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let message = event.message();
     let missing = util::mentions(message, &["namespace must be provided"]);
     let extra = util::mentions(message, &["should not include namespaces"]);
     if !missing && !extra {
         return None;
     }
-    let policy = event.request.policy_arn.as_deref().unwrap_or("arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy");
+    let policy = event.request.policy_arn.as_deref().unwrap_or("AmazonEKSViewPolicy");
     let policy_name = policy.rsplit('/').next().unwrap_or(policy);
     let principal = event.principal_or_placeholder();
     let (explanation, scope) = if missing {
@@ -40,7 +41,6 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
                 "Drop the namespaces for a cluster-wide grant, or set the type to namespace to limit it."
             })
             .step("EKS does not check that the namespaces exist, so check their spelling.")
-            .command(util::associate_policy(event, principal, policy_name, scope))
-            .notes(facts.failure_notes()),
+            .command(util::associate_policy(event, principal, policy_name, scope)),
     )
 }

@@ -3,7 +3,7 @@
 
 use super::util::{self, auth_mode_rank, auth_mode_update, reachable_modes};
 use crate::event::Event;
-use crate::facts::Facts;
+use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Authentication mode changes cannot be reversed",
     docs: util::TROUBLESHOOTING,
+    needs: &[Fact::ClusterAuthMode],
     diagnose,
 };
 
@@ -48,5 +49,5 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         let onward = if reachable.is_empty() { "nothing: this is the final mode".to_string() } else { reachable.join(", ") };
         finding = finding.note(format!("Live: the cluster is now in {current}; it can still move to {onward}."));
     }
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }

@@ -11,10 +11,11 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "CONFIG_MAP clusters must move to API_AND_CONFIG_MAP before API",
     docs: util::MIGRATING,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let (from, to) = auth_mode_update(event.message())?;
     if !(from == "CONFIG_MAP" && to == "API") {
         return None;
@@ -33,9 +34,8 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         .step("Create an access entry for every role and user mapped in aws-auth; EKS adds node roles automatically.")
         .step("Test access with the new entries, then move the cluster to API (also irreversible).")
         .command(util::update_auth_mode(event, "API_AND_CONFIG_MAP"))
-        .command(util::aws_eks(event, "list-updates", "--name", &[]))
+        .command(util::finish(event, util::aws_eks(event, "list-updates", "--name")))
         .command("kubectl get configmap aws-auth -n kube-system -o yaml")
-        .command(util::update_auth_mode(event, "API"))
-        .notes(facts.failure_notes()),
+        .command(util::update_auth_mode(event, "API")),
     )
 }

@@ -11,10 +11,11 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "The cluster is already in the requested authentication mode",
     docs: util::AUTH_MODE,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let (from, to) = auth_mode_update(event.message())?;
     if from != to {
         return None;
@@ -30,7 +31,6 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         )
         .step("Nothing on the cluster needs fixing: it is already where the request wanted it.")
         .step("Drop the no-op update from the pipeline (or upgrade the tool that sends it) so future deployments do not fail here.")
-        .command(util::describe_auth_mode(event))
-        .notes(facts.failure_notes()),
+        .command(util::describe_auth_mode(event)),
     )
 }

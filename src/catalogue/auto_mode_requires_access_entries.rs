@@ -11,10 +11,11 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "EKS Auto Mode needs authentication mode API or API_AND_CONFIG_MAP",
     docs: "https://docs.aws.amazon.com/eks/latest/userguide/automode.html",
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if !util::mentions(event.message(), &["auto mode", "authentication mode"]) {
         return None;
     }
@@ -29,7 +30,6 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         )
         .step("Create the cluster with authentication mode API_AND_CONFIG_MAP (keeps aws-auth working) or API.")
         .step("For an existing cluster, move it to API_AND_CONFIG_MAP first (irreversible), then enable Auto Mode.")
-        .command(util::update_auth_mode(event, "API_AND_CONFIG_MAP"))
-        .notes(facts.failure_notes()),
+        .command(util::update_auth_mode(event, "API_AND_CONFIG_MAP")),
     )
 }

@@ -11,10 +11,11 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "Another update to the cluster is still in progress",
     docs: util::AUTH_MODE,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if !util::mentions(event.message(), &["has update", "in progress"]) {
         return None;
     }
@@ -30,7 +31,6 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         )
         .step("Wait until the running update reports Successful (or Failed), then retry the same call.")
         .step("In pipelines, wait for each update to finish before starting the next one.")
-        .command(util::aws_eks(event, "describe-update", "--name", &[("--update-id", &[update_id])]))
-        .notes(facts.failure_notes()),
+        .command(util::finish(event, util::aws_eks(event, "describe-update", "--name").arg("--update-id", update_id))),
     )
 }

@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Info,
     title: "Cluster moved to API mode: the aws-auth ConfigMap is no longer read",
     docs: util::AUTH_MODE,
+    needs: &[],
     diagnose,
 };
 
@@ -32,6 +33,6 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
         .step("Anyone who loses access must be given an access entry by a principal that still has one.")
         .command(util::list_entries(event))
         .command("kubectl get configmap aws-auth -n kube-system -o yaml")
-        .command(util::aws_eks(event, "list-updates", "--name", &[])),
+        .command(util::finish(event, util::aws_eks(event, "list-updates", "--name"))),
     )
 }

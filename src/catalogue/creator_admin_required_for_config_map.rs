@@ -12,10 +12,11 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "CONFIG_MAP clusters need bootstrapClusterCreatorAdminPermissions=true",
     docs: util::AUTH_MODE,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if !util::mentions(event.message(), &["bootstrapclustercreatoradminpermissions must be true"]) {
         return None;
     }
@@ -32,16 +33,12 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         )
         .step("Either keep CONFIG_MAP and set bootstrapClusterCreatorAdminPermissions=true,")
         .step("or (recommended) choose API_AND_CONFIG_MAP or API and grant administrators access entries with AmazonEKSClusterAdminPolicy.")
-        .command(util::aws_eks(
+        .command(util::finish(
             event,
-            "create-cluster",
-            "--name",
-            &[
-                ("--access-config", &["authenticationMode=API_AND_CONFIG_MAP,bootstrapClusterCreatorAdminPermissions=false"]),
-                ("--role-arn", &["CLUSTER_ROLE_ARN"]),
-                ("--resources-vpc-config", &["subnetIds=SUBNET_1,SUBNET_2"]),
-            ],
-        ))
-        .notes(facts.failure_notes()),
+            util::aws_eks(event, "create-cluster", "--name")
+                .arg("--access-config", "authenticationMode=API_AND_CONFIG_MAP,bootstrapClusterCreatorAdminPermissions=false")
+                .arg("--role-arn", "CLUSTER_ROLE_ARN")
+                .arg("--resources-vpc-config", "subnetIds=SUBNET_1,SUBNET_2"),
+        )),
     )
 }

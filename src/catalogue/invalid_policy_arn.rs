@@ -2,6 +2,7 @@
 //! not be found.": EKS access policies are not IAM policies.
 
 use super::util;
+use crate::command::Command;
 use crate::event::Event;
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
@@ -11,6 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The policy ARN is not an EKS access policy",
     docs: util::ACCESS_POLICIES,
+    needs: &[],
     diagnose,
 };
 
@@ -28,7 +30,7 @@ fn suggested_policy(requested: &str) -> &'static str {
     }
 }
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let message = event.message();
     if !util::mentions(message, &["policyarn parameter format is not valid"]) && !util::mentions(message, &["policyarn could not be found"])
     {
@@ -37,23 +39,20 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let requested = event.request.policy_arn.as_deref().unwrap_or("POLICY_ARN");
     let suggestion = suggested_policy(requested);
     let scope = super::access_entry_not_found::scope_argument(event);
-    let mut list = "aws eks list-access-policies --query 'accessPolicies[].arn'".to_string();
-    if !event.region.is_empty() {
-        list.push_str(&format!(" {}", util::arg("--region", &event.region)));
-    }
+    let list = util::finish(event, Command::new("aws eks list-access-policies").arg("--query", "accessPolicies[].arn"));
+    let example = crate::arn::access_policy_arn(event.partition(), "NAME");
     Some(
         Finding::new(
             &CAUSE,
             format!(
                 "{requested} is not an EKS access policy. Access entries take policies named \
-                 arn:aws:eks::aws:cluster-access-policy/NAME (AmazonEKSClusterAdminPolicy, AmazonEKSAdminPolicy, \
+                 {example} (AmazonEKSClusterAdminPolicy, AmazonEKSAdminPolicy, \
                  AmazonEKSEditPolicy, AmazonEKSViewPolicy, …); IAM policies cannot be associated."
             ),
         )
         .step(format!("Pick the access policy that matches the intent; the closest to {requested} is {suggestion}."))
         .step("IAM policies control AWS API calls; access policies control Kubernetes permissions. Keep the IAM policy on the role if it needs AWS permissions too.")
         .command(list)
-        .command(util::associate_policy(event, event.principal_or_placeholder(), suggestion, &scope))
-        .notes(facts.failure_notes()),
+        .command(util::associate_policy(event, event.principal_or_placeholder(), suggestion, &scope)),
     )
 }

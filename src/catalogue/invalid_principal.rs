@@ -3,7 +3,7 @@
 
 use super::util;
 use crate::event::Event;
-use crate::facts::{Facts, Lookup};
+use crate::facts::{Fact, Facts, Lookup};
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The principal ARN does not name an existing IAM role or user",
     docs: util::CREATING_ENTRIES,
+    needs: &[Fact::Principal],
     diagnose,
 };
 
@@ -19,21 +20,31 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         return None;
     }
     let principal = event.principal_or_placeholder();
-    let role_name = util::arn_role_name(principal).map_or("ROLE_NAME", |(_, name)| name);
-    let is_sso_without_path = role_name.starts_with("AWSReservedSSO_") && !principal.contains("/aws-reserved/");
+    let parsed = event.principal();
+    let role_name = parsed.filter(|p| p.is_role()).map_or("ROLE_NAME", |p| p.name);
+    let is_sso_without_path = parsed.is_some_and(|p| p.permission_set().is_some() && p.path == "/");
     let mut finding = Finding::new(&CAUSE, format!("EKS could not find an IAM principal with the ARN {principal}."))
         .step("Check that the role or user exists in that account, and copy its ARN exactly, path included.")
         .step("If the role was deleted and recreated, its new identity differs: delete any old access entry for it and create a new one.");
     if is_sso_without_path {
-        finding = finding.step(
-            "IAM Identity Center roles live under the path /aws-reserved/sso.amazonaws.com/REGION/: the ARN must include it (arn:aws:iam::ACCOUNT:role/aws-reserved/sso.amazonaws.com/REGION/AWSReservedSSO_…).",
-        );
-        finding = finding.command(format!(
-            "aws iam list-roles --path-prefix /aws-reserved/sso.amazonaws.com/ --query {}",
-            util::sh(&format!("Roles[?RoleName=='{role_name}'].Arn"))
+        finding = finding.step(format!(
+            "IAM Identity Center roles live under the path /aws-reserved/sso.amazonaws.com/REGION/: the ARN must include it ({}).",
+            crate::arn::iam_role_arn(
+                event.partition(),
+                event.account_or_placeholder(),
+                "/aws-reserved/sso.amazonaws.com/REGION/",
+                role_name
+            )
         ));
-    } else {
-        finding = finding.command(format!("aws iam get-role {} --query Role.Arn", util::arg("--role-name", role_name)));
+    }
+    // get-role finds the role whatever its path and prints its exact ARN.
+    let role_arn = util::role_arn_by_name(role_name);
+    finding = finding.command(role_arn.to_string());
+    if parsed.is_some_and(|p| p.is_role()) {
+        let create = util::aws_eks(event, "create-access-entry", "--cluster-name")
+            .arg_from("--principal-arn", &role_arn)
+            .arg_if("--type", event.entry_type());
+        finding = finding.command(util::finish(event, create));
     }
     match &facts.principal {
         Lookup::Absent => finding = finding.note(format!("Live: IAM has no principal {principal}.")),
@@ -43,5 +54,5 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         }
         _ => {}
     }
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }

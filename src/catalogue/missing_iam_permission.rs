@@ -2,6 +2,8 @@
 //! refused the call. Where the refusal came from decides who can fix it.
 
 use super::util;
+use crate::arn::{Arn, Principal, PrincipalKind};
+use crate::command::{sh, Command};
 use crate::event::Event;
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
@@ -12,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The caller lacks the IAM permission for this EKS call",
     docs: util::TROUBLESHOOTING,
+    needs: &[],
     diagnose,
 };
 
@@ -67,21 +70,26 @@ struct Denial<'a> {
     action: &'a str,
     resource: Option<&'a str>,
     refusal: Refusal,
+    /// The refusing policy, which IAM names (since 2025) for same-account and
+    /// same-organization requests: `…: arn:aws:organizations::…:policy/o-…/service_control_policy/p-…`.
+    policy: Option<&'a str>,
 }
 
 fn parse_denial(message: &str) -> Option<Denial<'_>> {
     let after_perform = message.split_once("perform: ")?.1;
     let action = after_perform.split_whitespace().next()?.trim_end_matches(['.', ',']);
     let caller = message.split_once("User: ").and_then(|(_, rest)| rest.split_whitespace().next());
-    let resource = after_perform
-        .split_once("on resource: ")
-        .and_then(|(_, rest)| rest.split_whitespace().next())
-        .map(|r| r.trim_end_matches(['.', ',']));
-    let lower = message.to_ascii_lowercase();
-    let tail = lower.split_once("on resource").map_or(lower.as_str(), |(_, t)| t);
-    let refusal = if let Some((_, deny)) = tail.split_once("explicit deny") {
+    let (resource, tail) = match after_perform.split_once("on resource: ") {
+        Some((_, rest)) => {
+            let mut words = rest.splitn(2, char::is_whitespace);
+            (words.next().map(|r| r.trim_end_matches(['.', ','])), words.next().unwrap_or(""))
+        }
+        None => (None, after_perform),
+    };
+    let lower = tail.to_ascii_lowercase();
+    let refusal = if let Some((_, deny)) = lower.split_once("explicit deny") {
         PolicyKind::from_text(deny).map_or(Refusal::Unstated, Refusal::ExplicitDeny)
-    } else if let Some((_, because)) = tail.split_once("because no ") {
+    } else if let Some((_, because)) = lower.split_once("because no ") {
         match PolicyKind::from_text(because) {
             Some(PolicyKind::Identity) | None => Refusal::NoAllow,
             Some(kind) => Refusal::NoAllowIn(kind),
@@ -89,20 +97,36 @@ fn parse_denial(message: &str) -> Option<Denial<'_>> {
     } else {
         Refusal::Unstated
     };
-    Some(Denial { caller, action, resource, refusal })
+    let policy = tail
+        .split_whitespace()
+        .map(|word| word.trim_end_matches(['.', ',', ';']))
+        .find(|word| Arn::parse(word).is_some_and(|arn| arn.resource.starts_with("policy/")));
+    Some(Denial { caller, action, resource, refusal, policy })
 }
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let code = event.error_code();
     let message = event.message();
     if !code.starts_with("AccessDenied") && !message.contains("is not authorized to perform") {
         return None;
     }
     let fallback_action = format!("eks:{}", event.event_name);
-    let denial =
-        parse_denial(message).unwrap_or(Denial { caller: None, action: &fallback_action, resource: None, refusal: Refusal::Unstated });
+    let denial = parse_denial(message).unwrap_or(Denial {
+        caller: None,
+        action: &fallback_action,
+        resource: None,
+        refusal: Refusal::Unstated,
+        policy: None,
+    });
     let caller = denial.caller.or(event.caller.as_deref()).unwrap_or("the caller");
-    let fix_on = event.caller_role.clone().or_else(|| util::role_arn_from_session(caller)).unwrap_or_else(|| caller.to_string());
+    // Where a policy fix goes: the role behind a session (with its path, from the
+    // session issuer), else the caller itself.
+    let fix_on = event
+        .caller_role
+        .clone()
+        .or_else(|| Arn::parse(caller).and_then(|a| a.principal()).and_then(|p| p.role_arn()))
+        .unwrap_or_else(|| caller.to_string());
+    let principal = Arn::parse(&fix_on).and_then(|a| a.principal());
     let resource = denial.resource.unwrap_or("*");
     let action = denial.action;
     let policy = json!({
@@ -114,41 +138,199 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         Refusal::ExplicitDeny(kind) => format!("an explicit Deny in {} refuses it", kind.name()),
         Refusal::NoAllowIn(kind) => format!("{} does not allow it", kind.name()),
     };
-    let mut finding = Finding::new(&CAUSE, format!("{caller} may not call {action} on {resource}: {why}."));
+    let named = denial.policy.map(|arn| format!(" IAM names the refusing policy: {arn}.")).unwrap_or_default();
+    let mut finding = Finding::new(&CAUSE, format!("{caller} may not call {action} on {resource}: {why}.{named}"));
     finding = match denial.refusal {
-        Refusal::NoAllow | Refusal::Unstated => finding
-            .step(format!("Add the statement below to a policy attached to {fix_on} (or to the group or permission set it gets its permissions from)."))
-            .step("Retry the call; IAM changes take effect within seconds."),
-        Refusal::ExplicitDeny(PolicyKind::ServiceControl | PolicyKind::ResourceControl) | Refusal::NoAllowIn(PolicyKind::ServiceControl | PolicyKind::ResourceControl) => finding
-            .step("Adding an Allow to the caller's own policies will not help: the organization's policy wins.")
-            .step(format!("Ask the AWS Organizations administrators to exempt {action} for this principal or account (for example with a condition on aws:PrincipalArn), or run the change from a principal the policy permits."))
-            .step("Use the statement below as the permission the principal needs once the organization policy allows it."),
-        Refusal::ExplicitDeny(PolicyKind::PermissionsBoundary) | Refusal::NoAllowIn(PolicyKind::PermissionsBoundary) => finding
-            .step(format!("The permissions boundary on {fix_on} caps what its policies can grant: add {action} to the boundary policy (and remove any Deny of it there)."))
-            .step("Make sure an identity policy also allows it: the statement below is the minimum."),
-        Refusal::ExplicitDeny(PolicyKind::Identity) => finding
-            .step(format!("Find the Deny statement covering {action} in the policies attached to {fix_on} or its groups and narrow or remove it; an explicit Deny beats every Allow."))
-            .step("Keep an Allow like the statement below once the Deny no longer matches."),
-        Refusal::ExplicitDeny(kind) | Refusal::NoAllowIn(kind) => finding
-            .step(format!("Change {} so it no longer refuses {action}, or make the call without it.", kind.name()))
-            .step("The statement below is the permission the caller needs."),
+        Refusal::NoAllow | Refusal::Unstated => grant(finding, &fix_on, principal.as_ref(), action, resource),
+        Refusal::ExplicitDeny(kind @ (PolicyKind::ServiceControl | PolicyKind::ResourceControl))
+        | Refusal::NoAllowIn(kind @ (PolicyKind::ServiceControl | PolicyKind::ResourceControl)) => {
+            organization_policy(finding, event, kind, denial.policy, action)
+        }
+        Refusal::ExplicitDeny(PolicyKind::PermissionsBoundary) | Refusal::NoAllowIn(PolicyKind::PermissionsBoundary) => {
+            boundary(finding, &fix_on, principal.as_ref(), denial.policy, action)
+        }
+        Refusal::ExplicitDeny(PolicyKind::Identity) => {
+            let finding = finding.step(format!(
+                "Find the Deny statement covering {action} in the policies of {fix_on}{} and narrow or remove it; an explicit Deny beats every Allow, so adding an Allow cannot help.",
+                match principal.and_then(|p| p.permission_set()) {
+                    Some(set) => format!(" (its permission set {} in IAM Identity Center)", set.name),
+                    None => " or its groups".to_string(),
+                }
+            ));
+            read_policy(finding, denial.policy).step("Keep an Allow like the statement below once the Deny no longer matches.")
+        }
+        Refusal::ExplicitDeny(kind) | Refusal::NoAllowIn(kind) => {
+            let finding = finding.step(format!("Change {} so it no longer refuses {action}, or make the call without it.", kind.name()));
+            read_policy(finding, denial.policy).step("The statement below is the permission the caller needs.")
+        }
     };
     if action.eq_ignore_ascii_case("eks:CreateAccessEntry") && event.entry_type().is_some_and(|t| t.starts_with("EC2")) {
         finding = finding.step("EC2 node entries also need iam:PassRole on the node role.");
     }
-    if let Some((_, name)) = util::arn_role_name(&fix_on) {
-        finding = finding.command(format!(
-            "aws iam put-role-policy {} --policy-name eks-access-management --policy-document file://policy.json",
-            util::arg("--role-name", name)
-        ));
+    let simulate = Command::new("aws iam simulate-principal-policy")
+        .arg("--policy-source-arn", &fix_on)
+        .arg("--action-names", action)
+        .arg("--resource-arns", resource);
+    Some(finding.command(simulate.to_string()).policy(policy))
+}
+
+/// The caller lacks an Allow: add one where its permissions come from.
+fn grant(finding: Finding, fix_on: &str, principal: Option<&Principal>, action: &str, resource: &str) -> Finding {
+    match principal {
+        Some(p) if p.permission_set().is_some() => permission_set(finding, p, action, resource),
+        Some(p) if p.kind == PrincipalKind::User => finding
+            .step(format!("Add the statement below to a policy attached to {fix_on} (or to a group it belongs to)."))
+            .step("Retry the call; IAM changes take effect within seconds.")
+            .command(
+                Command::new("aws iam put-user-policy")
+                    .arg("--user-name", p.name)
+                    .literal("--policy-name eks-access-management --policy-document file://policy.json")
+                    .to_string(),
+            ),
+        Some(p) => finding
+            .step(format!("Add the statement below to a policy attached to {fix_on}."))
+            .step("Retry the call; IAM changes take effect within seconds.")
+            .command(
+                Command::new("aws iam put-role-policy")
+                    .arg("--role-name", p.name)
+                    .literal("--policy-name eks-access-management --policy-document file://policy.json")
+                    .to_string(),
+            ),
+        None => finding
+            .step(format!("Add the statement below to a policy attached to {fix_on} (or to the group or permission set it gets its permissions from)."))
+            .step("Retry the call; IAM changes take effect within seconds."),
     }
-    finding = finding.command(format!(
-        "aws iam simulate-principal-policy {} {} {}",
-        util::arg("--policy-source-arn", &fix_on),
-        util::arg("--action-names", action),
-        util::arg("--resource-arns", resource)
-    ));
-    Some(finding.policy(policy).notes(facts.failure_notes()))
+}
+
+/// An IAM Identity Center role: IAM refuses changes to `AWSReservedSSO_…` roles, so the
+/// permission goes into the permission set, which is then provisioned to the account again.
+fn permission_set(finding: Finding, role: &Principal, action: &str, resource: &str) -> Finding {
+    let Some(set) = role.permission_set() else { return finding };
+    let account = role.arn.account;
+    let region = set.region.unwrap_or("");
+    let with_region = |c: Command| c.region(region);
+    let instance = with_region(Command::new("aws sso-admin list-instances").literal("--query 'Instances[0].InstanceArn' --output text"));
+    let list = with_region(
+        Command::new("aws sso-admin list-permission-sets")
+            .literal("--instance-arn \"$INSTANCE_ARN\" --query 'PermissionSets[]' --output text"),
+    );
+    let describe = with_region(
+        Command::new("aws sso-admin describe-permission-set")
+            .literal("--instance-arn \"$INSTANCE_ARN\" --permission-set-arn \"$PS\" --query PermissionSet.Name --output text"),
+    );
+    let both = "--instance-arn \"$INSTANCE_ARN\" --permission-set-arn \"$PERMISSION_SET_ARN\"";
+    let current = with_region(
+        Command::new("aws sso-admin get-inline-policy-for-permission-set").literal(both).literal("--query InlinePolicy --output text"),
+    );
+    let put = with_region(
+        Command::new("aws sso-admin put-inline-policy-to-permission-set").literal(both).literal("--inline-policy file://policy.json"),
+    );
+    let provision = with_region(
+        Command::new("aws sso-admin provision-permission-set")
+            .literal(both)
+            .literal("--target-type AWS_ACCOUNT")
+            .arg("--target-id", account),
+    );
+    let where_ = match set.region {
+        Some(region) => format!("in the Identity Center instance's region ({region})"),
+        None => "in the Identity Center instance's region (add --region)".to_string(),
+    };
+    finding
+        .step(format!(
+            "{} is a role IAM Identity Center made for permission set {:?}: IAM refuses changes to AWSReservedSSO_ roles, and Identity Center would undo them. The permission belongs in the permission set.",
+            role.name, set.name
+        ))
+        .step(format!(
+            "From the organization's management account or the Identity Center delegated administrator, {where_}: find the permission set, add the statement below ({action} on {resource}) to its inline policy, then provision it to account {account} again.",
+        ))
+        .step("put-inline-policy-to-permission-set replaces the whole inline policy: save the current one (the third command), merge the statement below into it as policy.json, then put it.")
+        .step(format!("Or ask the Identity Center administrators for a permission set that includes {action}."))
+        .command(format!("INSTANCE_ARN=\"$({instance})\""))
+        .command(format!("for PS in $({list}); do [ \"$({describe})\" = {} ] && PERMISSION_SET_ARN=$PS; done", sh(set.name)))
+        .command(format!("{current} > current-policy.json"))
+        .command(put.to_string())
+        .command(provision.to_string())
+}
+
+/// An SCP or RCP refused: only the organization's administrators can change it.
+fn organization_policy(finding: Finding, event: &Event, kind: PolicyKind, policy: Option<&str>, action: &str) -> Finding {
+    let finding = finding
+        .step("Adding an Allow to the caller's own policies will not help: the organization's policy wins.")
+        .step(format!(
+            "Ask the AWS Organizations administrators to exempt {action} for this principal or account (for example with a condition on aws:PrincipalArn), or run the change from a principal the policy permits."
+        ))
+        .step("Use the statement below as the permission the principal needs once the organization policy allows it.");
+    let filter = if kind == PolicyKind::ServiceControl { "SERVICE_CONTROL_POLICY" } else { "RESOURCE_CONTROL_POLICY" };
+    match policy.and_then(organizations_policy_id) {
+        Some(id) => finding
+            .step(format!("The denial names the policy: {id}. Read it from the management account (or a delegated administrator) to find the statement that matches {action}."))
+            .command(Command::new("aws organizations describe-policy").arg("--policy-id", id).literal("--query Policy.Content --output text").to_string())
+            .command(Command::new("aws organizations list-targets-for-policy").arg("--policy-id", id).to_string()),
+        None => finding
+            .step("The denial does not name the policy: list the policies that apply to the account, from the management account.")
+            .command(
+                Command::new("aws organizations list-policies-for-target")
+                    .arg("--target-id", event.account_or_placeholder())
+                    .arg("--filter", filter)
+                    .to_string(),
+            ),
+    }
+}
+
+/// `p-…` from `arn:aws:organizations::ACCOUNT:policy/o-…/service_control_policy/p-…`.
+fn organizations_policy_id(arn: &str) -> Option<&str> {
+    let arn = Arn::parse(arn)?;
+    (arn.service == "organizations").then(|| arn.resource.rsplit('/').next()).flatten().filter(|id| id.starts_with("p-"))
+}
+
+/// The caller's permissions boundary caps what its policies grant.
+fn boundary(finding: Finding, fix_on: &str, principal: Option<&Principal>, policy: Option<&str>, action: &str) -> Finding {
+    let finding = finding
+        .step(format!(
+            "The permissions boundary on {fix_on} caps what its policies can grant, so adding an Allow to its policies alone will not help: add {action} to the boundary policy (and remove any Deny of it there)."
+        ))
+        .step("Make sure an identity policy also allows it: the statement below is the minimum, and the simulation shows the result.");
+    match (policy, principal) {
+        (Some(_), _) => {
+            let finding = read_policy(finding, policy);
+            let arn = policy.unwrap_or_default();
+            finding.command(
+                Command::new("aws iam create-policy-version")
+                    .arg("--policy-arn", arn)
+                    .literal("--policy-document file://boundary.json --set-as-default")
+                    .to_string(),
+            )
+        }
+        (None, Some(p)) if p.kind == PrincipalKind::User => finding
+            .command(Command::new("aws iam get-user").arg("--user-name", p.name).literal("--query User.PermissionsBoundary").to_string()),
+        (None, Some(p)) => finding
+            .command(Command::new("aws iam get-role").arg("--role-name", p.name).literal("--query Role.PermissionsBoundary").to_string()),
+        (None, None) => finding,
+    }
+}
+
+/// Names the refusing policy and shows how to read it, when IAM named it.
+fn read_policy(finding: Finding, policy: Option<&str>) -> Finding {
+    let Some(arn) = policy else { return finding };
+    let finding = finding.step(format!("The denial names the policy: {arn}."));
+    match Arn::parse(arn) {
+        Some(parsed) if parsed.service == "iam" => {
+            let version =
+                Command::new("aws iam get-policy").arg("--policy-arn", arn).literal("--query Policy.DefaultVersionId --output text");
+            finding
+                .command(Command::new("aws iam get-policy-version").arg("--policy-arn", arn).arg_from("--version-id", &version).to_string())
+        }
+        Some(_) => match organizations_policy_id(arn) {
+            Some(id) => finding.command(
+                Command::new("aws organizations describe-policy")
+                    .arg("--policy-id", id)
+                    .literal("--query Policy.Content --output text")
+                    .to_string(),
+            ),
+            None => finding,
+        },
+        None => finding,
+    }
 }
 
 #[cfg(test)]
@@ -177,6 +359,18 @@ mod tests {
             assert_eq!(denial.action, "eks:CreateAccessEntry");
             assert_eq!(denial.resource, Some("arn:aws:eks:eu-west-1:1:cluster/c"));
             assert_eq!(denial.caller, Some("arn:aws:sts::1:assumed-role/R/s"));
+            assert_eq!(denial.policy, None);
         }
+    }
+
+    #[test]
+    fn reads_the_policy_the_denial_names() {
+        let message = "User: arn:aws-us-gov:iam::1:user/a is not authorized to perform: eks:CreateAccessEntry on resource: arn:aws-us-gov:eks:us-gov-west-1:1:cluster/c with an explicit deny in a service control policy: arn:aws-us-gov:organizations::2:policy/o-ab12cd34ef/service_control_policy/p-5kgn9xyz.";
+        let denial = parse_denial(message).unwrap();
+        assert_eq!(denial.refusal, Refusal::ExplicitDeny(PolicyKind::ServiceControl));
+        assert_eq!(denial.policy, Some("arn:aws-us-gov:organizations::2:policy/o-ab12cd34ef/service_control_policy/p-5kgn9xyz"));
+        assert_eq!(organizations_policy_id(denial.policy.unwrap()), Some("p-5kgn9xyz"));
+        let boundary = "User: arn:aws:iam::1:user/a is not authorized to perform: eks:X on resource: arn:aws:eks:eu-west-1:1:cluster/c with an explicit deny in a permissions boundary: arn:aws:iam::1:policy/DevBoundary";
+        assert_eq!(parse_denial(boundary).unwrap().policy, Some("arn:aws:iam::1:policy/DevBoundary"));
     }
 }

@@ -2,7 +2,7 @@
 //! AWS troubleshooting article; the causes added from real messages follow.
 
 use crate::event::Event;
-use crate::facts::Facts;
+use crate::facts::{Facts, LookupPlan};
 use crate::finding::{Cause, Finding};
 
 mod access_entries_disabled;
@@ -73,12 +73,25 @@ pub fn cause_by_id(id: &str) -> Option<&'static Cause> {
 }
 
 /// Every finding for one event. A failed call always gets at least one finding:
-/// `unclassified` when no documented cause matches, so nothing stays silent.
+/// `unclassified` when no documented cause matches, so nothing stays silent. Each
+/// finding carries a note for every lookup its cause needs that failed, and only those.
 pub fn diagnose(event: &Event, facts: &Facts) -> Vec<Finding> {
     let mut findings: Vec<Finding> = CATALOGUE.iter().filter_map(|cause| (cause.diagnose)(event, facts)).collect();
     if findings.is_empty() {
         findings.extend((UNCLASSIFIED.diagnose)(event, facts));
     }
+    for finding in &mut findings {
+        finding.notes.extend(finding.cause.needs.iter().filter_map(|&fact| facts.failure_note(fact)));
+    }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity()));
     findings
+}
+
+/// The lookups worth making for an event: the facts needed by the causes that
+/// match it on its own evidence. (A cause that can also match on a fact, such as
+/// service-linked-role on the principal's IAM path, is reached through the causes
+/// and the fallback that need that fact.)
+pub fn lookup_plan(event: &Event) -> LookupPlan {
+    let findings = diagnose(event, &Facts::default());
+    LookupPlan::new(event, findings.iter().flat_map(|f| f.cause.needs.iter().copied()))
 }

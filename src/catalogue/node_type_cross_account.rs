@@ -2,7 +2,7 @@
 //! using types [...]": node roles must live in the cluster's own account.
 
 use super::util;
-use crate::event::{arn_account_and_resource, Event};
+use crate::event::Event;
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,16 +11,17 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Node access entries need a role from the cluster's own account",
     docs: util::CREATING_ENTRIES,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if !util::mentions(event.message(), &["same account as the cluster"]) {
         return None;
     }
     let principal = event.principal_or_placeholder();
     let entry_type = event.entry_type().unwrap_or("EC2_LINUX");
-    let principal_account = arn_account_and_resource(principal).map_or("another account", |(a, _)| a);
+    let principal_account = event.principal().map_or("another account", |p| p.arn.account);
     let cluster_account = event.account_or_placeholder();
     Some(
         Finding::new(
@@ -33,8 +34,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         )
         .step(format!("Give the nodes an IAM role in account {cluster_account} and create the {entry_type} entry for that role."))
         .step("For people or workloads from the other account, use a STANDARD entry: cross-account roles are allowed there.")
-        .command(util::create_entry(event, &format!("arn:aws:iam::{cluster_account}:role/NODE_ROLE_NAME"), Some(entry_type), None, &[]))
-        .command(util::create_entry(event, principal, Some("STANDARD"), None, &[]))
-        .notes(facts.failure_notes()),
+        .command(util::create_entry(event, &event.placeholder_role_arn("NODE_ROLE_NAME"), Some(entry_type), None, &[]))
+        .command(util::create_entry(event, principal, Some("STANDARD"), None, &[])),
     )
 }

@@ -11,10 +11,11 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Node access entries take no Kubernetes groups or username",
     docs: util::CREATING_ENTRIES,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let message = event.message();
     let groups = util::mentions(message, &["kubernetesgroups", "not allowed"]);
     let username = util::mentions(message, &["username", "not allowed"]);
@@ -35,7 +36,6 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         )
         .step("Create the entry again without --kubernetes-groups and --username.")
         .step("If this principal also needs extra Kubernetes permissions, it is not a node: use a STANDARD entry instead.")
-        .command(util::create_entry(event, event.principal_or_placeholder(), Some(entry_type), None, &[]))
-        .notes(facts.failure_notes()),
+        .command(util::create_entry(event, event.principal_or_placeholder(), Some(entry_type), None, &[])),
     )
 }

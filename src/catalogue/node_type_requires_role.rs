@@ -3,7 +3,7 @@
 
 use super::util;
 use crate::event::Event;
-use crate::facts::{Facts, PrincipalKind};
+use crate::facts::{Fact, Facts, PrincipalKind};
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Node access entry types need an IAM role, not a user",
     docs: util::CREATING_ENTRIES,
+    needs: &[Fact::Principal],
     diagnose,
 };
 
@@ -30,13 +31,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     )
     .step(format!("For nodes: create the entry with the nodes' IAM role (the role in their instance profile), type {entry_type}."))
     .step("For a person or an application using this principal: create a STANDARD entry and give it an access policy or Kubernetes groups.")
-    .command(util::create_entry(
-        event,
-        &format!("arn:aws:iam::{}:role/NODE_ROLE_NAME", event.account_or_placeholder()),
-        Some(entry_type),
-        None,
-        &[],
-    ))
+    .command(util::create_entry(event, &event.placeholder_role_arn("NODE_ROLE_NAME"), Some(entry_type), None, &[]))
     .command(util::create_entry(event, principal, Some("STANDARD"), None, &[]))
     .command(util::associate_policy(event, principal, "AmazonEKSViewPolicy", "type=cluster"));
     if let Some(found) = facts.principal.found() {
@@ -46,5 +41,5 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         };
         finding = finding.note(format!("Live: IAM says {principal} is {kind}."));
     }
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }

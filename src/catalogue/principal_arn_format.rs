@@ -2,6 +2,7 @@
 //! (`assumed-role/ROLE/session`) where the IAM role ARN belongs.
 
 use super::util;
+use crate::arn::PrincipalKind;
 use crate::event::Event;
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
@@ -11,28 +12,36 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The principal ARN is not an IAM role or user ARN",
     docs: util::CREATING_ENTRIES,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if !util::mentions(event.message(), &["principalarn parameter format is not valid"]) {
         return None;
     }
     let principal = event.principal_or_placeholder();
-    let role = util::role_arn_from_session(principal);
-    let mut finding =
-        Finding::new(&CAUSE, format!("{principal} is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME or …:user/NAME)."));
-    finding = match &role {
-        Some(role) => finding
-            .step(format!("This is an STS session ARN. Use the role behind it, {role} (add the role's path if it has one), and let EKS generate the username.")) 
-            .command(format!(
-                "aws iam get-role {} --query Role.Arn",
-                util::arg("--role-name", util::arn_role_name(role).map_or("ROLE_NAME", |(_, n)| n))
-            ))
-            .command(util::create_entry(event, role, event.entry_type(), None, &[])),
-        None => finding
-            .step("Write the ARN in the form arn:aws:iam::ACCOUNT_ID:role/PATH/NAME or arn:aws:iam::ACCOUNT_ID:user/NAME, with no spaces or quotes.")
+    let session = event.principal().filter(|p| p.kind == PrincipalKind::AssumedRole);
+    let partition = event.partition();
+    let mut finding = Finding::new(
+        &CAUSE,
+        format!("{principal} is not an IAM role or user ARN (arn:{partition}:iam::ACCOUNT:role/NAME or …:user/NAME)."),
+    );
+    finding = match (&session, session.and_then(|s| s.role_arn())) {
+        (Some(session), Some(role)) => {
+            // The session ARN drops the role's path; get-role prints the exact role ARN.
+            let role_arn = util::role_arn_by_name(session.name);
+            let create = util::aws_eks(event, "create-access-entry", "--cluster-name")
+                .arg_from("--principal-arn", &role_arn)
+                .arg_if("--type", event.entry_type());
+            finding
+                .step(format!("This is an STS session ARN. Use the role behind it, {role} (with the role's path, if it has one: the commands below look it up), and let EKS generate the username."))
+                .command(role_arn.to_string())
+                .command(util::finish(event, create))
+        }
+        _ => finding
+            .step(format!("Write the ARN in the form arn:{partition}:iam::ACCOUNT_ID:role/PATH/NAME or arn:{partition}:iam::ACCOUNT_ID:user/NAME, with no spaces or quotes."))
             .command("aws sts get-caller-identity --query Arn"),
     };
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }

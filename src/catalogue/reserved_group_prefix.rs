@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "A Kubernetes group name starts with a reserved prefix",
     docs: util::ACCESS_POLICIES,
+    needs: &[],
     diagnose,
 };
 
@@ -27,7 +28,7 @@ fn offending_group(event: &Event) -> String {
         .unwrap_or_else(|| "system:masters".to_string())
 }
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if !util::mentions(event.message(), &["group name", "cannot start with"]) {
         return None;
     }
@@ -46,7 +47,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     finding = match group.to_ascii_lowercase().as_str() {
         "system:masters" => finding
             .step("Drop system:masters and associate the AmazonEKSClusterAdminPolicy access policy with cluster scope: it grants the same cluster-admin rights.")
-            .command(util::retry_entry(event, None, &other_groups))
+            .commands(util::retry_entry(event, None, &other_groups))
             .command(util::associate_policy(event, principal, "AmazonEKSClusterAdminPolicy", "type=cluster")),
         "system:nodes" | "system:bootstrappers" => finding
             .step("This principal is a node role: create its entry with type EC2_LINUX (or EC2_WINDOWS) and no groups; EKS puts it in system:nodes itself.")
@@ -54,7 +55,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         _ => finding
             .step(format!("Rename the group to one without a reserved prefix and use the new name as the subject of your RoleBindings or ClusterRoleBindings (e.g. {:?}).", group.get(prefix.len()..).unwrap_or("my-group")))
             .step("Or grant the permissions with an access policy instead of a group.")
-            .command(util::retry_entry(event, None, &other_groups)),
+            .commands(util::retry_entry(event, None, &other_groups)),
     };
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }

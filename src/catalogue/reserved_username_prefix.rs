@@ -11,10 +11,11 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The username starts with a prefix EKS reserves",
     docs: util::TROUBLESHOOTING,
+    needs: &[],
     diagnose,
 };
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if !util::mentions(event.message(), &["username", "not begin with"]) {
         return None;
     }
@@ -33,8 +34,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         )
         .step("Best: leave the username out and let EKS generate it (the IAM ARN for users, the assumed-role ARN with {{SessionName}} for roles).")
         .step(format!("Or choose a name without a reserved prefix, such as {suggested:?}, and use the same name in your RoleBindings."))
-        .command(util::retry_entry(event, None, &groups))
-        .command(util::retry_entry(event, Some(suggested), &groups))
-        .notes(facts.failure_notes()),
+        .commands(util::retry_entry(event, None, &groups))
+        .commands(util::retry_entry(event, Some(suggested), &groups)),
     )
 }

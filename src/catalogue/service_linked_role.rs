@@ -2,8 +2,9 @@
 //! a Service Linked Role": access entries refuse roles under `role/aws-service-role/`.
 
 use super::util;
+use crate::command::Command;
 use crate::event::Event;
-use crate::facts::Facts;
+use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -11,18 +12,22 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Access entries do not support service-linked roles",
     docs: util::TROUBLESHOOTING,
+    needs: &[Fact::Principal, Fact::ClusterAuthMode],
     diagnose,
 };
 
 fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let said_so = util::mentions(event.message(), &["service linked role"]);
-    let arn_says_so = event.principal_arn.as_deref().is_some_and(util::is_service_linked_role_arn)
-        || facts.principal.found().is_some_and(|p| p.is_service_linked());
+    let arn_says_so =
+        event.principal().is_some_and(|p| p.is_service_linked()) || facts.principal.found().is_some_and(|p| p.is_service_linked());
     if !(said_so || (event.failed() && arn_says_so)) {
         return None;
     }
     let principal = event.principal_or_placeholder();
-    let (account, role_name) = util::arn_role_name(principal).unwrap_or(("ACCOUNT_ID", "ROLE_NAME"));
+    let role = event.principal().filter(|p| p.is_role());
+    let role_name = role.map_or("ROLE_NAME", |r| r.name);
+    // aws-auth matches role ARNs without their path, in the role's own partition.
+    let mapped_arn = role.and_then(|r| r.role_arn_without_path()).unwrap_or_else(|| event.placeholder_role_arn("ROLE_NAME"));
     let mut finding = Finding::new(
         &CAUSE,
         format!(
@@ -33,18 +38,19 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     .step("Map the role in the aws-auth ConfigMap instead; that needs authentication mode CONFIG_MAP or API_AND_CONFIG_MAP.")
     .step("In aws-auth, write the role ARN without its path (role/NAME), as the command below does.")
     .command(util::describe_auth_mode(event))
-    .command(format!(
-        "eksctl create iamidentitymapping {} {} {} {}",
-        util::arg("--cluster", event.cluster_or_placeholder()),
-        util::arg("--region", &event.region),
-        util::arg("--arn", &format!("arn:aws:iam::{account}:role/{role_name}")),
-        util::arg("--username", role_name)
-    ));
+    .command(
+        Command::new("eksctl create iamidentitymapping")
+            .arg("--cluster", event.cluster_or_placeholder())
+            .region(&event.region)
+            .arg("--arn", &mapped_arn)
+            .arg("--username", role_name)
+            .to_string(),
+    );
     if facts.cluster_auth_mode.found().is_some_and(|m| m == "API") {
         finding = finding.note(
             "Live: the cluster is in API mode, which ignores aws-auth and cannot go back: this role cannot be given \
              access on this cluster; use a regular IAM role for the workload instead.",
         );
     }
-    Some(finding.notes(facts.failure_notes()))
+    Some(finding)
 }

@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "Kubernetes groups are not checked against RBAC bindings",
     docs: util::TROUBLESHOOTING,
+    needs: &[],
     diagnose,
 };
 
@@ -70,12 +71,12 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     )
     .step("Check that each group is the subject of a RoleBinding or ClusterRoleBinding (the commands below list them).")
     .step("Check spelling and case: Kubernetes compares group names exactly.")
-    .command(util::aws_eks(event, "update-kubeconfig", "--name", &[]));
+    .command(util::finish(event, util::aws_eks(event, "update-kubeconfig", "--name")));
     for group in groups.iter().take(MAX_GROUPS_CHECKED) {
         finding = finding.command(format!(
             "kubectl get clusterrolebindings,rolebindings --all-namespaces -o json | jq -r --arg g {} \
              '.items[] | select(any(.subjects[]?; .kind == \"Group\" and .name == $g)) | \"\\(.kind) \\(.metadata.namespace // \"-\") \\(.metadata.name)\"'",
-            util::sh(group)
+            crate::command::sh(group)
         ));
     }
     // Look-alike checks compare every pair: bound them so a hostile request with

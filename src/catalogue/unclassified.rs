@@ -3,7 +3,7 @@
 
 use super::util;
 use crate::event::{Event, ACCESS_ENTRY_CALLS};
-use crate::facts::Facts;
+use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "An EKS access-management call failed for a reason not in the catalogue",
     docs: util::TROUBLESHOOTING,
+    needs: &[Fact::Principal],
     diagnose,
 };
 
@@ -23,7 +24,7 @@ fn is_access_management(event: &Event) -> bool {
         || util::mentions(event.message(), &["access entr"])
 }
 
-fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if !event.failed() || !is_access_management(event) {
         return None;
     }
@@ -52,7 +53,6 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             .step("Compare with the AWS troubleshooting article (docs link) and retry once the request is corrected.")
             .step("For ServerException or ThrottlingException, retry with backoff: the request itself may be fine.")
             .command(util::describe_auth_mode(event))
-            .command(util::list_entries(event))
-            .notes(facts.failure_notes()),
+            .command(util::list_entries(event)),
     )
 }

@@ -1,5 +1,7 @@
-//! Small helpers the causes share: shell quoting, `aws eks` command lines, links.
+//! Small helpers the causes share: `aws eks` command lines, links, wording checks.
 
+use crate::arn::access_policy_arn;
+use crate::command::Command;
 use crate::event::Event;
 
 pub const TROUBLESHOOTING: &str = "https://repost.aws/knowledge-center/eks-troubleshoot-access-entries";
@@ -8,118 +10,85 @@ pub const AUTH_MODE: &str = "https://docs.aws.amazon.com/eks/latest/userguide/se
 pub const ACCESS_POLICIES: &str = "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html";
 pub const MIGRATING: &str = "https://docs.aws.amazon.com/eks/latest/userguide/migrating-access-entries.html";
 
-/// Quotes a value for POSIX shells so a hostile username or group name pasted from
-/// an alert can never run as a command.
-pub fn sh(value: &str) -> String {
-    let plain = !value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
-    if plain {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', r#"'\''"#))
-    }
+/// `aws eks SUBCOMMAND CLUSTER_FLAG CLUSTER`: the start of every `aws eks` line;
+/// `finish` adds the event's region.
+pub fn aws_eks(event: &Event, subcommand: &'static str, cluster_flag: &str) -> Command {
+    Command::new("aws eks").literal(subcommand).arg(cluster_flag, event.cluster_or_placeholder())
 }
 
-/// `FLAG VALUE`, quoted; `FLAG=VALUE` when the value starts with `-`, which a
-/// command would otherwise read as an option of its own.
-pub fn arg(flag: &str, value: &str) -> String {
-    if value.starts_with('-') {
-        format!("{flag}={}", sh(value))
-    } else {
-        format!("{flag} {}", sh(value))
-    }
+/// `aws iam get-role` printing the exact ARN (path included) of the role named `name`.
+pub fn role_arn_by_name(name: &str) -> Command {
+    Command::new("aws iam get-role").arg("--role-name", name).literal("--query Role.Arn --output text")
 }
 
-/// `aws eks SUBCOMMAND --cluster-name C ... --region R` with quoted values.
-/// `args` are (flag, value) pairs; a flag with several values repeats none of it.
-pub fn aws_eks(event: &Event, subcommand: &str, cluster_flag: &str, args: &[(&str, &[&str])]) -> String {
-    let mut line = format!("aws eks {subcommand} {}", arg(cluster_flag, event.cluster_or_placeholder()));
-    for (flag, values) in args {
-        line.push(' ');
-        match values {
-            [] => line.push_str(flag),
-            [value] => line.push_str(&arg(flag, value)),
-            // A list with a value starting with `-` goes as one JSON argument, which
-            // the AWS CLI accepts for lists, so no value can become an option.
-            many if many.iter().any(|v| v.starts_with('-')) => {
-                line.push_str(&format!("{flag}={}", sh(&serde_json::to_string(many).unwrap_or_default())));
-            }
-            many => {
-                line.push_str(flag);
-                for value in *many {
-                    line.push(' ');
-                    line.push_str(&sh(value));
-                }
-            }
-        }
-    }
-    if !event.region.is_empty() {
-        line.push(' ');
-        line.push_str(&arg("--region", &event.region));
-    }
-    line
+/// The command with the event's region, as advice.
+pub fn finish(event: &Event, command: Command) -> String {
+    command.region(&event.region).into()
 }
 
 pub fn describe_auth_mode(event: &Event) -> String {
-    aws_eks(event, "describe-cluster", "--name", &[("--query", &["cluster.accessConfig"])])
+    finish(event, aws_eks(event, "describe-cluster", "--name").arg("--query", "cluster.accessConfig"))
 }
 
 pub fn update_auth_mode(event: &Event, mode: &str) -> String {
-    let config = format!("authenticationMode={mode}");
-    aws_eks(event, "update-cluster-config", "--name", &[("--access-config", &[&config])])
+    finish(event, aws_eks(event, "update-cluster-config", "--name").arg("--access-config", &format!("authenticationMode={mode}")))
 }
 
 pub fn describe_entry(event: &Event) -> String {
-    aws_eks(event, "describe-access-entry", "--cluster-name", &[("--principal-arn", &[event.principal_or_placeholder()])])
+    finish(event, aws_eks(event, "describe-access-entry", "--cluster-name").arg("--principal-arn", event.principal_or_placeholder()))
 }
 
 pub fn list_entries(event: &Event) -> String {
-    aws_eks(event, "list-access-entries", "--cluster-name", &[])
+    finish(event, aws_eks(event, "list-access-entries", "--cluster-name"))
 }
 
 pub fn list_associated_policies(event: &Event) -> String {
-    aws_eks(event, "list-associated-access-policies", "--cluster-name", &[("--principal-arn", &[event.principal_or_placeholder()])])
+    finish(
+        event,
+        aws_eks(event, "list-associated-access-policies", "--cluster-name").arg("--principal-arn", event.principal_or_placeholder()),
+    )
 }
 
+/// Associates the access policy `policy_name`, written as an ARN in the event's partition.
 pub fn associate_policy(event: &Event, principal: &str, policy_name: &str, scope: &str) -> String {
-    let policy = format!("arn:aws:eks::aws:cluster-access-policy/{policy_name}");
-    aws_eks(
-        event,
-        "associate-access-policy",
-        "--cluster-name",
-        &[("--principal-arn", &[principal]), ("--policy-arn", &[&policy]), ("--access-scope", &[scope])],
-    )
+    let policy = access_policy_arn(event.partition(), policy_name);
+    let command = aws_eks(event, "associate-access-policy", "--cluster-name")
+        .arg("--principal-arn", principal)
+        .arg("--policy-arn", &policy)
+        .arg("--access-scope", scope);
+    finish(event, command)
 }
 
 /// A `create-access-entry` line; empty optional parts are left out.
 pub fn create_entry(event: &Event, principal: &str, entry_type: Option<&str>, username: Option<&str>, groups: &[&str]) -> String {
-    let mut args: Vec<(&str, Vec<&str>)> = vec![("--principal-arn", vec![principal])];
-    if let Some(t) = entry_type {
-        args.push(("--type", vec![t]));
-    }
-    if let Some(u) = username {
-        args.push(("--username", vec![u]));
-    }
-    if !groups.is_empty() {
-        args.push(("--kubernetes-groups", groups.to_vec()));
-    }
-    let args: Vec<(&str, &[&str])> = args.iter().map(|(f, v)| (*f, v.as_slice())).collect();
-    aws_eks(event, "create-access-entry", "--cluster-name", &args)
+    let command = aws_eks(event, "create-access-entry", "--cluster-name")
+        .arg("--principal-arn", principal)
+        .arg_if("--type", entry_type)
+        .arg_if("--username", username)
+        .list("--kubernetes-groups", groups);
+    finish(event, command)
 }
 
-/// The same create or update call as the event, with a corrected username and groups.
-pub fn retry_entry(event: &Event, username: Option<&str>, groups: &[&str]) -> String {
+/// An `update-access-entry` that sets a username and/or groups; `None` when there is
+/// nothing to set, since such a call would change nothing.
+pub fn update_entry(event: &Event, username: Option<&str>, groups: &[&str]) -> Option<String> {
+    if username.is_none_or(str::is_empty) && groups.is_empty() {
+        return None;
+    }
+    let command = aws_eks(event, "update-access-entry", "--cluster-name")
+        .arg("--principal-arn", event.principal_or_placeholder())
+        .arg_if("--username", username)
+        .list("--kubernetes-groups", groups);
+    Some(finish(event, command))
+}
+
+/// The same create or update call as the event, with a corrected username and groups;
+/// `None` for an update that would change nothing.
+pub fn retry_entry(event: &Event, username: Option<&str>, groups: &[&str]) -> Option<String> {
     if event.event_name == "UpdateAccessEntry" {
-        let mut args: Vec<(&str, Vec<&str>)> = vec![("--principal-arn", vec![event.principal_or_placeholder()])];
-        if let Some(u) = username {
-            args.push(("--username", vec![u]));
-        }
-        if !groups.is_empty() {
-            args.push(("--kubernetes-groups", groups.to_vec()));
-        }
-        let args: Vec<(&str, &[&str])> = args.iter().map(|(f, v)| (*f, v.as_slice())).collect();
-        aws_eks(event, "update-access-entry", "--cluster-name", &args)
+        update_entry(event, username, groups)
     } else {
-        create_entry(event, event.principal_or_placeholder(), event.entry_type(), username, groups)
+        Some(create_entry(event, event.principal_or_placeholder(), event.entry_type(), username, groups))
     }
 }
 
@@ -188,26 +157,6 @@ pub fn reserved_prefix(value: &str) -> Option<&'static str> {
     RESERVED_PREFIXES.iter().copied().find(|p| lower.starts_with(p))
 }
 
-/// `role/aws-service-role/...` is where IAM keeps service-linked roles.
-pub fn is_service_linked_role_arn(arn: &str) -> bool {
-    arn.contains(":role/aws-service-role/")
-}
-
-/// The role ARN behind an `sts` assumed-role session ARN, when the path is unknown.
-pub fn role_arn_from_session(arn: &str) -> Option<String> {
-    let (account, resource) = crate::event::arn_account_and_resource(arn)?;
-    let role = resource.strip_prefix("assumed-role/")?.split('/').next()?;
-    let partition = arn.split(':').nth(1)?;
-    Some(format!("arn:{partition}:iam::{account}:role/{role}"))
-}
-
-/// `(account, role name)` for an IAM role ARN, dropping any path.
-pub fn arn_role_name(arn: &str) -> Option<(&str, &str)> {
-    let (account, resource) = crate::event::arn_account_and_resource(arn)?;
-    let path_and_name = resource.strip_prefix("role/")?;
-    Some((account, path_and_name.rsplit('/').next()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,15 +167,6 @@ mod tests {
         assert!(mentions("Ünïcode USERNAME", &["username"]));
         assert!(!mentions("user name", &["username"]));
         assert!(mentions("anything", &[""]));
-    }
-
-    #[test]
-    fn shell_quotes_hostile_values() {
-        assert_eq!(sh("prod-eu"), "prod-eu");
-        assert_eq!(sh("arn:aws:iam::1:role/x"), "arn:aws:iam::1:role/x");
-        assert_eq!(sh("$(rm -rf ~)"), "'$(rm -rf ~)'");
-        assert_eq!(sh("it's"), r#"'it'\''s'"#);
-        assert_eq!(sh(""), "''");
     }
 
     #[test]
@@ -241,14 +181,5 @@ mod tests {
     fn modes_only_move_forward() {
         assert_eq!(reachable_modes("CONFIG_MAP"), &["API_AND_CONFIG_MAP", "API"]);
         assert!(reachable_modes("API").is_empty());
-    }
-
-    #[test]
-    fn finds_the_role_behind_a_session() {
-        assert_eq!(
-            role_arn_from_session("arn:aws:sts::111122223333:assumed-role/Deployer/jdoe").as_deref(),
-            Some("arn:aws:iam::111122223333:role/Deployer")
-        );
-        assert_eq!(role_arn_from_session("arn:aws:iam::1:user/x"), None);
     }
 }

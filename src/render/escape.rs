@@ -2,17 +2,37 @@
 //! username can carry `<!channel>`, a fake link, a closing code fence, newlines that
 //! forge fields, terminal escape sequences or right-to-left overrides.
 
-/// Characters that change how surrounding text reads without being seen.
-fn is_invisible_or_control(c: char) -> bool {
+/// The one definition of the characters that must never reach a terminal, a Slack
+/// message, Markdown or an e-mail raw: they change how the text around them reads
+/// without being seen. Renderers escape them, and the hostile-input tests and fuzz
+/// targets check for exactly this set. It is Unicode's control (Cc), format (Cf),
+/// line and paragraph separator (Zl, Zp) characters, plus the invisible fillers and
+/// selectors that are letters or marks by category.
+pub fn is_unsafe_char(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}')
+        || matches!(
+            c,
+            // Cf: soft hyphen, Arabic and Syriac marks, Mongolian vowel separator
+            '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}' | '\u{0890}'..='\u{0891}' | '\u{08E2}' | '\u{180E}'
+            // Cf: zero-width characters, bidi marks, embeddings, overrides and isolates, invisible operators
+            | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+            // Zl, Zp: U+2028 and U+2029 end a line in many terminals and editors
+            | '\u{2028}' | '\u{2029}'
+            // Cf: byte-order mark, interlinear annotations, and the astral format characters
+            | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}'
+            // Invisible by design though not Cf: combining grapheme joiner, Hangul fillers,
+            // Khmer inherent vowels, Mongolian and other variation selectors
+            | '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180D}' | '\u{180F}'
+            | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}'
+        )
 }
 
 /// One line of plain text: control, bidi and zero-width characters become visible
 /// `\u{…}` escapes (newlines `\n`), so nothing can forge lines or hide text.
 pub fn inline(text: &str) -> String {
     let printable_ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if printable_ascii || !text.chars().any(is_invisible_or_control) {
+    if printable_ascii || !text.chars().any(is_unsafe_char) {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -21,7 +41,7 @@ pub fn inline(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if is_invisible_or_control(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -94,6 +114,8 @@ mod tests {
         assert_eq!(inline("x\u{202E}y"), "x\\u{202e}y");
         assert_eq!(inline("\u{1b}[31m"), "\\u{001b}[31m");
         assert_eq!(inline("plain"), "plain");
+        assert_eq!(inline("a\u{2028}b\u{2029}c\u{85}"), "a\\u{2028}b\\u{2029}c\\u{0085}");
+        assert_eq!(inline("tag\u{E0041}"), "tag\\u{e0041}");
     }
 
     #[test]
