@@ -68,6 +68,8 @@ fn failed_delivery_fails_the_invocation_without_leaking_the_webhook() {
     let logs = logs(child);
     assert_eq!(answer.kind, "error", "{answer:?}");
     assert!(answer.body.contains("slack delivery failed") && answer.body.contains("sns delivery failed"), "{}", answer.body);
+    let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(body["errorType"], "DeliveryFailed", "{body}");
     for text in [&answer.body, &logs] {
         assert!(!text.contains("very-secret-token"), "webhook leaked: {text}");
     }
@@ -80,6 +82,8 @@ fn no_sink_configured_fails_at_init() {
     let answer = api.answer(Duration::from_secs(20));
     assert_eq!(answer.kind, "init_error", "{answer:?}");
     assert!(answer.body.contains("no alert destination"), "{}", answer.body);
+    let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(body["errorType"], "Runtime.InitError.Config", "{body}");
     let logs = logs(child);
     assert!(logs.contains("init failed"), "{logs}");
 }

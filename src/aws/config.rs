@@ -22,6 +22,17 @@ impl std::fmt::Debug for SlackWebhook {
     }
 }
 
+/// A setting the function cannot start with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no alert destination: set SNS_TOPIC_ARN and/or SLACK_WEBHOOK_SECRET_ARN (or SLACK_WEBHOOK_URL for local runs)")]
+    NoDestination,
+    #[error("MIN_SEVERITY: {0}")]
+    MinSeverity(String),
+    #[error("ENRICHMENT_TIMEOUT_MS: {0:?} is not a whole number of milliseconds")]
+    EnrichmentTimeout(String),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub sns_topic_arn: Option<String>,
@@ -38,23 +49,21 @@ impl Settings {
     /// `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`, `ENRICHMENT_TIMEOUT_MS`,
     /// `IDEMPOTENCY_TABLE`. Fails when no sink is configured: an alerting function
     /// that cannot alert must not start.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let non_empty = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let slack = non_empty("SLACK_WEBHOOK_SECRET_ARN")
             .map(SlackWebhook::Secret)
             .or_else(|| non_empty("SLACK_WEBHOOK_URL").map(SlackWebhook::Url));
         let sns_topic_arn = non_empty("SNS_TOPIC_ARN");
         if sns_topic_arn.is_none() && slack.is_none() {
-            return Err(
-                "no alert destination: set SNS_TOPIC_ARN and/or SLACK_WEBHOOK_SECRET_ARN (or SLACK_WEBHOOK_URL for local runs)".into()
-            );
+            return Err(ConfigError::NoDestination);
         }
         let min_severity = match non_empty("MIN_SEVERITY") {
-            Some(v) => v.parse().map_err(|e| format!("MIN_SEVERITY: {e}"))?,
+            Some(v) => v.parse().map_err(ConfigError::MinSeverity)?,
             None => Severity::Info,
         };
         let millis = match non_empty("ENRICHMENT_TIMEOUT_MS") {
-            Some(v) => v.parse::<u64>().map_err(|_| format!("ENRICHMENT_TIMEOUT_MS: {v:?} is not a whole number of milliseconds"))?,
+            Some(v) => v.parse::<u64>().map_err(|_| ConfigError::EnrichmentTimeout(v.clone()))?,
             None => 1500,
         };
         let list = |name: &str| -> Vec<String> {
@@ -71,7 +80,7 @@ impl Settings {
         })
     }
 
-    pub fn from_env() -> Result<Settings, String> {
+    pub fn from_env() -> Result<Settings, ConfigError> {
         Settings::from_lookup(|name| std::env::var(name).ok())
     }
 
@@ -111,7 +120,7 @@ mod tests {
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Settings::from_lookup(|k| map.get(k).cloned())
+        Settings::from_lookup(|k| map.get(k).cloned()).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -8,10 +8,9 @@
 
 use super::config::Settings;
 use super::enrich::{gather, Home, Lookups};
-use super::idempotency::{IdempotencyStore, RecentIds};
+use super::idempotency::{IdempotencyStore, PartialDeliveries, RecentIds};
 use super::{DeliveryError, Sink};
 use crate::input::{self, Parsed};
-use std::collections::HashSet;
 use std::sync::Mutex;
 
 /// What one invocation did, for the log line and the response.
@@ -24,28 +23,56 @@ pub enum Outcome {
     Duplicate { event_id: String },
 }
 
-#[derive(Debug)]
+/// Why an invocation failed. The Lambda runtime reports it by name (`errorType`), so
+/// the failure destination, metrics and logs can tell a bad payload from a delivery
+/// outage without reading the message.
+#[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     /// The payload is not an event we can read; retrying will not help, but the
     /// failure destination keeps it for a human.
+    #[error("unreadable event: {0}")]
     Unreadable(String),
     /// At least one sink failed: retry.
+    #[error("{}", join(.0))]
     Delivery(Vec<DeliveryError>),
 }
 
-impl std::fmt::Display for HandlerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl HandlerError {
+    /// The `errorType` the Runtime API is given.
+    pub fn error_type(&self) -> &'static str {
         match self {
-            HandlerError::Unreadable(reason) => write!(f, "unreadable event: {reason}"),
-            HandlerError::Delivery(errors) => {
-                let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                write!(f, "{}", text.join("; "))
-            }
+            HandlerError::Unreadable(_) => "UnreadableEvent",
+            HandlerError::Delivery(_) => "DeliveryFailed",
         }
     }
 }
 
-impl std::error::Error for HandlerError {}
+fn join(errors: &[DeliveryError]) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(error: HandlerError) -> Self {
+        lambda_runtime::Diagnostic { error_type: error.error_type().to_string(), error_message: error.to_string() }
+    }
+}
+
+/// An EventBridge envelope, else a bare record. When both fail, the error is the one
+/// for the shape the payload claims to be: an object with `detail` gets the envelope's.
+fn parse_payload(payload: &str) -> Result<Parsed, String> {
+    let envelope_error = match input::parse_envelope(payload) {
+        Ok(parsed) => return Ok(parsed),
+        Err(e) => e,
+    };
+    input::parse_record(payload, None).map_err(|record_error| {
+        let keys = serde_json::from_str::<std::collections::HashMap<String, serde::de::IgnoredAny>>(payload);
+        if keys.is_ok_and(|keys| keys.contains_key("detail") || keys.contains_key("detail-type")) {
+            envelope_error
+        } else {
+            record_error
+        }
+    })
+}
 
 pub struct Doctor {
     pub settings: Settings,
@@ -53,9 +80,9 @@ pub struct Doctor {
     pub sinks: Vec<Box<dyn Sink>>,
     pub store: Option<Box<dyn IdempotencyStore>>,
     delivered_events: Mutex<RecentIds>,
-    /// (event id, cause, sink) already delivered, so a retry after a partial
-    /// failure re-sends only what failed.
-    delivered_parts: Mutex<HashSet<(String, &'static str, &'static str)>>,
+    /// The parts already delivered of events whose delivery partly failed, so the
+    /// retry re-sends only what failed. Bounded, and emptied as events complete.
+    delivered_parts: Mutex<PartialDeliveries>,
 }
 
 impl Doctor {
@@ -70,7 +97,7 @@ impl Doctor {
 
     /// Handles one payload; `home` is where the function runs (account from its ARN).
     pub async fn handle(&self, payload: &str, home: &Home) -> Result<Outcome, HandlerError> {
-        let event = match input::parse_envelope(payload).or_else(|_| input::parse_record(payload, None)) {
+        let event = match parse_payload(payload) {
             Ok(Parsed::Event(event)) => *event,
             Ok(Parsed::Ignored { event_id, why, .. }) => return Ok(Outcome::Ignored { event_id, reason: why.reason() }),
             Err(reason) => return Err(HandlerError::Unreadable(reason)),
@@ -98,24 +125,27 @@ impl Doctor {
             }
         }
         let mut errors = Vec::new();
+        let mut delivered = Vec::new();
         for finding in &diagnosis.findings {
             for sink in &self.sinks {
-                let key = (event_id.clone(), finding.cause.id, sink.name());
-                if self.delivered_parts.lock().map(|d| d.contains(&key)).unwrap_or(false) {
+                let part = (finding.cause.id, sink.name());
+                if self.delivered_parts.lock().map(|d| d.contains(&event_id, part)).unwrap_or(false) {
                     continue;
                 }
                 match sink.publish(&diagnosis, finding).await {
-                    Ok(()) => {
-                        if let Ok(mut done) = self.delivered_parts.lock() {
-                            done.insert(key);
-                        }
-                    }
+                    Ok(()) => delivered.push(part),
                     Err(e) => errors.push(e),
                 }
             }
         }
         if !errors.is_empty() {
+            if let Ok(mut parts) = self.delivered_parts.lock() {
+                parts.remember(&event_id, delivered);
+            }
             return Err(HandlerError::Delivery(errors));
+        }
+        if let Ok(mut parts) = self.delivered_parts.lock() {
+            parts.forget(&event_id);
         }
         if let Ok(mut ids) = self.delivered_events.lock() {
             ids.insert(&event_id);

@@ -6,7 +6,7 @@
 
 use super::{describe_sdk_error, sdk_error_code, BoxFuture};
 use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The most recent delivered event ids of this container, oldest forgotten first.
@@ -32,6 +32,62 @@ impl RecentIds {
                 }
             }
         }
+    }
+}
+
+/// One delivered part of an alert: (cause id, sink name).
+pub type Part = (&'static str, &'static str);
+
+/// The parts already delivered of events whose delivery partly failed, so Lambda's
+/// retry re-sends only what failed. Only events with a failure are remembered, they
+/// are forgotten once delivered, and at most `CAPACITY` are kept, oldest forgotten
+/// first: a forgotten part is sent again (a rare duplicate, never a loss), and a
+/// container's memory no longer grows with its life.
+#[derive(Debug, Default)]
+pub struct PartialDeliveries {
+    order: VecDeque<String>,
+    parts: HashMap<String, Vec<Part>>,
+}
+
+impl PartialDeliveries {
+    pub const CAPACITY: usize = 1024;
+
+    pub fn contains(&self, event_id: &str, part: Part) -> bool {
+        self.parts.get(event_id).is_some_and(|parts| parts.contains(&part))
+    }
+
+    /// Adds the parts delivered by an attempt that failed elsewhere.
+    pub fn remember(&mut self, event_id: &str, delivered: Vec<Part>) {
+        if delivered.is_empty() {
+            return;
+        }
+        match self.parts.get_mut(event_id) {
+            Some(parts) => parts.extend(delivered),
+            None => {
+                self.parts.insert(event_id.to_string(), delivered);
+                self.order.push_back(event_id.to_string());
+                if self.order.len() > Self::CAPACITY {
+                    if let Some(old) = self.order.pop_front() {
+                        self.parts.remove(&old);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The event is fully delivered: nothing of it needs remembering.
+    pub fn forget(&mut self, event_id: &str) {
+        if self.parts.remove(event_id).is_some() {
+            self.order.retain(|id| id != event_id);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
     }
 }
 
@@ -102,5 +158,23 @@ mod tests {
         }
         assert!(!ids.contains("0"));
         assert!(ids.contains("1") && ids.contains(&RecentIds::CAPACITY.to_string()));
+    }
+
+    #[test]
+    fn partial_deliveries_are_bounded_and_forgotten_once_complete() {
+        let mut parts = PartialDeliveries::default();
+        parts.remember("a", vec![("cause", "sns")]);
+        parts.remember("a", vec![("other", "slack")]);
+        assert!(parts.contains("a", ("cause", "sns")) && parts.contains("a", ("other", "slack")));
+        assert!(!parts.contains("a", ("cause", "slack")));
+        parts.forget("a");
+        assert!(parts.is_empty() && parts.order.is_empty());
+        for i in 0..PartialDeliveries::CAPACITY * 3 {
+            parts.remember(&i.to_string(), vec![("cause", "sns")]);
+        }
+        assert_eq!((parts.len(), parts.order.len()), (PartialDeliveries::CAPACITY, PartialDeliveries::CAPACITY));
+        assert!(!parts.contains("0", ("cause", "sns")));
+        parts.remember("nothing delivered", vec![]);
+        assert!(!parts.parts.contains_key("nothing delivered"));
     }
 }

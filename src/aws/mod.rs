@@ -17,19 +17,32 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Why an alert could not be delivered. Every delivery failure fails the
 /// invocation, so Lambda retries it and, in the end, the failure destination keeps it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{sink} delivery failed: {message}")]
 pub struct DeliveryError {
     pub sink: &'static str,
     pub message: String,
 }
 
-impl std::fmt::Display for DeliveryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} delivery failed: {}", self.sink, self.message)
-    }
+/// Why the function could not start. Init fails loudly: an alerting function that
+/// cannot alert must not take events.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    SlackWebhook(String),
 }
 
-impl std::error::Error for DeliveryError {}
+impl InitError {
+    /// The `errorType` the Runtime API is given, after Lambda's `Runtime.` convention.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            InitError::Config(_) => "Runtime.InitError.Config",
+            InitError::SlackWebhook(_) => "Runtime.InitError.SlackWebhook",
+        }
+    }
+}
 
 /// A place alerts go: SNS or Slack.
 pub trait Sink: Send + Sync {

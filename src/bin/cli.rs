@@ -1,6 +1,8 @@
 //! `eks-access-doctor`: replay saved CloudTrail events and list the catalogue, with
 //! no AWS account needed.
 
+#![forbid(unsafe_code)]
+
 use clap::{Parser, Subcommand, ValueEnum};
 use eks_access_doctor::catalogue;
 use eks_access_doctor::finding::Severity;

@@ -1,6 +1,8 @@
 //! The Lambda function: init once (settings, SDK clients, the Slack webhook), then
 //! per event parse → diagnose → enrich → publish. One JSON log line per event.
 
+#![forbid(unsafe_code)]
+
 use eks_access_doctor::aws::config::{Settings, SlackWebhook};
 use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError};
@@ -8,7 +10,7 @@ use eks_access_doctor::aws::idempotency::DynamoStore;
 use eks_access_doctor::aws::secrets::fetch_webhook;
 use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
 use eks_access_doctor::aws::sns::SnsSink;
-use eks_access_doctor::aws::Sink;
+use eks_access_doctor::aws::{InitError, Sink};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::value::RawValue;
 use std::time::Duration;
@@ -44,12 +46,12 @@ async fn main() -> Result<(), Error> {
             Err(HandlerError::Unreadable(reason)) => tracing::error!(request_id = %event.context.request_id, millis, reason = %reason, "unreadable event; failing so the failure destination keeps it"),
             Err(e) => tracing::error!(request_id = %event.context.request_id, millis, error = %e, "delivery failed; failing so Lambda retries"),
         }
-        result.map_err(Error::from)
+        result
     }))
     .await
 }
 
-async fn init() -> Result<Doctor, String> {
+async fn init() -> Result<Doctor, InitError> {
     let settings = Settings::from_env()?;
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(
@@ -67,9 +69,11 @@ async fn init() -> Result<Doctor, String> {
     if let Some(webhook) = &settings.slack {
         let url = match webhook {
             SlackWebhook::Url(url) => url.clone(),
-            SlackWebhook::Secret(id) => fetch_webhook(&aws_sdk_secretsmanager::Client::new(&config), id).await?,
+            SlackWebhook::Secret(id) => {
+                fetch_webhook(&aws_sdk_secretsmanager::Client::new(&config), id).await.map_err(InitError::SlackWebhook)?
+            }
         };
-        sinks.push(Box::new(SlackSink::new(url, RetryPolicy::default())?));
+        sinks.push(Box::new(SlackSink::new(url, RetryPolicy::default()).map_err(InitError::SlackWebhook)?));
     }
     let lookups = AwsLookups { eks: aws_sdk_eks::Client::new(&config), iam: aws_sdk_iam::Client::new(&config) };
     let store = settings.idempotency_table.as_ref().map(|table| {
@@ -82,12 +86,12 @@ async fn init() -> Result<Doctor, String> {
 
 /// Tells the Runtime API why init failed (lambda_runtime has no call for it), so
 /// the reason shows in the invocation's error, not only in the logs.
-async fn report_init_error(message: &str) {
+async fn report_init_error(error: &InitError) {
     let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else { return };
-    let body = serde_json::json!({ "errorType": "Runtime.InitError", "errorMessage": message });
+    let body = serde_json::json!({ "errorType": error.error_type(), "errorMessage": error.to_string() });
     let sent = reqwest::Client::new()
         .post(format!("http://{api}/2018-06-01/runtime/init/error"))
-        .header("Lambda-Runtime-Function-Error-Type", "Runtime.InitError")
+        .header("Lambda-Runtime-Function-Error-Type", error.error_type())
         .json(&body)
         .timeout(Duration::from_secs(2))
         .send()
