@@ -172,8 +172,9 @@ pub fn replay_bytes(name: &str, bytes: &[u8], options: &Options) -> Rendered {
             Ok(Parsed::Ignored { event_id, event_time, event_name, why }) => {
                 rendered.summary.ignored += 1;
                 if options.format == Format::Json && !options.only_findings {
-                    let object = render::json::ignored(event_id.as_deref(), event_time.as_deref(), event_name.as_deref(), &why.reason());
-                    rendered.output.push_str(&object.to_string());
+                    let reason = why.reason();
+                    let line = render::json::ignored(event_id.as_deref(), event_time.as_deref(), event_name.as_deref(), &reason);
+                    rendered.output.push_str(&line.to_json());
                     rendered.output.push('\n');
                 }
             }
@@ -199,7 +200,7 @@ pub fn render_diagnosis(d: &Diagnosis, options: &Options) -> String {
     match options.format {
         Format::Text => render::text::render(d, options.color),
         Format::Markdown => render::markdown::render(d),
-        Format::Json => render::json::diagnosis(d).to_string() + "\n",
+        Format::Json => render::json::diagnosis(d).to_json() + "\n",
         Format::Slack => lines(&|f| render::slack::payload(d, f).to_json()),
         Format::Sns => lines(&|f| serde_json::to_string(&render::sns::message(d, f)).unwrap_or_default()),
     }

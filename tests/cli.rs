@@ -49,8 +49,16 @@ fn one_object_per_input_record_in_input_order() {
     let out = run(&["replay", log, "--format", "json"]);
     let records: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(log)).unwrap()).unwrap();
     let ids: Vec<&Value> = records["Records"].as_array().unwrap().iter().map(|r| &r["eventID"]).collect();
-    let got: Vec<Value> = json_lines(&out).into_iter().map(|o| o["event_id"].clone()).collect();
+    let lines = json_lines(&out);
+    let got: Vec<Value> = lines.iter().map(|o| o["event_id"].clone()).collect();
     assert_eq!(got.iter().collect::<Vec<_>>(), ids);
+    // One shape for every line: the same keys in the same order; `ignored` only on skipped records.
+    let keys = |o: &Value| o.as_object().unwrap().keys().filter(|k| *k != "ignored").cloned().collect::<Vec<_>>();
+    let want = ["event_id", "event_time", "event_name", "cluster", "principal", "caller", "region", "account", "error_code", "findings"];
+    assert!(lines.iter().any(|o| o.get("ignored").is_some()) && lines.iter().any(|o| o.get("ignored").is_none()));
+    for line in &lines {
+        assert_eq!(keys(line), want, "{line}");
+    }
 }
 
 #[test]
