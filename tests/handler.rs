@@ -197,16 +197,31 @@ impl Lookups for Slow {
     }
 }
 
-#[tokio::test]
+/// Paused time: the budget and the slow lookup run on tokio's clock, so the test
+/// waits for neither and its timing is exact.
+#[tokio::test(start_paused = true)]
 async fn slow_enrichment_is_cut_at_the_budget() {
     let sns = mock!(aws_sdk_sns::Client::publish)
         .match_requests(|r| r.message().is_some_and(|m| m.contains("no answer within the 300 ms enrichment budget")))
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let doctor = doctor(settings(&[]), Box::new(Slow), &[&sns], None);
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     doctor.handle(&support::fixture_text("auth-mode-irreversible.json"), &home("111122223333")).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(started.elapsed(), Duration::from_millis(300));
     assert_eq!(sns.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn failures_carry_the_error_type_the_runtime_reports() {
+    let doctor = doctor(settings(&[]), aws_lookups(&[], &[]), &[], None);
+    let envelope = "{\"detail-type\": 7, \"source\": \"aws.eks\", \"detail\": {}}";
+    let error = doctor.handle(envelope, &home("111122223333")).await.unwrap_err();
+    // The envelope's own error, not the bare-record parser's guess.
+    assert!(error.to_string().contains("not an EventBridge event"), "{error}");
+    let diagnostic = lambda_runtime::Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "UnreadableEvent");
+    let bare = doctor.handle("{\"eventSource\": 5}", &home("111122223333")).await.unwrap_err();
+    assert!(bare.to_string().contains("not a CloudTrail record"), "{bare}");
 }
 
 #[tokio::test]
