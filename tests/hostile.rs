@@ -5,6 +5,7 @@
 mod support;
 
 use eks_access_doctor::input::{parse_document, Parsed};
+use eks_access_doctor::render::escape::is_unsafe_char;
 use eks_access_doctor::render::{markdown, slack, sns, text, Diagnosis};
 use serde_json::{json, Value};
 use support::*;
@@ -82,6 +83,21 @@ fn rows() -> Vec<(&'static str, Vec<u8>, Expect)> {
             Expect::Escaped("\u{202E}"),
         ),
         (
+            "a line separator in a username",
+            with("reserved-username-prefix.json", "/requestParameters/username", json!("system:admin\u{2028}kubectl delete ns prod")),
+            Expect::Escaped("\u{2028}"),
+        ),
+        (
+            "a paragraph separator in a username",
+            with("reserved-username-prefix.json", "/requestParameters/username", json!("system:admin\u{2029}kubectl delete ns prod")),
+            Expect::Escaped("\u{2029}"),
+        ),
+        (
+            "a tag character in a username",
+            with("reserved-username-prefix.json", "/requestParameters/username", json!("system:admin\u{E0041}\u{E007F}")),
+            Expect::Escaped("\u{E0041}"),
+        ),
+        (
             "terminal escape sequences",
             with("unclassified.json", "/errorMessage", json!("\u{1b}[2J\u{1b}]8;;https://evil.example\u{7}click\u{1b}]8;;\u{7}")),
             Expect::Escaped("\u{1b}"),
@@ -142,10 +158,7 @@ fn rows() -> Vec<(&'static str, Vec<u8>, Expect)> {
 }
 
 fn assert_safe(name: &str, d: &Diagnosis, forbidden: &str) {
-    let invisible = |c: char| {
-        (c.is_control() && c != '\n')
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-    };
+    let invisible = |c: char| c != '\n' && is_unsafe_char(c);
     let plain = text::render(d, false);
     assert!(!plain.chars().any(invisible), "{name}: text has a control or invisible character");
     let md = markdown::render(d);
@@ -218,4 +231,29 @@ fn every_hostile_input_gets_a_clear_outcome() {
         }
     }
     eprintln!("hostile inputs tried: {}", rows.len());
+}
+
+// U+2028/U+2029 end a line in many terminals and editors, and tag characters are
+// invisible: in a username they reached the terminal raw inside a suggested command.
+#[test]
+fn separators_and_tags_in_a_username_are_escaped_in_the_suggested_command() {
+    for (c, escaped) in [('\u{2028}', "\\u{2028}"), ('\u{2029}', "\\u{2029}"), ('\u{E0041}', "\\u{e0041}")] {
+        let bytes = with("reserved-username-prefix.json", "/requestParameters/username", json!(format!("system:admin{c}jdoe")));
+        let records = parse_document(&bytes);
+        let Ok(Parsed::Event(event)) = &records[0].outcome else { panic!("U+{:04X}: {:?}", c as u32, records[0].outcome) };
+        let d = diagnose((**event).clone());
+        let plain = text::render(&d, false);
+        assert!(!plain.contains(c), "U+{:04X} raw in text:\n{plain}", c as u32);
+        let command = plain.lines().find(|l| l.contains("--username")).unwrap_or_else(|| panic!("no --username command:\n{plain}"));
+        assert!(command.contains(&format!("admin{escaped}jdoe")), "{command}");
+        for f in &d.findings {
+            let markdown = markdown::render(&d);
+            let slack = serde_json::to_string(&slack::payload(&d, f)).unwrap();
+            let sns = sns::message(&d, f).message;
+            for (format, out) in [("markdown", &markdown), ("slack", &slack), ("sns", &sns)] {
+                assert!(!out.contains(c), "U+{:04X} raw in {format}:\n{out}", c as u32);
+                assert!(out.contains(escaped), "U+{:04X} not shown escaped in {format}:\n{out}", c as u32);
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub mod fields;
 use eks_access_doctor::facts::Facts;
 use eks_access_doctor::finding::Finding;
 use eks_access_doctor::input::{parse_document, Parsed};
+use eks_access_doctor::render::escape::is_unsafe_char;
 use eks_access_doctor::render::{json, markdown, slack, sns, text, Diagnosis};
 use serde_json::Value;
 
@@ -23,17 +24,11 @@ pub fn strict() -> bool {
 /// the run (the parser targets take whatever `-max_len` allows).
 pub const RENDER_MAX_INPUT: usize = 64 * 1024;
 
-/// Characters `render::escape::inline` promises never to let through: control,
-/// bidi and zero-width characters (the same set as `escape::is_invisible_or_control`).
-pub fn is_invisible_or_control(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}')
-}
-
-/// Text meant for a terminal, an e-mail or a ticket: nothing invisible, no control
-/// character but the newline.
+/// Text meant for a terminal, an e-mail or a ticket: none of the characters
+/// `render::escape::is_unsafe_char` defines (control, format, line and paragraph
+/// separators, invisible fillers and selectors) but the newline.
 pub fn assert_printable(what: &str, text: &str) {
-    if let Some((i, c)) = text.char_indices().find(|&(_, c)| c != '\n' && is_invisible_or_control(c)) {
+    if let Some((i, c)) = text.char_indices().find(|&(_, c)| c != '\n' && is_unsafe_char(c)) {
         panic!("{what}: character U+{:04X} at byte {i}: {:?}", c as u32, context(text, i));
     }
 }
@@ -105,7 +100,7 @@ pub fn check_diagnosis(d: &Diagnosis) {
         assert_eq!(ids.len(), 1, "unclassified beside documented causes: {ids:?}");
     }
     assert!(d.findings.windows(2).all(|w| w[0].severity() >= w[1].severity()), "findings not sorted by severity: {ids:?}");
-    let _ = eks_access_doctor::facts::LookupPlan::for_event(&d.event);
+    let _ = eks_access_doctor::catalogue::lookup_plan(&d.event);
     for f in &d.findings {
         assert!(eks_access_doctor::catalogue::cause_by_id(f.cause.id).is_some(), "unknown cause {}", f.cause.id);
         for command in &f.commands {
@@ -116,16 +111,125 @@ pub fn check_diagnosis(d: &Diagnosis) {
 
 /// Commands are pasted into a shell: every event-supplied value must be quoted, so
 /// outside single quotes only a fixed set of harmless characters may appear, plus
-/// the one deliberate pipe of the RBAC-binding search (`kubectl … | jq …`).
+/// the one deliberate pipe of the RBAC-binding search (`kubectl … | jq …`). The
+/// Identity Center commands come in a little shell of the crate's own (fixed
+/// templates, see `simple_commands`): each command inside is checked the same way.
 pub fn check_shell_command(command: &str) {
-    const SAFE: &[u8] = b"@%+=:,./_- ";
-    let program = command.split(' ').next().unwrap_or("");
+    let mut simple = Vec::new();
+    simple_commands(&Line::new(command), command, &mut simple);
+    for line in &simple {
+        check_simple_command(&line.text, command);
+    }
+}
+
+/// A command line and its skeleton: the same bytes, except that every byte inside
+/// single quotes is `v`, so the crate's own shell can be found without reading a value.
+struct Line {
+    text: String,
+    skel: String,
+}
+
+impl Line {
+    fn new(text: &str) -> Line {
+        let (mut skel, mut quoted, mut escape) = (Vec::with_capacity(text.len()), false, false);
+        for &b in text.as_bytes() {
+            skel.push(if quoted && b != b'\'' { b'v' } else { b });
+            if escape {
+                escape = false;
+            } else if b == b'\'' {
+                quoted = !quoted;
+            } else if b == b'\\' && !quoted {
+                escape = true;
+            }
+        }
+        // Quoted bytes became ASCII and the others are whole characters: still UTF-8.
+        Line { text: text.to_string(), skel: String::from_utf8(skel).expect("skeleton is UTF-8") }
+    }
+
+    /// The part at `range` (found in the skeleton, so on character boundaries of `text`).
+    fn slice(&self, range: std::ops::Range<usize>) -> Line {
+        Line { text: self.text[range.clone()].to_string(), skel: self.skel[range].to_string() }
+    }
+
+    /// `range` replaced by `with` (harmless ASCII).
+    fn splice(&self, range: std::ops::Range<usize>, with: &str) -> Line {
+        let join = |s: &str| format!("{}{with}{}", &s[..range.start], &s[range.end..]);
+        Line { text: join(&self.text), skel: join(&self.skel) }
+    }
+
+    /// The holes of `pieces[0] HOLE pieces[1] … HOLE pieces[n]`, if the line is that
+    /// template. A piece cannot be part of a value: unquoted values are harmless
+    /// characters only, and no piece has a `v`.
+    fn holes(&self, pieces: &[&str]) -> Option<Vec<Line>> {
+        let (first, rest) = pieces.split_first()?;
+        let mut at = first.len();
+        if !self.skel.starts_with(first) {
+            return None;
+        }
+        let mut holes = Vec::new();
+        for (i, piece) in rest.iter().enumerate() {
+            let found = if i + 1 == rest.len() {
+                (self.skel.len() >= at + piece.len() && self.skel.ends_with(piece)).then(|| self.skel.len() - piece.len())?
+            } else {
+                at + self.skel[at..].find(piece)?
+            };
+            holes.push(self.slice(at..found));
+            at = found + piece.len();
+        }
+        Some(holes)
+    }
+}
+
+/// The simple commands of `line`: the line itself, or what the catalogue's shell
+/// templates hold: `INSTANCE_ARN="$(…)"`, the permission-set `for` loop (two
+/// commands and one quoted name), `… > current-policy.json`, and `--flag "$(…)"`
+/// arguments. `"$INSTANCE_ARN"`, `"$PERMISSION_SET_ARN"` and `"$PS"` become a plain word.
+fn simple_commands(line: &Line, command: &str, out: &mut Vec<Line>) {
+    const FOR_LOOP: &[&str] = &["for PS in $(", "); do [ \"$(", ")\" = ", " ] && PERMISSION_SET_ARN=$PS; done"];
+    if let Some([inner]) = line.holes(&["INSTANCE_ARN=\"$(", ")\""]).as_deref() {
+        return simple_commands(inner, command, out);
+    }
+    if let Some([list, describe, name]) = line.holes(FOR_LOOP).as_deref() {
+        check_unquoted(&name.text, b"@%+=:,./_-", command);
+        simple_commands(list, command, out);
+        return simple_commands(describe, command, out);
+    }
+    if let Some([inner]) = line.holes(&["", " > current-policy.json"]).as_deref() {
+        return simple_commands(inner, command, out);
+    }
+    if let Some(start) = line.skel.find(" \"$(") {
+        if let Some(end) = line.skel[start..].find(")\"").map(|at| start + at) {
+            simple_commands(&line.slice(start + 4..end), command, out);
+            return simple_commands(&line.splice(start..end + 2, " NESTED"), command, out);
+        }
+    }
+    let mut line = line.slice(0..line.skel.len());
+    for var in ["\"$INSTANCE_ARN\"", "\"$PERMISSION_SET_ARN\"", "\"$PS\""] {
+        while let Some(at) = line.skel.find(var) {
+            line = line.splice(at..at + var.len(), "VAR");
+        }
+    }
+    out.push(line);
+}
+
+/// One simple command of `command` (the whole line, for messages).
+fn check_simple_command(simple: &str, command: &str) {
+    let program = simple.split(' ').next().unwrap_or("");
     assert!(matches!(program, "aws" | "eksctl" | "kubectl"), "command starts with {program:?}: {command:?}");
     let allowed_pipes =
-        usize::from(command.starts_with("kubectl get clusterrolebindings,rolebindings ") && command.contains(" | jq -r --arg g "));
+        usize::from(simple.starts_with("kubectl get clusterrolebindings,rolebindings ") && simple.contains(" | jq -r --arg g "));
+    let pipes = check_unquoted(simple, b"@%+=:,./_- |", command);
+    assert!(pipes <= allowed_pipes, "unquoted pipe in command {command:?}");
+    if strict() && program != "kubectl" {
+        check_options(simple, command);
+    }
+}
+
+/// Outside single quotes (and `\'`), only ASCII alphanumerics and `safe`; the number of `|`.
+fn check_unquoted(text: &str, safe: &[u8], command: &str) -> usize {
     let mut pipes = 0;
     let mut quoted = false;
-    let mut chars = command.chars().peekable();
+    let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if quoted {
             quoted = c != '\'';
@@ -136,16 +240,12 @@ pub fn check_shell_command(command: &str) {
             '\\' if chars.peek() == Some(&'\'') => {
                 chars.next();
             }
-            '|' => pipes += 1,
-            c if c.is_ascii_alphanumeric() || (c.is_ascii() && SAFE.contains(&(c as u8))) => {}
+            c if c.is_ascii_alphanumeric() || (c.is_ascii() && safe.contains(&(c as u8))) => pipes += usize::from(c == '|'),
             c => panic!("unquoted {c:?} in command {command:?}"),
         }
     }
     assert!(!quoted, "unterminated quote in command {command:?}");
-    assert!(pipes <= allowed_pipes, "unquoted pipe in command {command:?}");
-    if strict() && program != "kubectl" {
-        check_options(command);
-    }
+    pipes
 }
 
 /// The options the catalogue's `aws`/`eksctl` commands use; a value can add none.
@@ -173,13 +273,24 @@ const OPTIONS: &[&str] = &[
     "--resource-arns",
     "--cluster",
     "--arn",
+    "--output",
+    "--version-id",
+    "--set-as-default",
+    "--user-name",
+    "--policy-id",
+    "--filter",
+    "--target-id",
+    "--target-type",
+    "--instance-arn",
+    "--permission-set-arn",
+    "--inline-policy",
 ];
 
 /// Each word the shell passes (quotes removed) that starts with `-` is one of the
 /// command's own options, each at most once: an event value cannot add or repeat one.
-fn check_options(command: &str) {
+fn check_options(simple: &str, command: &str) {
     let mut seen = Vec::new();
-    for word in shell_words(command) {
+    for word in shell_words(simple) {
         if word.starts_with('-') {
             // `--option=VALUE` is how the catalogue passes values that start with `-`.
             let option = word.split_once('=').map_or(word.as_str(), |(option, _)| option).to_string();
@@ -257,8 +368,9 @@ fn finding_text_lines(d: &Diagnosis, f: &Finding) -> usize {
 // ---------------------------------------------------------------- JSON
 
 pub fn check_json(d: &Diagnosis) {
-    let value = json::diagnosis(d);
-    let line = value.to_string();
+    let record = json::diagnosis(d);
+    let value = serde_json::to_value(&record).expect("NDJSON record serializes");
+    let line = record.to_json();
     assert!(!line.contains('\n'), "NDJSON record spans lines");
     let back: Value = serde_json::from_str(&line).expect("NDJSON record does not parse back");
     assert_eq!(back, value, "NDJSON record does not round-trip");
@@ -275,8 +387,10 @@ pub fn check_json(d: &Diagnosis) {
 
 pub fn check_json_ignored(p: &Parsed) {
     if let Parsed::Ignored { event_id, event_time, event_name, why } = p {
-        let value = json::ignored(event_id.as_deref(), event_time.as_deref(), event_name.as_deref(), &why.reason());
-        let line = value.to_string();
+        let reason = why.reason();
+        let record = json::ignored(event_id.as_deref(), event_time.as_deref(), event_name.as_deref(), &reason);
+        let value = serde_json::to_value(&record).expect("NDJSON record serializes");
+        let line = record.to_json();
         assert!(!line.contains('\n'));
         assert_eq!(serde_json::from_str::<Value>(&line).unwrap(), value);
         assert_eq!(value["findings"].as_array().map(Vec::len), Some(0));
@@ -340,7 +454,8 @@ pub fn check_markdown(d: &Diagnosis) {
     assert_eq!(blocks, expected, "markdown code blocks differ from the ones rendered:\n{md}");
 }
 
-/// `escape::inline`, re-implemented so the check does not trust the code it checks.
+/// `escape::inline`, re-implemented so the check does not trust the code it checks
+/// (only the set of characters to escape is shared: `escape::is_unsafe_char`).
 pub fn inline_like(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
@@ -348,7 +463,7 @@ pub fn inline_like(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if is_invisible_or_control(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
             c => out.push(c),
         }
     }
