@@ -5,6 +5,7 @@
 //! modelled here; the EventBridge envelope uses `aws_lambda_events`' `EventBridgeEvent`.
 
 use crate::arn::{partition_of_region, Arn, Principal};
+use crate::authenticator::Attempt;
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
@@ -150,6 +151,11 @@ pub struct RecordHead<'a> {
 pub enum Ignored {
     NotEks,
     NotAccessManagement,
+    /// An authenticator line that records a granted request.
+    AccessGranted,
+    /// A log event that is not evidence (another authenticator message, a control
+    /// message, another component's line), with what it is.
+    OtherLogMessage(String),
     /// An EventBridge envelope whose `source` names another service than its record.
     SourceMismatch {
         envelope: String,
@@ -162,6 +168,8 @@ impl Ignored {
         match self {
             Ignored::NotEks => "not an EKS event".to_string(),
             Ignored::NotAccessManagement => "not an EKS access-management call".to_string(),
+            Ignored::AccessGranted => "an authenticator line granting access".to_string(),
+            Ignored::OtherLogMessage(what) => what.clone(),
             Ignored::SourceMismatch { envelope, record } => {
                 format!("envelope source {envelope:?} disagrees with the record's eventSource {record:?}")
             }
@@ -200,6 +208,72 @@ pub struct Event {
     pub cluster: Option<String>,
     pub principal_arn: Option<String>,
     pub request: RequestParameters,
+    /// For evidence from the authenticator log: the attempt the line records.
+    pub authenticator: Option<Box<Attempt>>,
+}
+
+/// Where an event's evidence comes from. The catalogue runs a cause only on the
+/// evidence it was written for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Evidence {
+    /// A CloudTrail record of an EKS API call.
+    #[default]
+    CloudTrail,
+    /// A line of the cluster's authenticator log (`kubectl … Unauthorized`).
+    Authenticator,
+}
+
+/// Where an authenticator line was read: what the line itself does not say.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogContext {
+    /// The log event's id (CloudWatch Logs), else one made from the line.
+    pub event_id: Option<String>,
+    pub cluster: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+/// The name authentication failures are shown under, as if a call.
+pub const AUTHENTICATE: &str = "Authenticate";
+
+impl Event {
+    /// An authenticator denial as an event. Granted requests and other messages are
+    /// left alone (with why).
+    pub fn from_attempt(attempt: Attempt, raw: &str, context: &LogContext) -> Result<Event, Ignored> {
+        if attempt.granted {
+            return Err(Ignored::AccessGranted);
+        }
+        let arn_account = attempt.arn.as_deref().and_then(Arn::parse).map(|a| a.account.to_string());
+        Ok(Event {
+            event_id: context.event_id.clone().unwrap_or_else(|| line_id(raw)),
+            event_time: attempt.time.clone(),
+            event_name: AUTHENTICATE.to_string(),
+            region: context.region.clone().unwrap_or_default(),
+            account: context.account.clone().or(arn_account),
+            caller: attempt.arn.clone(),
+            caller_role: None,
+            error_code: Some("Unauthorized".to_string()),
+            error_message: attempt.error.clone(),
+            cluster: context.cluster.clone(),
+            principal_arn: attempt.arn.clone(),
+            request: RequestParameters::default(),
+            authenticator: Some(Box::new(attempt)),
+        })
+    }
+
+    pub fn evidence(&self) -> Evidence {
+        if self.authenticator.is_some() {
+            Evidence::Authenticator
+        } else {
+            Evidence::CloudTrail
+        }
+    }
+}
+
+/// A stable id for a line read without its CloudWatch event id: FNV-1a of its text.
+fn line_id(raw: &str) -> String {
+    let hash = raw.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("authenticator-{hash:016x}")
 }
 
 impl Event {
@@ -226,6 +300,7 @@ impl Event {
             cluster,
             principal_arn,
             request,
+            authenticator: None,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Every shape a user has: EventBridge envelopes, bare CloudTrail records, CloudTrail
-//! log files (`{"Records":[...]}`, plain or gzip), JSON arrays and NDJSON of any of
-//! these. One bad record never hides the others: each gets its own outcome.
+//! log files (`{"Records":[...]}`, plain or gzip), CloudWatch Logs subscription
+//! payloads and CLI output, raw authenticator log lines, JSON arrays and NDJSON of any
+//! of these. One bad record never hides the others: each gets its own outcome.
 
 use crate::event::{relevance, CloudTrailRecord, Event, Ignored, RecordHead};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
@@ -73,6 +74,9 @@ fn parse_text(text: &[u8], records: &mut Vec<Record>) {
         }
         return;
     }
+    if logs::is_log_text(text) {
+        return logs::push_lines(text, records);
+    }
     if is_line_delimited(text) {
         return parse_lines(text, records);
     }
@@ -123,6 +127,12 @@ struct Shape<'a> {
     detail: Option<&'a RawValue>,
     #[serde(rename = "eventSource", borrow, default)]
     event_source: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    awslogs: Option<&'a RawValue>,
+    #[serde(rename = "logEvents", borrow, default)]
+    log_events: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    events: Option<&'a RawValue>,
 }
 
 fn push_value(value: &RawValue, records: &mut Vec<Record>) {
@@ -174,11 +184,17 @@ fn push_object(raw: &str, records: &mut Vec<Record>) {
         records.push(Record { number: records.len() + 1, outcome: parse_envelope(raw) });
     } else if shape.event_source.is_some() {
         records.push(Record { number: records.len() + 1, outcome: parse_record(raw, None) });
+    } else if shape.awslogs.is_some() {
+        logs::push_subscription(raw, records);
+    } else if shape.log_events.is_some() {
+        logs::push_data_message(raw, records);
+    } else if shape.events.is_some() {
+        logs::push_cli_events(raw, records);
     } else {
         records.push(Record {
             number: records.len() + 1,
             outcome: Err(
-                "not a CloudTrail record, EventBridge event or CloudTrail log file (no eventSource, detail or Records key)".to_string()
+                "not a CloudTrail record, EventBridge event, CloudTrail log file or CloudWatch Logs output (no eventSource, detail, Records, awslogs, logEvents or events key)".to_string()
             ),
         });
     }
@@ -255,6 +271,7 @@ fn decide(raw: &str, head: Option<RecordHead>, envelope_source: Option<&str>) ->
     Event::from_record(record).map(|event| Parsed::Event(Box::new(event))).or_else(|why| Ok(ignored(why)))
 }
 
+pub mod logs;
 mod scan;
 
 /// For the `scan_agrees` fuzz target only, not an API: `scan::head`, which gives a

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod arn;
+pub mod authenticator;
 #[cfg(feature = "lambda")]
 pub mod aws;
 pub mod catalogue;
@@ -14,6 +15,7 @@ pub mod command;
 pub mod event;
 pub mod facts;
 pub mod finding;
+pub mod flood;
 pub mod input;
 pub mod render;
 pub mod replay;

@@ -134,7 +134,7 @@ fn walk(dir: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
 
 fn is_event_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    [".json", ".json.gz", ".ndjson", ".jsonl", ".gz"].iter().any(|ext| name.ends_with(ext))
+    [".json", ".json.gz", ".ndjson", ".jsonl", ".gz", ".log"].iter().any(|ext| name.ends_with(ext))
 }
 
 fn read_source(source: &Source) -> std::io::Result<Vec<u8>> {

@@ -4,14 +4,25 @@
 mod support;
 
 use eks_access_doctor::catalogue::{all_causes, cause_by_id};
+use eks_access_doctor::event::Evidence;
+use eks_access_doctor::finding::Cause;
 use eks_access_doctor::render::{json, markdown, slack, sns, text};
 use serde_json::json;
 use support::*;
 
+/// A cause's fixture: `events/ID.json` for CloudTrail causes, `events/authenticator/ID.json`
+/// (a decoded CloudWatch Logs subscription message) for authenticator causes.
+fn cause_fixture(cause: &Cause) -> String {
+    match cause.evidence {
+        Evidence::CloudTrail => format!("{}.json", cause.id),
+        Evidence::Authenticator => format!("authenticator/{}.json", cause.id),
+    }
+}
+
 #[test]
 fn every_cause_has_a_fixture_diagnosed_to_its_id() {
     for cause in all_causes() {
-        let d = diagnose(fixture_event(&format!("{}.json", cause.id)));
+        let d = diagnose(fixture_event(&cause_fixture(cause)));
         assert_eq!(cause_ids(&d).first(), Some(&cause.id), "fixture for {}", cause.id);
         assert_eq!(d.findings[0].severity(), cause.severity);
     }
@@ -46,7 +57,7 @@ fn ids_are_unique_and_the_required_ones_exist() {
 #[test]
 fn rendered_output_of_every_cause_is_stable() {
     for cause in all_causes() {
-        let d = diagnose(fixture_event(&format!("{}.json", cause.id)));
+        let d = diagnose(fixture_event(&cause_fixture(cause)));
         let f = &d.findings[0];
         insta::assert_snapshot!(format!("{}.text", cause.id), text::render(&d, false));
         insta::assert_snapshot!(format!("{}.markdown", cause.id), markdown::render(&d));

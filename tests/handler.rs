@@ -27,7 +27,7 @@ use std::time::Duration;
 use support::webhook::{Reply, Webhook};
 
 fn home(account: &str) -> Home {
-    Home { account: Some(account.to_string()) }
+    Home { account: Some(account.to_string()), region: None }
 }
 
 fn error(code: &str) -> ErrorMetadata {

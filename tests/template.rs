@@ -63,6 +63,21 @@ fn violations(template: &Value) -> Vec<String> {
         if matches!(kind.as_str(), "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::User" | "AWS::IAM::Group") {
             found.push(format!("{}: unexpected {kind}", text(name)));
         }
+        if kind == "AWS::Lambda::Permission" {
+            // Who else may invoke the function: only CloudWatch Logs, from this account's
+            // EKS control-plane log groups (the authenticator log subscription).
+            let p = &resource["Properties"];
+            let eks_log_groups = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/eks/*";
+            if text(&p["Principal"]) != "logs.amazonaws.com" {
+                found.push(format!("{}: lets {} invoke the function", text(name), text(&p["Principal"])));
+            }
+            if text(&p["SourceArn"]) != eks_log_groups {
+                found.push(format!("{}: source {} is wider than EKS control-plane log groups", text(name), text(&p["SourceArn"])));
+            }
+            if text(&p["SourceAccount"]) != "!Ref AWS::AccountId" || text(&p["Action"]) != "lambda:InvokeFunction" {
+                found.push(format!("{}: must be lambda:InvokeFunction from this account only", text(name)));
+            }
+        }
         if kind == "AWS::Serverless::Function" && !resource["Properties"]["Policies"].is_null() {
             found.push(format!("{}: SAM policy templates bypass this check; use DoctorFunctionRole", text(name)));
         }
@@ -121,6 +136,8 @@ fn the_check_catches_wider_grants() {
         ),
         (":cluster/*", ":*", "eks:DescribeCluster on arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:* is wider"),
         ("Service: lambda.amazonaws.com", "Service: [lambda.amazonaws.com, ec2.amazonaws.com]", "trusts more than"),
+        ("log-group:/aws/eks/*", "log-group:*", "is wider than EKS control-plane log groups"),
+        ("Principal: logs.amazonaws.com", "Principal: s3.amazonaws.com", "lets s3.amazonaws.com invoke"),
     ] {
         assert!(original.contains(from), "template no longer contains {from:?}: update this test");
         let widened: Value = serde_yaml::from_str(&original.replacen(from, to, 1)).unwrap();

@@ -31,6 +31,8 @@ pub enum ConfigError {
     MinSeverity(String),
     #[error("ENRICHMENT_TIMEOUT_MS: {0:?} is not a whole number of milliseconds")]
     EnrichmentTimeout(String),
+    #[error("FLOOD_WINDOW_SECONDS: {0:?} is not a whole number of seconds")]
+    FloodWindow(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +44,8 @@ pub struct Settings {
     pub exclude_clusters: Vec<String>,
     pub enrichment_budget: Duration,
     pub idempotency_table: Option<String>,
+    /// One alert per cause, cluster and principal per window (`FLOOD_WINDOW_SECONDS`).
+    pub flood_window: Duration,
 }
 
 impl Settings {
@@ -66,6 +70,10 @@ impl Settings {
             Some(v) => v.parse::<u64>().map_err(|_| ConfigError::EnrichmentTimeout(v.clone()))?,
             None => 1500,
         };
+        let flood_window = match non_empty("FLOOD_WINDOW_SECONDS") {
+            Some(v) => Duration::from_secs(v.parse::<u64>().map_err(|_| ConfigError::FloodWindow(v.clone()))?),
+            None => Duration::from_secs(900),
+        };
         let list = |name: &str| -> Vec<String> {
             non_empty(name).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()).unwrap_or_default()
         };
@@ -77,6 +85,7 @@ impl Settings {
             exclude_clusters: list("EXCLUDE_CLUSTERS"),
             enrichment_budget: Duration::from_millis(millis),
             idempotency_table: non_empty("IDEMPOTENCY_TABLE"),
+            flood_window,
         })
     }
 

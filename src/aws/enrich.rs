@@ -46,6 +46,8 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Home {
     pub account: Option<String>,
+    /// The function's region: where a CloudWatch Logs subscription delivers from.
+    pub region: Option<String>,
 }
 
 impl Home {

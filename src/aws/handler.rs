@@ -10,17 +10,47 @@ use super::config::Settings;
 use super::enrich::{gather, Home, Lookups};
 use super::idempotency::{IdempotencyStore, PartialDeliveries, RecentIds};
 use super::{DeliveryError, Sink};
+use crate::event::Event;
+use crate::flood::{self, Decision, Fingerprint, Windows};
 use crate::input::{self, Parsed};
+use crate::render::Diagnosis;
 use std::sync::Mutex;
 
 /// What one invocation did, for the log line and the response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Alerted { event_id: String, causes: Vec<&'static str>, notes: usize },
-    NoFinding { event_id: String },
-    Ignored { event_id: Option<String>, reason: String },
-    Duplicate { event_id: String },
+    Alerted {
+        event_id: String,
+        causes: Vec<&'static str>,
+        notes: usize,
+    },
+    NoFinding {
+        event_id: String,
+    },
+    Ignored {
+        event_id: Option<String>,
+        reason: String,
+    },
+    Duplicate {
+        event_id: String,
+    },
+    /// A CloudWatch Logs batch.
+    LogBatch(LogBatch),
+}
+
+/// What a CloudWatch Logs batch became. Every log event is counted once: as part of
+/// an alert (`alerts` + `repeats_in_alerts`), suppressed, ignored, or unreadable.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LogBatch {
+    pub log_events: u64,
+    pub alerts: u64,
+    /// Denials an alert stood for besides its own.
+    pub repeats_in_alerts: u64,
+    /// Denials counted, not sent: their fingerprint alerted within the window.
+    pub suppressed: u64,
+    pub ignored: u64,
+    pub causes: Vec<&'static str>,
 }
 
 /// Why an invocation failed. The Lambda runtime reports it by name (`errorType`), so
@@ -83,6 +113,8 @@ pub struct Doctor {
     /// The parts already delivered of events whose delivery partly failed, so the
     /// retry re-sends only what failed. Bounded, and emptied as events complete.
     delivered_parts: Mutex<PartialDeliveries>,
+    /// Open flood windows of this container.
+    floods: Mutex<Windows>,
 }
 
 impl Doctor {
@@ -92,31 +124,27 @@ impl Doctor {
         sinks: Vec<Box<dyn Sink>>,
         store: Option<Box<dyn IdempotencyStore>>,
     ) -> Doctor {
-        Doctor { settings, lookups, sinks, store, delivered_events: Mutex::default(), delivered_parts: Mutex::default() }
+        let floods = Mutex::new(Windows::new(settings.flood_window.as_secs()));
+        Doctor { settings, lookups, sinks, store, delivered_events: Mutex::default(), delivered_parts: Mutex::default(), floods }
     }
 
     /// Handles one payload; `home` is where the function runs (account from its ARN).
     pub async fn handle(&self, payload: &str, home: &Home) -> Result<Outcome, HandlerError> {
+        if is_log_subscription(payload) {
+            return self.handle_logs(payload, home).await;
+        }
         let event = match parse_payload(payload) {
             Ok(Parsed::Event(event)) => *event,
             Ok(Parsed::Ignored { event_id, why, .. }) => return Ok(Outcome::Ignored { event_id, reason: why.reason() }),
             Err(reason) => return Err(HandlerError::Unreadable(reason)),
         };
         let event_id = event.event_id.clone();
-        if !self.settings.wants_cluster(event.cluster.as_deref()) {
-            let reason = "cluster filtered out by INCLUDE_CLUSTERS/EXCLUDE_CLUSTERS".to_string();
-            return Ok(Outcome::Ignored { event_id: Some(event_id), reason });
+        if let Some(skip) = self.skip(&event) {
+            return Ok(skip);
         }
-        if self.delivered_events.lock().map(|ids| ids.contains(&event_id)).unwrap_or(false) {
-            return Ok(Outcome::Duplicate { event_id });
-        }
-        let plan = crate::catalogue::lookup_plan(&event);
-        let facts = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await;
-        let mut diagnosis = crate::diagnose(event, &facts);
-        diagnosis.findings.retain(|f| f.severity() >= self.settings.min_severity);
-        if diagnosis.findings.is_empty() {
+        let Some(diagnosis) = self.diagnose(event, home).await else {
             return Ok(Outcome::NoFinding { event_id });
-        }
+        };
         if let Some(store) = &self.store {
             match store.begin(&event_id).await {
                 Ok(false) => return Ok(Outcome::Duplicate { event_id }),
@@ -124,15 +152,50 @@ impl Doctor {
                 Err(e) => tracing::warn!(event_id = %event_id, error = %e, "idempotency store unavailable; delivering anyway"),
             }
         }
+        self.deliver(&diagnosis).await?;
+        self.delivered(&event_id).await;
+        Ok(Outcome::Alerted {
+            event_id,
+            causes: diagnosis.findings.iter().map(|f| f.cause.id).collect(),
+            notes: diagnosis.findings.iter().map(|f| f.notes.len()).sum(),
+        })
+    }
+
+    /// Why an event needs no work: its cluster is filtered out, or it was delivered.
+    fn skip(&self, event: &Event) -> Option<Outcome> {
+        let event_id = event.event_id.clone();
+        if !self.settings.wants_cluster(event.cluster.as_deref()) {
+            let reason = "cluster filtered out by INCLUDE_CLUSTERS/EXCLUDE_CLUSTERS".to_string();
+            return Some(Outcome::Ignored { event_id: Some(event_id), reason });
+        }
+        if self.delivered_events.lock().map(|ids| ids.contains(&event_id)).unwrap_or(false) {
+            return Some(Outcome::Duplicate { event_id });
+        }
+        None
+    }
+
+    /// Enrich, diagnose, keep what is at or above `MIN_SEVERITY`; `None` when nothing is left.
+    async fn diagnose(&self, event: Event, home: &Home) -> Option<Diagnosis> {
+        let plan = crate::catalogue::lookup_plan(&event);
+        let facts = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await;
+        let mut diagnosis = crate::diagnose(event, &facts);
+        diagnosis.findings.retain(|f| f.severity() >= self.settings.min_severity);
+        (!diagnosis.findings.is_empty()).then_some(diagnosis)
+    }
+
+    /// Publishes every finding to every sink. Within a warm container a retry after a
+    /// partial failure re-sends only the parts that failed.
+    async fn deliver(&self, diagnosis: &Diagnosis) -> Result<(), HandlerError> {
+        let event_id = &diagnosis.event.event_id;
         let mut errors = Vec::new();
         let mut delivered = Vec::new();
         for finding in &diagnosis.findings {
             for sink in &self.sinks {
                 let part = (finding.cause.id, sink.name());
-                if self.delivered_parts.lock().map(|d| d.contains(&event_id, part)).unwrap_or(false) {
+                if self.delivered_parts.lock().map(|d| d.contains(event_id, part)).unwrap_or(false) {
                     continue;
                 }
-                match sink.publish(&diagnosis, finding).await {
+                match sink.publish(diagnosis, finding).await {
                     Ok(()) => delivered.push(part),
                     Err(e) => errors.push(e),
                 }
@@ -140,25 +203,136 @@ impl Doctor {
         }
         if !errors.is_empty() {
             if let Ok(mut parts) = self.delivered_parts.lock() {
-                parts.remember(&event_id, delivered);
+                parts.remember(event_id, delivered);
             }
             return Err(HandlerError::Delivery(errors));
         }
         if let Ok(mut parts) = self.delivered_parts.lock() {
-            parts.forget(&event_id);
+            parts.forget(event_id);
         }
+        Ok(())
+    }
+
+    /// Marks an event delivered, here and in the shared store.
+    async fn delivered(&self, event_id: &str) {
         if let Ok(mut ids) = self.delivered_events.lock() {
-            ids.insert(&event_id);
+            ids.insert(event_id);
         }
         if let Some(store) = &self.store {
-            if let Err(e) = store.complete(&event_id).await {
+            if let Err(e) = store.complete(event_id).await {
                 tracing::warn!(event_id = %event_id, error = %e, "could not record delivery in the idempotency store");
             }
         }
-        Ok(Outcome::Alerted {
-            event_id,
-            causes: diagnosis.findings.iter().map(|f| f.cause.id).collect(),
-            notes: diagnosis.findings.iter().map(|f| f.notes.len()).sum(),
-        })
     }
+
+    /// A CloudWatch Logs subscription batch (the authenticator log): every log event is
+    /// read; identical denials (same cause, cluster and principal) become one alert
+    /// that says how many there were, and a fingerprint alerted less than a window ago
+    /// is counted, not sent. Window state changes only after a delivery succeeded, so
+    /// a failed batch is retried whole and nothing is lost.
+    async fn handle_logs(&self, payload: &str, home: &Home) -> Result<Outcome, HandlerError> {
+        let mut summary = LogBatch::default();
+        let mut unreadable = Vec::new();
+        let mut groups: Vec<(Fingerprint, Vec<Event>)> = Vec::new();
+        for record in input::parse_document(payload.as_bytes()) {
+            summary.log_events += 1;
+            let mut event = match record.outcome {
+                Ok(Parsed::Event(event)) => *event,
+                Ok(Parsed::Ignored { why, .. }) => {
+                    summary.ignored += 1;
+                    tracing::debug!(reason = %why.reason(), "log event ignored");
+                    continue;
+                }
+                Err(reason) => {
+                    tracing::error!(record = record.number, reason = %reason, "unreadable log event");
+                    unreadable.push(format!("log event {}: {reason}", record.number));
+                    continue;
+                }
+            };
+            // A subscription delivers from the function's own region.
+            if event.region.is_empty() {
+                event.region = home.region.clone().unwrap_or_default();
+            }
+            if let Some(skip) = self.skip(&event) {
+                summary.ignored += 1;
+                tracing::info!(outcome = %serde_json::to_string(&skip).unwrap_or_default(), "log event skipped");
+                continue;
+            }
+            // The cause without live facts names the fingerprint: enrichment sharpens the
+            // advice but does not change which problem this is.
+            let Some(cause) = crate::diagnose(event.clone(), &Default::default()).findings.first().map(|f| f.cause.id) else {
+                summary.ignored += 1;
+                continue;
+            };
+            let fingerprint = Fingerprint::of(&event, cause);
+            match groups.iter_mut().find(|(f, _)| *f == fingerprint) {
+                Some((_, events)) => events.push(event),
+                None => groups.push((fingerprint, vec![event])),
+            }
+        }
+        let now = unix_now();
+        let mut errors = Vec::new();
+        for (fingerprint, events) in groups {
+            let count = events.len() as u64;
+            let decision = self.floods.lock().map(|w| w.decide(&fingerprint, now)).unwrap_or(Decision::Alert { suppressed_before: 0 });
+            let suppressed_before = match decision {
+                Decision::Suppress => {
+                    if let Ok(mut windows) = self.floods.lock() {
+                        windows.suppressed(&fingerprint, count);
+                    }
+                    summary.suppressed += count;
+                    tracing::info!(fingerprint = %fingerprint, repeats = count, "repeats counted, not sent: an alert for this fingerprint went out within the window");
+                    continue;
+                }
+                Decision::Alert { suppressed_before } => suppressed_before,
+            };
+            let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
+            let first = events.into_iter().next().expect("a group has an event");
+            let Some(mut diagnosis) = self.diagnose(first, home).await else {
+                summary.ignored += count;
+                continue;
+            };
+            if let Some(note) = flood::repeats_note(count, suppressed_before, self.settings.flood_window.as_secs()) {
+                for finding in &mut diagnosis.findings {
+                    finding.notes.push(note.clone());
+                }
+            }
+            match self.deliver(&diagnosis).await {
+                Ok(()) => {
+                    if let Ok(mut windows) = self.floods.lock() {
+                        windows.alerted(&fingerprint, now);
+                    }
+                    for id in &ids {
+                        self.delivered(id).await;
+                    }
+                    summary.alerts += 1;
+                    summary.repeats_in_alerts += count - 1;
+                    summary.causes.push(fingerprint.cause);
+                }
+                Err(HandlerError::Delivery(failed)) => errors.extend(failed),
+                Err(other) => return Err(other),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(HandlerError::Delivery(errors));
+        }
+        if !unreadable.is_empty() {
+            return Err(HandlerError::Unreadable(unreadable.join("; ")));
+        }
+        Ok(Outcome::LogBatch(summary))
+    }
+}
+
+/// A CloudWatch Logs subscription payload: `{"awslogs":{"data":…}}`.
+fn is_log_subscription(payload: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow)]
+        awslogs: Option<&'a serde_json::value::RawValue>,
+    }
+    serde_json::from_str::<Probe>(payload).is_ok_and(|p| p.awslogs.is_some())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
 }

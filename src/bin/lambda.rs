@@ -36,10 +36,11 @@ async fn main() -> Result<(), Error> {
         }
     };
     let doctor = &doctor;
+    let region = &std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let started = std::time::Instant::now();
         let account = event.context.invoked_function_arn.split(':').nth(4).filter(|a| !a.is_empty()).map(String::from);
-        let result = doctor.handle(event.payload.get(), &Home { account }).await;
+        let result = doctor.handle(event.payload.get(), &Home { account, region: region.clone() }).await;
         let millis = started.elapsed().as_millis() as u64;
         match &result {
             Ok(outcome) => tracing::info!(request_id = %event.context.request_id, millis, outcome = %serde_json::to_string(outcome).unwrap_or_default(), "event handled"),

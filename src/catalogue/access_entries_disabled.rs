@@ -2,7 +2,7 @@
 //! API_AND_CONFIG_MAP] to perform this operation": the cluster is still CONFIG_MAP.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Access entries are off: the cluster is in CONFIG_MAP mode",
     docs: util::AUTH_MODE,
+    evidence: Evidence::CloudTrail,
     needs: &[Fact::ClusterAuthMode],
     diagnose,
 };

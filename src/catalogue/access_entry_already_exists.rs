@@ -3,7 +3,7 @@
 //! admin entry, or the CONFIG_MAP migration).
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
@@ -12,6 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "An access entry for this principal already exists",
     docs: util::CREATING_ENTRIES,
+    evidence: Evidence::CloudTrail,
     needs: &[Fact::AccessEntry],
     diagnose,
 };

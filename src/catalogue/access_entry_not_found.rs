@@ -3,7 +3,7 @@
 //! update or delete before the entry exists.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -12,6 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "No access entry exists for this principal yet",
     docs: util::CREATING_ENTRIES,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

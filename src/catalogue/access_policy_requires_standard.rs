@@ -2,7 +2,7 @@
 //! "STANDARD"": access policies attach only to STANDARD entries.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Access policies can only be associated with STANDARD entries",
     docs: util::ACCESS_POLICIES,
+    evidence: Evidence::CloudTrail,
     needs: &[Fact::AccessEntry],
     diagnose,
 };

@@ -2,7 +2,7 @@
 //! "accessScope should not include namespaces if the type is not set as namespace".
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The access scope's type and namespaces do not agree",
     docs: util::ACCESS_POLICIES,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

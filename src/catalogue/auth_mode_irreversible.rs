@@ -2,7 +2,7 @@
 //! authentication mode only moves forward (CONFIG_MAP → API_AND_CONFIG_MAP → API).
 
 use super::util::{self, auth_mode_rank, auth_mode_update, reachable_modes};
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Authentication mode changes cannot be reversed",
     docs: util::TROUBLESHOOTING,
+    evidence: Evidence::CloudTrail,
     needs: &[Fact::ClusterAuthMode],
     diagnose,
 };

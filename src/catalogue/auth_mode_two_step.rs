@@ -2,7 +2,7 @@
 //! pass through API_AND_CONFIG_MAP, where both the ConfigMap and access entries work.
 
 use super::util::{self, auth_mode_update};
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "CONFIG_MAP clusters must move to API_AND_CONFIG_MAP before API",
     docs: util::MIGRATING,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

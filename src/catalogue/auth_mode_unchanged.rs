@@ -2,7 +2,7 @@
 //! API_AND_CONFIG_MAP": the cluster is already in the requested mode.
 
 use super::util::{self, auth_mode_update};
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "The cluster is already in the requested authentication mode",
     docs: util::AUTH_MODE,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

@@ -2,7 +2,7 @@
 //! mode of API_AND_CONFIG_MAP or API": Auto Mode nodes join through access entries.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "EKS Auto Mode needs authentication mode API or API_AND_CONFIG_MAP",
     docs: "https://docs.aws.amazon.com/eks/latest/userguide/automode.html",
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

@@ -2,7 +2,7 @@
 //! has update UUID in progress": one cluster update at a time.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "Another update to the cluster is still in progress",
     docs: util::AUTH_MODE,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

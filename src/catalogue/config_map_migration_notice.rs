@@ -2,7 +2,7 @@
 //! into access entries with the `system:nodes` group only; nothing needs fixing.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Info,
     title: "CONFIG_MAP → API_AND_CONFIG_MAP: node roles now map to system:nodes only",
     docs: util::TROUBLESHOOTING,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

@@ -2,7 +2,7 @@
 //! and the cluster can never go back. Worth telling whoever did it.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Info,
     title: "Cluster moved to API mode: the aws-auth ConfigMap is no longer read",
     docs: util::AUTH_MODE,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

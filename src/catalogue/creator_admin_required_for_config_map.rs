@@ -3,7 +3,7 @@
 //! is the only way into a new CONFIG_MAP cluster.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -12,6 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "CONFIG_MAP clusters need bootstrapClusterCreatorAdminPermissions=true",
     docs: util::AUTH_MODE,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

@@ -3,7 +3,7 @@
 
 use super::util;
 use crate::command::Command;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -12,6 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The policy ARN is not an EKS access policy",
     docs: util::ACCESS_POLICIES,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

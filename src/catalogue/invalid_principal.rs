@@ -2,7 +2,7 @@
 //! does not exist as written, most often an SSO role ARN without its path.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The principal ARN does not name an existing IAM role or user",
     docs: util::CREATING_ENTRIES,
+    evidence: Evidence::CloudTrail,
     needs: &[Fact::Principal],
     diagnose,
 };

@@ -4,7 +4,7 @@
 use super::util;
 use crate::arn::{Arn, Principal, PrincipalKind};
 use crate::command::{sh, Command};
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 use serde_json::json;
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The caller lacks the IAM permission for this EKS call",
     docs: util::TROUBLESHOOTING,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

@@ -1,7 +1,8 @@
 //! The catalogue of documented causes, one module per cause, in the order of the
-//! AWS troubleshooting article; the causes added from real messages follow.
+//! AWS troubleshooting article; the causes added from real messages follow, then
+//! the causes read from the cluster's authenticator log.
 
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::{Facts, LookupPlan};
 use crate::finding::{Cause, Finding};
 
@@ -13,14 +14,18 @@ mod access_scope_namespaces;
 mod auth_mode_irreversible;
 mod auth_mode_two_step;
 mod auth_mode_unchanged;
+mod authenticator_denied;
 mod auto_mode_requires_access_entries;
 mod cluster_update_in_progress;
 mod config_map_migration_notice;
 mod config_map_retired;
 mod creator_admin_required_for_config_map;
+mod identity_arn_mismatch;
+mod identity_not_mapped;
 mod invalid_policy_arn;
 mod invalid_principal;
 mod missing_iam_permission;
+mod node_identity_unmapped;
 mod node_type_cross_account;
 mod node_type_rejects_groups;
 mod node_type_requires_role;
@@ -28,6 +33,9 @@ mod principal_arn_format;
 mod reserved_group_prefix;
 mod reserved_username_prefix;
 mod service_linked_role;
+mod sts_throttled;
+mod sts_token_rejected;
+mod token_format_rejected;
 mod unbound_kubernetes_group;
 mod unclassified;
 pub(crate) mod util;
@@ -58,14 +66,32 @@ pub static CATALOGUE: &[&Cause] = &[
     &invalid_policy_arn::CAUSE,
     &access_scope_namespaces::CAUSE,
     &config_map_retired::CAUSE,
+    // The authenticator log: `kubectl … (Unauthorized)`.
+    &identity_not_mapped::CAUSE,
+    &identity_arn_mismatch::CAUSE,
+    &sts_token_rejected::CAUSE,
+    &token_format_rejected::CAUSE,
+    &sts_throttled::CAUSE,
+    &node_identity_unmapped::CAUSE,
 ];
 
 /// The fallback for failed calls that no documented cause explains.
 pub static UNCLASSIFIED: &Cause = &unclassified::CAUSE;
 
-/// Every cause including the fallback, as `causes` lists them.
+/// The fallback for authenticator denials that no documented cause explains.
+pub static AUTHENTICATOR_DENIED: &Cause = &authenticator_denied::CAUSE;
+
+/// The fallback for each kind of evidence.
+fn fallback(evidence: Evidence) -> &'static Cause {
+    match evidence {
+        Evidence::CloudTrail => UNCLASSIFIED,
+        Evidence::Authenticator => AUTHENTICATOR_DENIED,
+    }
+}
+
+/// Every cause including the fallbacks, as `causes` lists them.
 pub fn all_causes() -> impl Iterator<Item = &'static Cause> {
-    CATALOGUE.iter().copied().chain(std::iter::once(UNCLASSIFIED))
+    CATALOGUE.iter().copied().chain([UNCLASSIFIED, AUTHENTICATOR_DENIED])
 }
 
 pub fn cause_by_id(id: &str) -> Option<&'static Cause> {
@@ -76,9 +102,11 @@ pub fn cause_by_id(id: &str) -> Option<&'static Cause> {
 /// `unclassified` when no documented cause matches, so nothing stays silent. Each
 /// finding carries a note for every lookup its cause needs that failed, and only those.
 pub fn diagnose(event: &Event, facts: &Facts) -> Vec<Finding> {
-    let mut findings: Vec<Finding> = CATALOGUE.iter().filter_map(|cause| (cause.diagnose)(event, facts)).collect();
+    let evidence = event.evidence();
+    let mut findings: Vec<Finding> =
+        CATALOGUE.iter().filter(|cause| cause.evidence == evidence).filter_map(|cause| (cause.diagnose)(event, facts)).collect();
     if findings.is_empty() {
-        findings.extend((UNCLASSIFIED.diagnose)(event, facts));
+        findings.extend((fallback(evidence).diagnose)(event, facts));
     }
     for finding in &mut findings {
         finding.notes.extend(finding.cause.needs.iter().filter_map(|&fact| facts.failure_note(fact)));

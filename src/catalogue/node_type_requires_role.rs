@@ -2,7 +2,7 @@
 //! node entry types stand for machines, which always act through an IAM role.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, PrincipalKind};
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Node access entry types need an IAM role, not a user",
     docs: util::CREATING_ENTRIES,
+    evidence: Evidence::CloudTrail,
     needs: &[Fact::Principal],
     diagnose,
 };

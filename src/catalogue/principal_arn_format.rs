@@ -3,7 +3,7 @@
 
 use super::util;
 use crate::arn::PrincipalKind;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -12,6 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The principal ARN is not an IAM role or user ARN",
     docs: util::CREATING_ENTRIES,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

@@ -2,7 +2,7 @@
 //! system:": reserved groups are granted through access policies or entry types.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "A Kubernetes group name starts with a reserved prefix",
     docs: util::ACCESS_POLICIES,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

@@ -2,7 +2,7 @@
 //! system:, amazon:, iam:]"): EKS keeps these prefixes for its own identities.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The username starts with a prefix EKS reserves",
     docs: util::TROUBLESHOOTING,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

@@ -3,7 +3,7 @@
 
 use super::util;
 use crate::command::Command;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
@@ -12,6 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Access entries do not support service-linked roles",
     docs: util::TROUBLESHOOTING,
+    evidence: Evidence::CloudTrail,
     needs: &[Fact::Principal, Fact::ClusterAuthMode],
     diagnose,
 };

@@ -2,7 +2,7 @@
 //! RoleBinding or ClusterRoleBinding names the group, so a typo fails silently later.
 
 use super::util;
-use crate::event::Event;
+use crate::event::{Event, Evidence};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "Kubernetes groups are not checked against RBAC bindings",
     docs: util::TROUBLESHOOTING,
+    evidence: Evidence::CloudTrail,
     needs: &[],
     diagnose,
 };

@@ -2,7 +2,7 @@
 //! cause explains: say everything the event tells, never stay silent.
 
 use super::util;
-use crate::event::{Event, ACCESS_ENTRY_CALLS};
+use crate::event::{Event, Evidence, ACCESS_ENTRY_CALLS};
 use crate::facts::{Fact, Facts};
 use crate::finding::{Cause, Finding, Severity};
 
@@ -11,6 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "An EKS access-management call failed for a reason not in the catalogue",
     docs: util::TROUBLESHOOTING,
+    evidence: Evidence::CloudTrail,
     needs: &[Fact::Principal],
     diagnose,
 };

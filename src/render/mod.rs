@@ -29,7 +29,8 @@ impl Diagnosis {
         }
         fields.push(("Caller", e.caller.clone().unwrap_or_else(|| "unknown".into())));
         fields.push(("Call", format!("{} ({})", e.event_name, e.error_code.as_deref().unwrap_or("succeeded"))));
-        fields.push(("Region", format!("{} / {}", e.region, e.account.as_deref().unwrap_or("unknown account"))));
+        let region = if e.region.is_empty() { "unknown region" } else { &e.region };
+        fields.push(("Region", format!("{region} / {}", e.account.as_deref().unwrap_or("unknown account"))));
         fields.push(("Time", e.event_time.clone()));
         fields
     }

@@ -49,6 +49,11 @@ EXISTING_ENTRIES = {
 }
 # The principal of this fixture must not exist in IAM (the finding says so, live).
 ABSENT_PRINCIPAL_FIXTURE = "invalid-principal"
+# The authenticator log: a cluster in the function's own region whose control-plane log
+# group the stack subscribes (EnableAuthenticatorLogs=true, AuthenticatorLogCluster).
+AUTH_CLUSTER = "auth-e2e"
+AUTH_CLUSTER_MODE = "API_AND_CONFIG_MAP"
+AUTH_FLOOD = 1000
 
 # What enrichment must add to the SNS message (and Slack notes) given the state above.
 EXPECTED_LIVE = {
@@ -176,6 +181,15 @@ def setup(slack_url):
         if policy:
             eks.associate_access_policy(clusterName=cluster, principalArn=principal, policyArn=policy, accessScope={"type": "cluster"})
     print(f"created {len(CLUSTER_MODES)} EKS clusters, {len(EXISTING_ENTRIES)} access entries", file=sys.stderr)
+
+    # The authenticator log's cluster and its control-plane log group (EKS creates the
+    # group when a log type is switched on; the stack's subscription filter needs it).
+    client("eks").create_cluster(
+        name=AUTH_CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster-role",
+        resourcesVpcConfig={"subnetIds": ["subnet-0e2e0001", "subnet-0e2e0002"]},
+        accessConfig={"authenticationMode": AUTH_CLUSTER_MODE, "bootstrapClusterCreatorAdminPermissions": False},
+    )
+    client("logs").create_log_group(logGroupName=f"/aws/eks/{AUTH_CLUSTER}/cluster")
     print(secret["ARN"])
 
 
@@ -422,6 +436,10 @@ def check():
     r.check("SNS hostile: delivered with cause reserved-username-prefix", len(got) == 1 and got[0]["attributes"].get("cause") == "reserved-username-prefix", got)
     print(f"# deliveries checked: {time.monotonic() - t1:.1f}s since first invoke")
 
+    # -- the authenticator log: real-shaped lines written with PutLogEvents reach the
+    #    function through the stack's subscription filter, as {"awslogs":{"data":…}}
+    check_authenticator(r, logs, sqs, sink_q, slack_dir, len(slack_records))
+
     # -- an unreadable payload: sync it fails the invocation; async it ends in the failure queue
     resp = lam.invoke(FunctionName=fn, InvocationType="RequestResponse", Payload=b'{"hello":1}')
     body = resp["Payload"].read().decode()
@@ -492,6 +510,67 @@ def check():
     print(f"# check total: {time.monotonic() - t0:.1f}s")
     print(f"{r.passed} passed, {r.failed} failed")
     return 0 if r.failed == 0 else 1
+
+
+def authenticator_line(role, when):
+    return (f'time="{when}" level=warning msg="access denied" arn="arn:aws:iam::{ACCOUNT}:role/{role}" '
+            f'client="127.0.0.1:33384" error="ARN is not mapped" method=POST path=/authenticate')
+
+
+def check_authenticator(r, logs, sqs, sink_q, slack_dir, slack_before):
+    t0 = time.monotonic()
+    group, stream = f"/aws/eks/{AUTH_CLUSTER}/cluster", "authenticator-0e2e570ea5676c62c44d98da6189a02b"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    now_ms = int(time.time() * 1000)
+    granted = (f'time="{when}" level=info msg="access granted" arn="arn:aws:iam::{ACCOUNT}:role/platform-admins" '
+               f'client="127.0.0.1:57586" groups="[]" method=POST path=/authenticate username=admin')
+    # One denial (and a granted line the filter pattern keeps away), then a flood of
+    # identical denials from another role, as kubectl retries and controllers make them.
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": now_ms, "message": granted},
+        {"timestamp": now_ms, "message": authenticator_line("e2e-unmapped", when)},
+    ])
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": now_ms + 1, "message": authenticator_line("e2e-flood", when)} for _ in range(AUTH_FLOOD)
+    ])
+    received = drain(sqs, sink_q, want=2, timeout=60, quiet=3)
+    messages = [json.loads(m["Body"]) for m in received]
+    r.check(f"authenticator: SNS delivered 2 alerts for 1 + {AUTH_FLOOD} denials", len(messages) == 2,
+            [(m.get("Subject"), (m.get("MessageAttributes") or {}).get("cause")) for m in messages])
+    by_role = {role: [m for m in messages if f"role/{role}" in m.get("Message", "")] for role in ("e2e-unmapped", "e2e-flood")}
+    for role, got in by_role.items():
+        if not r.check(f"authenticator {role}: one SNS alert", len(got) == 1, f"{len(got)} alerts"):
+            continue
+        m = got[0]
+        cause = ((m.get("MessageAttributes") or {}).get("cause") or {}).get("Value")
+        r.check(f"authenticator {role}: cause identity-not-mapped, cluster {AUTH_CLUSTER}",
+                cause == "identity-not-mapped" and AUTH_CLUSTER in m.get("Message", ""), (cause, m.get("Subject")))
+        r.check(f"authenticator {role}: live fact (cluster mode) and the create-access-entry fix",
+                f"Live: the cluster is in {AUTH_CLUSTER_MODE}" in m["Message"] and "create-access-entry" in m["Message"]
+                and "--region us-east-1" in m["Message"], note_lines(m["Message"]))
+    if by_role["e2e-flood"]:
+        m = by_role["e2e-flood"][0]["Message"]
+        r.check(f"authenticator flood: one alert says {AUTH_FLOOD} identical denials", f"{AUTH_FLOOD} identical denials" in m, note_lines(m))
+    if by_role["e2e-unmapped"]:
+        m = by_role["e2e-unmapped"][0]["Message"]
+        r.check("authenticator single denial: no repeats note", "identical denials" not in m, note_lines(m))
+
+    posts, deadline = [], time.monotonic() + 30
+    while time.monotonic() < deadline:
+        posts = [json.loads(p.read_text()) for p in sorted(slack_dir.glob("[0-9]*.json"))][slack_before:]
+        if len(posts) >= 2:
+            break
+        time.sleep(0.5)
+    time.sleep(2)
+    posts = [json.loads(p.read_text()) for p in sorted(slack_dir.glob("[0-9]*.json"))][slack_before:]
+    r.check("authenticator: Slack received 2 posts", len(posts) == 2, f"{len(posts)} posts")
+    blobs = [json.dumps(p["payload"], ensure_ascii=False) for p in posts]
+    r.check("authenticator: Slack posts are valid Block Kit naming identity-not-mapped",
+            all(not p["problems"] for p in posts) and all("identity-not-mapped" in b for b in blobs), [p["problems"] for p in posts])
+    r.check(f"authenticator flood: the Slack post says {AUTH_FLOOD} identical denials", sum(f"{AUTH_FLOOD} identical denials" in b for b in blobs) == 1,
+            [b[:200] for b in blobs])
+    print(f"# authenticator checks: {time.monotonic() - t0:.1f}s")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,40 @@
+//! Authenticator: `error="mapper DynamicFile Map error: ARN does not match User ID"`.
+//! EKS found an access entry by the caller's unique id, but the entry names another
+//! ARN: the principal was renamed, or its entry was written for an older principal.
+
+use super::util;
+use crate::event::{Event, Evidence};
+use crate::facts::Facts;
+use crate::finding::{Cause, Finding, Severity};
+
+pub static CAUSE: Cause = Cause {
+    id: "identity-arn-mismatch",
+    severity: Severity::Error,
+    title: "kubectl is Unauthorized: the access entry names another ARN than the caller's",
+    docs: util::CREATING_ENTRIES,
+    evidence: Evidence::Authenticator,
+    needs: &[],
+    diagnose,
+};
+
+fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
+    if !util::mentions(event.message(), &["does not match user id"]) {
+        return None;
+    }
+    let arn = event.principal_or_placeholder();
+    Some(
+        Finding::new(
+            &CAUSE,
+            format!(
+                "Cluster {} has an access entry holding the unique id of {arn}, but the entry names a different ARN. EKS \
+                 stores the principal's id with its entry: after a rename (an IAM user renamed with update-user keeps its \
+                 id), or an entry written for another principal, the two no longer agree and the request is refused.",
+                event.cluster_or_placeholder()
+            ),
+        )
+        .step("Find the entry whose ARN no longer belongs to this principal (first command) and delete it.")
+        .step("Create the entry again for the principal's current ARN, then associate its access policies again.")
+        .command(util::list_entries(event))
+        .command(util::create_entry(event, arn, None, None, &[])),
+    )
+}

@@ -1,0 +1,81 @@
+//! Authenticator: `msg="access denied" arn=… error="ARN is not mapped"` (newer builds:
+//! `identity is not mapped`). The caller proved who it is to STS, and the cluster maps
+//! that identity to no Kubernetes user: `kubectl` answers `Unauthorized`.
+
+use super::util;
+use crate::arn::{Arn, PrincipalKind};
+use crate::event::{Event, Evidence};
+use crate::facts::{Fact, Facts};
+use crate::finding::{Cause, Finding, Severity};
+
+pub static CAUSE: Cause = Cause {
+    id: "identity-not-mapped",
+    severity: Severity::Error,
+    title: "kubectl is Unauthorized: the caller's IAM identity has no access entry",
+    docs: util::CREATING_ENTRIES,
+    evidence: Evidence::Authenticator,
+    needs: &[Fact::ClusterAuthMode],
+    diagnose,
+};
+
+fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
+    if !util::mentions(event.message(), &["is not mapped"]) {
+        return None;
+    }
+    let arn = event.principal_or_placeholder();
+    let cluster = event.cluster_or_placeholder();
+    let principal = Arn::parse(arn).and_then(|a| a.principal());
+    let mut finding = Finding::new(
+        &CAUSE,
+        format!(
+            "{arn} proved its identity to STS, but cluster {cluster} maps it to no Kubernetes user, so every kubectl \
+             request it makes is Unauthorized. EKS matches access entries by the principal's ARN and its unique id: \
+             there is no entry for this identity."
+        ),
+    )
+    .step(
+        "The authenticator logs a role without its path. List the cluster's entries for this name (first command): an entry \
+         written under another ARN never matches (a path missing or added, an Identity Center role without its \
+         aws-reserved/sso.amazonaws.com/REGION/ path, an STS session ARN, the same name in another account).",
+    );
+    let name = principal.map_or("NAME", |p| p.name);
+    let list =
+        util::aws_eks(event, "list-access-entries", "--cluster-name").arg("--query", &format!("accessEntries[?contains(@, '{name}')]"));
+    finding = finding.command(util::finish(event, list));
+    finding = match principal {
+        Some(p) if p.kind != PrincipalKind::User => {
+            // The real ARN, path included, from IAM: what the entry must name.
+            let role_arn = util::role_arn_by_name(p.name);
+            let create = util::aws_eks(event, "create-access-entry", "--cluster-name").arg_from("--principal-arn", &role_arn);
+            let delete = util::aws_eks(event, "delete-access-entry", "--cluster-name").arg_from("--principal-arn", &role_arn);
+            let associate = util::aws_eks(event, "associate-access-policy", "--cluster-name")
+                .arg_from("--principal-arn", &role_arn)
+                .arg("--policy-arn", &crate::arn::access_policy_arn(event.partition(), "AmazonEKSViewPolicy"))
+                .arg("--access-scope", "type=cluster");
+            let finding = finding
+                .step("Create the entry for the role's real ARN, path included (the commands below read it from IAM), then give it permissions with an access policy or Kubernetes groups.")
+                .step("If an entry for exactly this role already exists, the role was deleted and created again: the entry still holds the old role's id and never matches the new role. Delete the entry and create it again, then associate its policies again.")
+                .command(util::finish(event, create))
+                .command(util::finish(event, associate))
+                .command(util::finish(event, delete));
+            if p.permission_set().is_some() {
+                finding.step("This is an IAM Identity Center role: its ARN includes /aws-reserved/sso.amazonaws.com/REGION/, and a new role (with a new id) is created when the permission set is deleted and assigned again.")
+            } else {
+                finding
+            }
+        }
+        _ => finding
+            .step("Create the entry for this principal, then give it permissions with an access policy or Kubernetes groups.")
+            .step("If an entry for exactly this user already exists, the user was deleted and created again: delete the entry and create it again.")
+            .command(util::create_entry(event, arn, None, None, &[]))
+            .command(util::associate_policy(event, arn, "AmazonEKSViewPolicy", "type=cluster")),
+    };
+    finding = finding.note(match facts.cluster_auth_mode.found().map(String::as_str) {
+        Some("API") => "Live: the cluster is in API mode: access entries are the only way in.".to_string(),
+        Some(mode) => format!(
+            "Live: the cluster is in {mode}: an aws-auth ConfigMap mapping could also grant this identity; it was not checked (it needs Kubernetes API access)."
+        ),
+        None => "In CONFIG_MAP or API_AND_CONFIG_MAP mode an aws-auth ConfigMap mapping could also grant this identity; it was not checked.".to_string(),
+    });
+    Some(finding)
+}
