@@ -42,16 +42,23 @@ pub struct AccessEntryFacts {
     pub policies: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PrincipalKind {
+    #[default]
     Role,
     User,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrincipalFacts {
     pub kind: PrincipalKind,
     pub path: String,
+    /// The full ARN, path included.
+    pub arn: Option<String>,
+    /// The unique id (`AROA…`, `AIDA…`): a principal deleted and created again gets a new one.
+    pub id: Option<String>,
+    /// When IAM created it (RFC 3339).
+    pub created: Option<String>,
 }
 
 impl PrincipalFacts {
@@ -71,6 +78,8 @@ pub enum Fact {
     AccessEntry,
     /// `iam:GetRole` / `iam:GetUser` for the requested principal.
     Principal,
+    /// `ListAccessEntries`: the principal ARNs the cluster has entries for.
+    ClusterEntries,
 }
 
 impl Fact {
@@ -80,6 +89,7 @@ impl Fact {
             Fact::ClusterAuthMode => "the cluster's current authentication mode",
             Fact::AccessEntry => "the existing access entry",
             Fact::Principal => "the principal in IAM",
+            Fact::ClusterEntries => "the cluster's access entries",
         }
     }
 }
@@ -89,6 +99,7 @@ pub struct Facts {
     pub cluster_auth_mode: Lookup<String>,
     pub access_entry: Lookup<AccessEntryFacts>,
     pub principal: Lookup<PrincipalFacts>,
+    pub cluster_entries: Lookup<Vec<String>>,
 }
 
 impl Facts {
@@ -98,6 +109,7 @@ impl Facts {
             Fact::ClusterAuthMode => self.cluster_auth_mode.failure_note(fact.what()),
             Fact::AccessEntry => self.access_entry.failure_note(fact.what()),
             Fact::Principal => self.principal.failure_note(fact.what()),
+            Fact::ClusterEntries => self.cluster_entries.failure_note(fact.what()),
         }
     }
 }
@@ -108,6 +120,7 @@ pub struct LookupPlan {
     pub cluster: bool,
     pub access_entry: bool,
     pub principal: bool,
+    pub cluster_entries: bool,
 }
 
 impl LookupPlan {
@@ -122,6 +135,7 @@ impl LookupPlan {
                 Fact::ClusterAuthMode => plan.cluster = true,
                 Fact::AccessEntry => plan.access_entry |= iam_principal,
                 Fact::Principal => plan.principal |= iam_principal,
+                Fact::ClusterEntries => plan.cluster_entries = true,
             }
         }
         plan

@@ -195,6 +195,9 @@ impl Lookups for Slow {
     fn principal<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>> {
         Box::pin(async { Lookup::NotChecked })
     }
+    fn cluster_entries<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Lookup<Vec<String>>> {
+        Box::pin(async { Lookup::NotChecked })
+    }
 }
 
 /// Paused time: the budget and the slow lookup run on tokio's clock, so the test

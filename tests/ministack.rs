@@ -6,10 +6,11 @@
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
 use eks_access_doctor::aws::enrich::{AwsLookups, Lookups};
-use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
+use eks_access_doctor::aws::idempotency::{DynamoStore, FloodStore, IdempotencyStore};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::Sink;
 use eks_access_doctor::facts::{Lookup, PrincipalKind};
+use eks_access_doctor::flood::Decision;
 use std::time::Duration;
 
 async fn config() -> aws_config::SdkConfig {
@@ -121,4 +122,56 @@ async fn sns_publishes_to_a_real_topic_and_fails_on_a_missing_one() {
     SnsSink { client: sns.clone(), topic_arn: topic }.publish(&d, &d.findings[0]).await.unwrap();
     let missing = SnsSink { client: sns, topic_arn: "arn:aws:sns:us-east-1:000000000000:no-such-topic".into() };
     assert!(missing.publish(&d, &d.findings[0]).await.is_err());
+}
+
+async fn table(dynamodb: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
+    let table = unique(prefix);
+    dynamodb
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder().attribute_name("event_id").attribute_type(ScalarAttributeType::S).build().unwrap(),
+        )
+        .key_schema(KeySchemaElement::builder().attribute_name("event_id").key_type(KeyType::Hash).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    table
+}
+
+/// Two containers share flood windows through the table: one alerts, the other
+/// counts; a retry of the alerting batch finds its own claim; a released claim and
+/// an ended window let the next batch alert, carrying the count.
+#[tokio::test]
+#[ignore = "needs MiniStack: run scripts/e2e"]
+async fn flood_windows_are_shared_across_containers() {
+    let config = config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let table = table(&dynamodb, "doctor-floods").await;
+    let container_a = DynamoStore { client: dynamodb.clone(), table: table.clone(), ttl: Duration::from_secs(3600) };
+    let container_b = DynamoStore { client: aws_sdk_dynamodb::Client::new(&config), table, ttl: Duration::from_secs(3600) };
+    let fp = "identity-not-mapped|prod|arn:aws:iam::111122223333:role/a";
+    assert_eq!(container_a.claim(fp, "batch-1", 1000, 900).await, Ok(Decision::Alert { suppressed_before: 0 }));
+    assert_eq!(container_b.claim(fp, "batch-2", 1001, 900).await, Ok(Decision::Suppress), "another container within the window");
+    container_b.count(fp, 500).await.unwrap();
+    assert_eq!(
+        container_a.claim(fp, "batch-1", 1002, 900).await,
+        Ok(Decision::Alert { suppressed_before: 500 }),
+        "the retry owns its claim"
+    );
+    container_a.release(fp, "batch-1").await.unwrap();
+    assert_eq!(
+        container_b.claim(fp, "batch-2", 1003, 900).await,
+        Ok(Decision::Alert { suppressed_before: 500 }),
+        "released: the next batch alerts"
+    );
+    container_a.count(fp, 7).await.unwrap();
+    assert_eq!(container_a.claim(fp, "batch-3", 1903, 900).await, Ok(Decision::Alert { suppressed_before: 7 }), "the window ended");
+    container_b.release(fp, "batch-2").await.unwrap();
+    assert_eq!(
+        container_b.claim(fp, "batch-4", 1904, 900).await,
+        Ok(Decision::Suppress),
+        "releasing a claim it no longer owns changes nothing"
+    );
 }

@@ -341,7 +341,9 @@ impl FuzzFacts {
             principal: lookup(&self.principal, |(is_role, path)| PrincipalFacts {
                 kind: if *is_role { PrincipalKind::Role } else { PrincipalKind::User },
                 path: path.build(Some("/")),
+                ..Default::default()
             }),
+            ..Default::default()
         }
     }
 }

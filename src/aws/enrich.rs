@@ -14,6 +14,8 @@ pub trait Lookups: Send + Sync {
     fn cluster_auth_mode<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<String>>;
     fn access_entry<'a>(&'a self, region: &'a str, cluster: &'a str, principal: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>>;
     fn principal<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>>;
+    /// The principal ARNs of the cluster's access entries.
+    fn cluster_entries<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<Vec<String>>>;
 }
 
 /// Runs the planned lookups, concurrently, within `budget`. Events from another
@@ -28,17 +30,27 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
             cluster_auth_mode: not_here(plan.cluster, &why),
             access_entry: not_here(plan.access_entry, &why),
             principal: not_here(plan.principal, &why),
+            cluster_entries: not_here(plan.cluster_entries, &why),
         };
     }
     let region = event.region.as_str();
     let cluster = event.cluster.as_deref().unwrap_or_default();
     let principal = event.principal_arn.as_deref().unwrap_or_default();
-    let (cluster_auth_mode, access_entry, principal) = tokio::join!(
+    // IAM answers for this account only: a same-named principal here is not the other account's.
+    let elsewhere = home.why_not_principal_here(principal);
+    let principal_lookup = async {
+        match &elsewhere {
+            Some(why) => not_here(plan.principal, why),
+            None => within(plan.principal, budget, lookups.principal(principal)).await,
+        }
+    };
+    let (cluster_auth_mode, access_entry, principal, cluster_entries) = tokio::join!(
         within(plan.cluster, budget, lookups.cluster_auth_mode(region, cluster)),
         within(plan.access_entry, budget, lookups.access_entry(region, cluster, principal)),
-        within(plan.principal, budget, lookups.principal(principal)),
+        principal_lookup,
+        within(plan.cluster_entries, budget, lookups.cluster_entries(region, cluster)),
     );
-    Facts { cluster_auth_mode, access_entry, principal }
+    Facts { cluster_auth_mode, access_entry, principal, cluster_entries }
 }
 
 /// Where the function runs: its role only sees this account. (EKS lookups go to
@@ -51,6 +63,13 @@ pub struct Home {
 }
 
 impl Home {
+    /// Why this function cannot read `principal` in IAM: it belongs to another account.
+    pub fn why_not_principal_here(&self, principal: &str) -> Option<String> {
+        let own = self.account.as_deref()?;
+        let theirs = Arn::parse(principal)?.account;
+        (own != theirs).then(|| format!("the principal is in account {theirs} and this function reads IAM in account {own}"))
+    }
+
     /// Why this function cannot look up the event's resources, if it cannot.
     pub fn why_not_here(&self, event: &Event) -> Option<String> {
         let (own, theirs) = (self.account.as_deref()?, event.account.as_deref()?);
@@ -158,14 +177,26 @@ impl Lookups for AwsLookups {
             if principal.kind == arn::PrincipalKind::Role {
                 match self.iam.get_role().role_name(name).send().await {
                     Ok(out) => out.role().map_or(Lookup::Absent, |r| {
-                        Lookup::Found(PrincipalFacts { kind: PrincipalKind::Role, path: r.path().to_string() })
+                        Lookup::Found(PrincipalFacts {
+                            kind: PrincipalKind::Role,
+                            path: r.path().to_string(),
+                            arn: Some(r.arn().to_string()),
+                            id: Some(r.role_id().to_string()),
+                            created: Some(r.create_date().to_string()),
+                        })
                     }),
                     Err(e) => not_found_or_failed(&e),
                 }
             } else if principal.kind == arn::PrincipalKind::User {
                 match self.iam.get_user().user_name(name).send().await {
                     Ok(out) => out.user().map_or(Lookup::Absent, |u| {
-                        Lookup::Found(PrincipalFacts { kind: PrincipalKind::User, path: u.path().to_string() })
+                        Lookup::Found(PrincipalFacts {
+                            kind: PrincipalKind::User,
+                            path: u.path().to_string(),
+                            arn: Some(u.arn().to_string()),
+                            id: Some(u.user_id().to_string()),
+                            created: Some(u.create_date().to_string()),
+                        })
                     }),
                     Err(e) => not_found_or_failed(&e),
                 }
@@ -174,4 +205,26 @@ impl Lookups for AwsLookups {
             }
         })
     }
+
+    fn cluster_entries<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<Vec<String>>> {
+        Box::pin(async move {
+            let mut pages = self.eks_in(region).list_access_entries().cluster_name(cluster).into_paginator().send();
+            let mut arns = Vec::new();
+            let mut read = 0;
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(page) => arns.extend(page.access_entries().iter().cloned()),
+                    Err(e) => return not_found_or_failed(&e),
+                }
+                read += 1;
+                if read == MAX_ENTRY_PAGES {
+                    break;
+                }
+            }
+            Lookup::Found(arns)
+        })
+    }
 }
+
+/// At most this many pages of `ListAccessEntries` (100 entries each) within the budget.
+const MAX_ENTRY_PAGES: usize = 10;

@@ -8,7 +8,7 @@
 
 use super::config::Settings;
 use super::enrich::{gather, Home, Lookups};
-use super::idempotency::{IdempotencyStore, PartialDeliveries, RecentIds};
+use super::idempotency::{FloodStore, IdempotencyStore, PartialDeliveries, RecentIds};
 use super::{DeliveryError, Sink};
 use crate::event::Event;
 use crate::flood::{self, Decision, Fingerprint, Windows};
@@ -115,6 +115,8 @@ pub struct Doctor {
     delivered_parts: Mutex<PartialDeliveries>,
     /// Open flood windows of this container.
     floods: Mutex<Windows>,
+    /// Flood windows shared across containers (the DynamoDB table), when on.
+    flood_store: Option<Box<dyn FloodStore>>,
 }
 
 impl Doctor {
@@ -125,7 +127,36 @@ impl Doctor {
         store: Option<Box<dyn IdempotencyStore>>,
     ) -> Doctor {
         let floods = Mutex::new(Windows::new(settings.flood_window.as_secs()));
-        Doctor { settings, lookups, sinks, store, delivered_events: Mutex::default(), delivered_parts: Mutex::default(), floods }
+        Doctor {
+            settings,
+            lookups,
+            sinks,
+            store,
+            delivered_events: Mutex::default(),
+            delivered_parts: Mutex::default(),
+            floods,
+            flood_store: None,
+        }
+    }
+
+    /// Shares flood windows across containers through `store`.
+    pub fn with_flood_store(mut self, store: Box<dyn FloodStore>) -> Doctor {
+        self.flood_store = Some(store);
+        self
+    }
+
+    /// Whether `fingerprint` may alert now: the shared windows when on (this
+    /// container's if they cannot answer), else this container's.
+    async fn flood_decision(&self, fingerprint: &str, key: &Fingerprint, owner: &str, now: u64) -> Decision {
+        let local = || self.floods.lock().map(|w| w.decide(key, now)).unwrap_or(Decision::Alert { suppressed_before: 0 });
+        let Some(store) = &self.flood_store else { return local() };
+        match store.claim(fingerprint, owner, now, self.settings.flood_window.as_secs()).await {
+            Ok(decision) => decision,
+            Err(e) => {
+                tracing::warn!(fingerprint, error = %e, "flood windows table unavailable; using this container's");
+                local()
+            }
+        }
     }
 
     /// Handles one payload; `home` is where the function runs (account from its ARN).
@@ -274,11 +305,17 @@ impl Doctor {
         let mut errors = Vec::new();
         for (fingerprint, events) in groups {
             let count = events.len() as u64;
-            let decision = self.floods.lock().map(|w| w.decide(&fingerprint, now)).unwrap_or(Decision::Alert { suppressed_before: 0 });
-            let suppressed_before = match decision {
+            let key = fingerprint.to_string();
+            let owner = events[0].event_id.clone();
+            let suppressed_before = match self.flood_decision(&key, &fingerprint, &owner, now).await {
                 Decision::Suppress => {
                     if let Ok(mut windows) = self.floods.lock() {
                         windows.suppressed(&fingerprint, count);
+                    }
+                    if let Some(store) = &self.flood_store {
+                        if let Err(e) = store.count(&key, count).await {
+                            tracing::warn!(fingerprint = %key, repeats = count, error = %e, "could not count repeats in the flood windows table");
+                        }
                     }
                     summary.suppressed += count;
                     tracing::info!(fingerprint = %fingerprint, repeats = count, "repeats counted, not sent: an alert for this fingerprint went out within the window");
@@ -287,7 +324,7 @@ impl Doctor {
                 Decision::Alert { suppressed_before } => suppressed_before,
             };
             let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
-            let first = events.into_iter().next().expect("a group has an event");
+            let Some(first) = events.into_iter().next() else { continue };
             let Some(mut diagnosis) = self.diagnose(first, home).await else {
                 summary.ignored += count;
                 continue;
@@ -309,8 +346,18 @@ impl Doctor {
                     summary.repeats_in_alerts += count - 1;
                     summary.causes.push(fingerprint.cause);
                 }
-                Err(HandlerError::Delivery(failed)) => errors.extend(failed),
-                Err(other) => return Err(other),
+                Err(failure) => {
+                    // The window stays closed, so Lambda's retry of this batch alerts.
+                    if let Some(store) = &self.flood_store {
+                        if let Err(e) = store.release(&key, &owner).await {
+                            tracing::warn!(fingerprint = %key, error = %e, "could not release the flood window; the retry owns it");
+                        }
+                    }
+                    match failure {
+                        HandlerError::Delivery(failed) => errors.extend(failed),
+                        other => return Err(other),
+                    }
+                }
             }
         }
         if !errors.is_empty() {

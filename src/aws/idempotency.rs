@@ -5,6 +5,7 @@
 //! record only blocks once the alert was delivered.
 
 use super::{describe_sdk_error, sdk_error_code, BoxFuture};
+use crate::flood::Decision;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -100,6 +101,7 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// Table with partition key `event_id` (S) and TTL attribute `expires_at` (N).
+#[derive(Clone, Debug)]
 pub struct DynamoStore {
     pub client: aws_sdk_dynamodb::Client,
     pub table: String,
@@ -143,6 +145,102 @@ impl IdempotencyStore for DynamoStore {
 
     fn complete<'a>(&'a self, event_id: &'a str) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move { self.put(event_id, "done", now()).send().await.map(|_| ()).map_err(|e| describe_sdk_error(&e)) })
+    }
+}
+
+/// Flood windows shared by every container: one item per fingerprint in the same
+/// table (`event_id` = `flood#FINGERPRINT`), claimed with a conditional write before
+/// the alert is sent. `owner` is the batch's first event id, so Lambda's retry of the
+/// same batch finds its own claim and alerts; a claim whose alert could not be
+/// delivered is released. Both keep the rule: a rare duplicate, never a lost alert.
+pub trait FloodStore: Send + Sync {
+    /// `Alert` (the window is this batch's now) or `Suppress` (another alert went out within it).
+    fn claim<'a>(&'a self, fingerprint: &'a str, owner: &'a str, now: u64, window: u64) -> BoxFuture<'a, Result<Decision, String>>;
+    /// Counts repeats that were not sent.
+    fn count<'a>(&'a self, fingerprint: &'a str, repeats: u64) -> BoxFuture<'a, Result<(), String>>;
+    /// Ends this owner's window early: its alert was not delivered.
+    fn release<'a>(&'a self, fingerprint: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), String>>;
+}
+
+fn flood_key(fingerprint: &str) -> AttributeValue {
+    AttributeValue::S(format!("flood#{fingerprint}"))
+}
+
+fn number(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+impl FloodStore for DynamoStore {
+    fn claim<'a>(&'a self, fingerprint: &'a str, owner: &'a str, now: u64, window: u64) -> BoxFuture<'a, Result<Decision, String>> {
+        Box::pin(async move {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("event_id", flood_key(fingerprint))
+                .item("owner", AttributeValue::S(owner.to_string()))
+                .item("window_ends", number(now + window))
+                .item("suppressed", number(0))
+                .item("expires_at", number(now + window + self.ttl.as_secs()))
+                .condition_expression("attribute_not_exists(event_id) OR window_ends <= :now OR #owner = :owner")
+                .expression_attribute_names("#owner", "owner")
+                .expression_attribute_values(":now", number(now))
+                .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    let suppressed_before = out
+                        .attributes()
+                        .and_then(|old| old.get("suppressed"))
+                        .and_then(|n| n.as_n().ok())
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                    Ok(Decision::Alert { suppressed_before })
+                }
+                Err(e) if sdk_error_code(&e) == Some("ConditionalCheckFailedException") => Ok(Decision::Suppress),
+                Err(e) => Err(describe_sdk_error(&e)),
+            }
+        })
+    }
+
+    fn count<'a>(&'a self, fingerprint: &'a str, repeats: u64) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("event_id", flood_key(fingerprint))
+                .update_expression("ADD suppressed :n")
+                .expression_attribute_values(":n", number(repeats))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| describe_sdk_error(&e))
+        })
+    }
+
+    fn release<'a>(&'a self, fingerprint: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("event_id", flood_key(fingerprint))
+                .update_expression("SET window_ends = :zero")
+                .condition_expression("#owner = :owner")
+                .expression_attribute_names("#owner", "owner")
+                .expression_attribute_values(":zero", number(0))
+                .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(()),
+                // Another batch owns the window now: nothing of ours to release.
+                Err(e) if sdk_error_code(&e) == Some("ConditionalCheckFailedException") => Ok(()),
+                Err(e) => Err(describe_sdk_error(&e)),
+            }
+        })
     }
 }
 

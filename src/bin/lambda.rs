@@ -6,7 +6,7 @@
 use eks_access_doctor::aws::config::{Settings, SlackWebhook};
 use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError};
-use eks_access_doctor::aws::idempotency::DynamoStore;
+use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
 use eks_access_doctor::aws::secrets::fetch_webhook;
 use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
 use eks_access_doctor::aws::sns::SnsSink;
@@ -77,12 +77,19 @@ async fn init() -> Result<Doctor, InitError> {
         sinks.push(Box::new(SlackSink::new(url, RetryPolicy::default()).map_err(InitError::SlackWebhook)?));
     }
     let lookups = AwsLookups { eks: aws_sdk_eks::Client::new(&config), iam: aws_sdk_iam::Client::new(&config) };
-    let store = settings.idempotency_table.as_ref().map(|table| {
-        Box::new(DynamoStore { client: aws_sdk_dynamodb::Client::new(&config), table: table.clone(), ttl: IDEMPOTENCY_TTL })
-            as Box<dyn eks_access_doctor::aws::idempotency::IdempotencyStore>
+    // One DynamoDB table holds both the delivered event ids and the shared flood windows.
+    let table = settings.idempotency_table.as_ref().map(|table| DynamoStore {
+        client: aws_sdk_dynamodb::Client::new(&config),
+        table: table.clone(),
+        ttl: IDEMPOTENCY_TTL,
     });
-    tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), min_severity = %settings.min_severity, idempotency = store.is_some(), "initialised");
-    Ok(Doctor::new(settings, Box::new(lookups), sinks, store))
+    tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), min_severity = %settings.min_severity, idempotency = table.is_some(), "initialised");
+    let store = table.clone().map(|t| Box::new(t) as Box<dyn IdempotencyStore>);
+    let doctor = Doctor::new(settings, Box::new(lookups), sinks, store);
+    Ok(match table {
+        Some(table) => doctor.with_flood_store(Box::new(table)),
+        None => doctor,
+    })
 }
 
 /// Tells the Runtime API why init failed (lambda_runtime has no call for it), so

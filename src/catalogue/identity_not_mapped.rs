@@ -14,7 +14,7 @@ pub static CAUSE: Cause = Cause {
     title: "kubectl is Unauthorized: the caller's IAM identity has no access entry",
     docs: util::CREATING_ENTRIES,
     evidence: Evidence::Authenticator,
-    needs: &[Fact::ClusterAuthMode],
+    needs: &[Fact::ClusterAuthMode, Fact::ClusterEntries, Fact::Principal],
     diagnose,
 };
 
@@ -70,6 +70,9 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             .command(util::create_entry(event, arn, None, None, &[]))
             .command(util::associate_policy(event, arn, "AmazonEKSViewPolicy", "type=cluster")),
     };
+    if let Some(note) = entries_note(arn, facts) {
+        finding = finding.note(note);
+    }
     finding = finding.note(match facts.cluster_auth_mode.found().map(String::as_str) {
         Some("API") => "Live: the cluster is in API mode: access entries are the only way in.".to_string(),
         Some(mode) => format!(
@@ -78,4 +81,38 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         None => "In CONFIG_MAP or API_AND_CONFIG_MAP mode an aws-auth ConfigMap mapping could also grant this identity; it was not checked.".to_string(),
     });
     Some(finding)
+}
+
+/// What the cluster's entries say about this identity: an entry for exactly its ARN
+/// (so the entry holds an earlier principal's id), entries for the same name under
+/// other ARNs (which never match), or none.
+fn entries_note(logged: &str, facts: &Facts) -> Option<String> {
+    let entries = facts.cluster_entries.found()?;
+    let iam = facts.principal.found();
+    let real = iam.and_then(|p| p.arn.as_deref()).unwrap_or(logged);
+    let name = |arn: &str| Arn::parse(arn).and_then(|a| a.principal()).map(|p| p.name.to_ascii_lowercase());
+    let wanted = name(real)?;
+    if entries.iter().any(|e| e == real) {
+        let created = iam
+            .map(|p| {
+                format!(
+                    " (IAM created the current one {}, id {})",
+                    p.created.as_deref().unwrap_or("at an unknown time"),
+                    p.id.as_deref().unwrap_or("unknown")
+                )
+            })
+            .unwrap_or_default();
+        return Some(format!(
+            "Live: the cluster has an entry for exactly {real}, yet the identity is not mapped: the entry holds the id of an earlier principal of that name, deleted and created again{created}. Delete the entry and create it again (commands above)."
+        ));
+    }
+    let siblings: Vec<&str> = entries.iter().filter(|e| name(e).as_deref() == Some(wanted.as_str())).map(String::as_str).collect();
+    Some(if siblings.is_empty() {
+        format!("Live: none of the cluster's {} access entries is for {real} or another principal of that name.", entries.len())
+    } else {
+        format!(
+            "Live: the cluster has entries for the same name under other ARNs, which never match {real}: {}. Create the entry for {real} and delete the stale one.",
+            siblings.join(", ")
+        )
+    })
 }

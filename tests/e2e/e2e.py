@@ -54,6 +54,8 @@ ABSENT_PRINCIPAL_FIXTURE = "invalid-principal"
 AUTH_CLUSTER = "auth-e2e"
 AUTH_CLUSTER_MODE = "API_AND_CONFIG_MAP"
 AUTH_FLOOD = 1000
+# An entry for the right role name in another account: it never matches the caller.
+AUTH_SIBLING = "arn:aws:iam::444455556666:role/e2e-unmapped"
 
 # What enrichment must add to the SNS message (and Slack notes) given the state above.
 EXPECTED_LIVE = {
@@ -190,6 +192,7 @@ def setup(slack_url):
         accessConfig={"authenticationMode": AUTH_CLUSTER_MODE, "bootstrapClusterCreatorAdminPermissions": False},
     )
     client("logs").create_log_group(logGroupName=f"/aws/eks/{AUTH_CLUSTER}/cluster")
+    client("eks").create_access_entry(clusterName=AUTH_CLUSTER, principalArn=AUTH_SIBLING, type="STANDARD")
     print(secret["ARN"])
 
 
@@ -555,6 +558,8 @@ def check_authenticator(r, logs, sqs, sink_q, slack_dir, slack_before):
     if by_role["e2e-unmapped"]:
         m = by_role["e2e-unmapped"][0]["Message"]
         r.check("authenticator single denial: no repeats note", "identical denials" not in m, note_lines(m))
+        r.check("authenticator single denial: live ListAccessEntries finds the same name in another account",
+                "entries for the same name under other ARNs" in m and AUTH_SIBLING in m, note_lines(m))
 
     posts, deadline = [], time.monotonic() + 30
     while time.monotonic() < deadline:
