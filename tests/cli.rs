@@ -149,6 +149,8 @@ fn readme_sample(name: &str) -> String {
 fn readme_samples_match_what_the_tool_prints() {
     let text = stdout(&run(&["replay", "events/reserved-username-prefix.json", "--no-summary"]));
     assert_eq!(readme_sample("text"), text, "README text sample is stale");
+    let denial = stdout(&run(&["replay", "events/authenticator/identity-not-mapped.json", "--no-summary"]));
+    assert_eq!(readme_sample("authenticator"), denial, "README authenticator sample is stale");
 
     let sns: Value =
         serde_json::from_str(stdout(&run(&["replay", "events/node-type-requires-role.json", "--format", "sns"])).trim()).unwrap();
