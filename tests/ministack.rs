@@ -81,18 +81,7 @@ async fn lookups_read_live_clusters_entries_and_roles() {
 async fn the_idempotency_record_blocks_only_delivered_events() {
     let config = config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let table = unique("doctor-seen");
-    dynamodb
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("event_id").attribute_type(ScalarAttributeType::S).build().unwrap(),
-        )
-        .key_schema(KeySchemaElement::builder().attribute_name("event_id").key_type(KeyType::Hash).build().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let table = table(&dynamodb, "doctor-seen").await;
     let store = DynamoStore { client: dynamodb.clone(), table: table.clone(), ttl: Duration::from_secs(3600) };
     assert_eq!(store.begin("e-1").await, Ok(true), "first delivery goes ahead");
     assert_eq!(store.begin("e-1").await, Ok(true), "an undelivered (pending) event is retried, not dropped");
@@ -124,6 +113,7 @@ async fn sns_publishes_to_a_real_topic_and_fails_on_a_missing_one() {
     assert!(missing.publish(&d, &d.findings[0]).await.is_err());
 }
 
+/// A new table shaped like the template's idempotency table.
 async fn table(dynamodb: &aws_sdk_dynamodb::Client, prefix: &str) -> String {
     let table = unique(prefix);
     dynamodb

@@ -176,28 +176,16 @@ impl Lookups for AwsLookups {
             let name = principal.name;
             if principal.kind == arn::PrincipalKind::Role {
                 match self.iam.get_role().role_name(name).send().await {
-                    Ok(out) => out.role().map_or(Lookup::Absent, |r| {
-                        Lookup::Found(PrincipalFacts {
-                            kind: PrincipalKind::Role,
-                            path: r.path().to_string(),
-                            arn: Some(r.arn().to_string()),
-                            id: Some(r.role_id().to_string()),
-                            created: Some(r.create_date().to_string()),
-                        })
-                    }),
+                    Ok(out) => out
+                        .role()
+                        .map_or(Lookup::Absent, |r| found_principal(PrincipalKind::Role, r.path(), r.arn(), r.role_id(), r.create_date())),
                     Err(e) => not_found_or_failed(&e),
                 }
             } else if principal.kind == arn::PrincipalKind::User {
                 match self.iam.get_user().user_name(name).send().await {
-                    Ok(out) => out.user().map_or(Lookup::Absent, |u| {
-                        Lookup::Found(PrincipalFacts {
-                            kind: PrincipalKind::User,
-                            path: u.path().to_string(),
-                            arn: Some(u.arn().to_string()),
-                            id: Some(u.user_id().to_string()),
-                            created: Some(u.create_date().to_string()),
-                        })
-                    }),
+                    Ok(out) => out
+                        .user()
+                        .map_or(Lookup::Absent, |u| found_principal(PrincipalKind::User, u.path(), u.arn(), u.user_id(), u.create_date())),
                     Err(e) => not_found_or_failed(&e),
                 }
             } else {
@@ -224,6 +212,17 @@ impl Lookups for AwsLookups {
             Lookup::Found(arns)
         })
     }
+}
+
+/// What IAM says of a role or user.
+fn found_principal(kind: PrincipalKind, path: &str, arn: &str, id: &str, created: &aws_smithy_types::DateTime) -> Lookup<PrincipalFacts> {
+    Lookup::Found(PrincipalFacts {
+        kind,
+        path: path.to_string(),
+        arn: Some(arn.to_string()),
+        id: Some(id.to_string()),
+        created: Some(created.to_string()),
+    })
 }
 
 /// At most this many pages of `ListAccessEntries` (100 entries each) within the budget.

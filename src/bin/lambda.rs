@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+use eks_access_doctor::arn::Arn;
 use eks_access_doctor::aws::config::{Settings, SlackWebhook};
 use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError};
@@ -39,7 +40,7 @@ async fn main() -> Result<(), Error> {
     let region = &std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let started = std::time::Instant::now();
-        let account = event.context.invoked_function_arn.split(':').nth(4).filter(|a| !a.is_empty()).map(String::from);
+        let account = Arn::parse(&event.context.invoked_function_arn).map(|arn| arn.account).filter(|a| !a.is_empty()).map(String::from);
         let result = doctor.handle(event.payload.get(), &Home { account, region: region.clone() }).await;
         let millis = started.elapsed().as_millis() as u64;
         match &result {
