@@ -1,5 +1,6 @@
 //! Every shape a user has: EventBridge envelopes, bare CloudTrail records, CloudTrail
-//! log files (`{"Records":[...]}`, plain or gzip), CloudWatch Logs subscription
+//! log files (`{"Records":[...]}`, plain or gzip), `aws cloudtrail lookup-events`
+//! output, CloudWatch Logs subscription
 //! payloads and CLI output, raw authenticator log lines, JSON arrays and NDJSON of any
 //! of these. One bad record never hides the others: each gets its own outcome.
 
@@ -133,6 +134,43 @@ struct Shape<'a> {
     log_events: Option<&'a RawValue>,
     #[serde(borrow, default)]
     events: Option<&'a RawValue>,
+    #[serde(rename = "Events", borrow, default)]
+    lookup_events: Option<&'a RawValue>,
+    #[serde(rename = "CloudTrailEvent", borrow, default)]
+    cloudtrail_event: Option<&'a RawValue>,
+}
+
+/// One event of `aws cloudtrail lookup-events` output: the record is a JSON string.
+#[derive(Deserialize)]
+struct LookupEvent {
+    #[serde(rename = "CloudTrailEvent", default)]
+    cloudtrail_event: Option<String>,
+}
+
+/// `aws cloudtrail lookup-events` output (`{"Events":[…]}`, CLI v1 or v2), or one of its
+/// events alone: each `CloudTrailEvent` is a record serialized as a string.
+fn push_lookup_events(raw: &str, many: bool, records: &mut Vec<Record>) {
+    #[derive(Deserialize)]
+    struct Output {
+        #[serde(rename = "Events")]
+        events: Vec<LookupEvent>,
+    }
+    let events = if many {
+        serde_json::from_str::<Output>(raw).map(|o| o.events)
+    } else {
+        serde_json::from_str::<LookupEvent>(raw).map(|e| vec![e])
+    };
+    let events = match events {
+        Ok(events) => events,
+        Err(e) => return records.push(Record { number: records.len() + 1, outcome: Err(format!("not lookup-events output: {e}")) }),
+    };
+    for event in events {
+        let outcome = match event.cloudtrail_event {
+            Some(record) => parse_record(&record, None),
+            None => Err("a lookup-events event without CloudTrailEvent (a --query that dropped it?)".to_string()),
+        };
+        records.push(Record { number: records.len() + 1, outcome });
+    }
 }
 
 fn push_value(value: &RawValue, records: &mut Vec<Record>) {
@@ -190,11 +228,15 @@ fn push_object(raw: &str, records: &mut Vec<Record>) {
         logs::push_data_message(raw, records);
     } else if shape.events.is_some() {
         logs::push_cli_events(raw, records);
+    } else if shape.lookup_events.is_some() {
+        push_lookup_events(raw, true, records);
+    } else if shape.cloudtrail_event.is_some() {
+        push_lookup_events(raw, false, records);
     } else {
         records.push(Record {
             number: records.len() + 1,
             outcome: Err(
-                "not a CloudTrail record, EventBridge event, CloudTrail log file or CloudWatch Logs output (no eventSource, detail, Records, awslogs, logEvents or events key)".to_string()
+                "not a CloudTrail record, EventBridge event, CloudTrail log file, lookup-events output or CloudWatch Logs output (no eventSource, detail, Records, Events, CloudTrailEvent, awslogs, logEvents or events key)".to_string()
             ),
         });
     }

@@ -169,3 +169,40 @@ fn readme_samples_match_what_the_tool_prints() {
     let readme_slack: Value = serde_json::from_str(&readme_sample("slack")).unwrap();
     assert_eq!(readme_slack, slack, "README Slack sample is stale");
 }
+
+/// Every saved shape beyond CloudTrail files: `lookup-events` output (CLI v1 with epoch
+/// times, v2 with ISO times), and the authenticator log as a subscription payload,
+/// `filter-log-events` output and `aws logs tail` lines. Each record becomes one line.
+#[test]
+fn every_saved_shape_is_read() {
+    let causes = |path: &str| -> Vec<(Value, Vec<String>)> {
+        let out = run(&["replay", path, "--format", "json"]);
+        assert!(out.status.success(), "{path}: {}", String::from_utf8_lossy(&out.stderr));
+        json_lines(&out)
+            .into_iter()
+            .map(|o| {
+                let ids = o["findings"].as_array().unwrap().iter().map(|f| f["cause"].as_str().unwrap().to_string()).collect();
+                (o["ignored"].clone(), ids)
+            })
+            .collect()
+    };
+    for lookup in ["events/cloudtrail/lookup-events-v1.json", "events/cloudtrail/lookup-events-v2.json"] {
+        let got: Vec<Vec<String>> = causes(lookup).into_iter().map(|(_, c)| c).collect();
+        assert_eq!(got, [vec!["missing-iam-permission".to_string()], vec!["node-type-requires-role".to_string()]], "{lookup}");
+    }
+    // A granted line, an STS response line (both skipped, with why) and a denial.
+    for log in ["events/authenticator/subscription.json", "events/authenticator/filter-log-events.json"] {
+        let got = causes(log);
+        assert_eq!(got.len(), 3, "{log}");
+        assert!(
+            got[0].0.as_str().unwrap().contains("granting access") && got[1].0.as_str().unwrap().contains("STS response"),
+            "{log}: {got:?}"
+        );
+        assert_eq!(got[2].1, ["identity-not-mapped"], "{log}");
+    }
+    let tail: Vec<Vec<String>> = causes("events/authenticator/logs-tail.log").into_iter().map(|(_, c)| c).collect();
+    assert_eq!(tail.concat(), ["identity-not-mapped", "sts-token-rejected"]);
+    let control = causes("events/authenticator/control-message.json");
+    assert_eq!(control.len(), 1);
+    assert!(control[0].0.as_str().unwrap().contains("CONTROL_MESSAGE"));
+}
