@@ -160,8 +160,15 @@ pub fn access_policy_arn(partition: &str, name: &str) -> String {
 
 /// The partition a region belongs to, by its documented prefixes.
 pub fn partition_of_region(region: &str) -> &'static str {
-    const PREFIXES: &[(&str, &str)] =
-        &[("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"), ("eusc-", "aws-eusc")];
+    const PREFIXES: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("eusc-", "aws-eusc"),
+    ];
     PREFIXES.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("aws", |(_, partition)| partition)
 }
 

@@ -101,8 +101,11 @@ pub fn repeats_note(in_batch: u64, suppressed_before: u64, window_secs: u64) -> 
     if suppressed_before > 0 {
         parts.push(format!("{suppressed_before} more since the previous alert were counted, not sent"));
     }
-    (!parts.is_empty())
-        .then(|| format!("Repeats: {}. One alert per cause, cluster and principal every {} minutes.", parts.join("; "), window_secs / 60))
+    let window = match window_secs {
+        s if s >= 60 && s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    };
+    (!parts.is_empty()).then(|| format!("Repeats: {}. One alert per cause, cluster and principal every {window}.", parts.join("; ")))
 }
 
 #[cfg(test)]
@@ -144,5 +147,6 @@ mod tests {
         assert_eq!(repeats_note(1, 0, 900), None);
         let note = repeats_note(1000, 20, 900).unwrap();
         assert!(note.contains("1000 identical denials") && note.contains("20 more") && note.contains("15 minutes"), "{note}");
+        assert!(repeats_note(2, 0, 30).unwrap().contains("every 30 seconds"));
     }
 }

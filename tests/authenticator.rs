@@ -242,8 +242,61 @@ async fn shared_windows_decide_across_containers() {
 
     let broken = mock!(aws_sdk_dynamodb::Client::put_item)
         .then_error(|| PutItemError::generic(ErrorMetadata::builder().code("InternalServerError").message("down").build()));
-    let fallback = doctor(&sns).with_flood_store(Box::new(table(&[&broken])));
+    let broken_update = mock!(aws_sdk_dynamodb::Client::update_item).then_error(|| {
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError::generic(
+            ErrorMetadata::builder().code("InternalServerError").message("down").build(),
+        )
+    });
+    let fallback = doctor(&sns).with_flood_store(Box::new(table(&[&broken, &broken_update])));
     let got = batch(fallback.handle(&subscription(&[DENIED], 10), &home()).await.unwrap());
     assert_eq!(got.alerts, 1);
     assert_eq!(sns.num_calls(), 1);
+}
+
+/// A batch that fails is retried whole: the repeats it suppressed are counted once,
+/// when it finally succeeds, and the failed group's claim is given back.
+#[tokio::test]
+async fn a_failed_batch_counts_its_repeats_once() {
+    use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use eks_access_doctor::aws::idempotency::DynamoStore;
+    let key_has = |r: &aws_sdk_dynamodb::operation::put_item::PutItemInput, role: &str| {
+        r.item().and_then(|i| i.get("event_id")).and_then(|v| v.as_s().ok()).is_some_and(|k| k.contains(role))
+    };
+    let taken = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(move |r| key_has(r, "role/admin-test-role"))
+        .then_error(|| PutItemError::generic(ErrorMetadata::builder().code("ConditionalCheckFailedException").message("taken").build()));
+    let claimed = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
+    let counted_two = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|r| {
+            r.update_expression() == Some("ADD suppressed :n")
+                && r.expression_attribute_values().and_then(|v| v.get(":n")) == Some(&AttributeValue::N("2".into()))
+        })
+        .then_output(|| UpdateItemOutput::builder().build());
+    let released = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|r| r.update_expression().is_some_and(|e| e.starts_with("SET window_ends")))
+        .then_output(|| UpdateItemOutput::builder().build());
+    let marked = mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|r| r.update_expression() == Some("SET delivered = :yes"))
+        .then_output(|| UpdateItemOutput::builder().build());
+    let store = DynamoStore {
+        client: mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&taken, &claimed, &counted_two, &released, &marked]),
+        table: "seen".into(),
+        ttl: std::time::Duration::from_secs(60),
+    };
+    let sns = mock!(aws_sdk_sns::Client::publish)
+        .sequence()
+        .error(|| PublishError::generic(ErrorMetadata::builder().code("InternalError").message("down").build()))
+        .times(1)
+        .output(|| PublishOutput::builder().message_id("m").build())
+        .build();
+    let doctor = doctor(&sns).with_flood_store(Box::new(store));
+    let other = DENIED.replace("admin-test-role", "ci-deployer");
+    let payload = subscription(&[DENIED, DENIED, other.as_str()], 0);
+    assert!(matches!(doctor.handle(&payload, &home()).await, Err(HandlerError::Delivery(_))));
+    assert_eq!((counted_two.num_calls(), released.num_calls()), (0, 1), "nothing counted yet; the failed claim given back");
+    let got = batch(doctor.handle(&payload, &home()).await.unwrap());
+    assert_eq!((got.alerts, got.suppressed), (1, 2));
+    assert_eq!((counted_two.num_calls(), marked.num_calls()), (1, 1), "counted once, on success; the delivered window marked");
 }

@@ -186,7 +186,7 @@ fn every_saved_shape_is_read() {
             })
             .collect()
     };
-    for lookup in ["events/cloudtrail/lookup-events-v1.json", "events/cloudtrail/lookup-events-v2.json"] {
+    for lookup in ["events/lookup-events/cli-v1.json", "events/lookup-events/cli-v2.json"] {
         let got: Vec<Vec<String>> = causes(lookup).into_iter().map(|(_, c)| c).collect();
         assert_eq!(got, [vec!["missing-iam-permission".to_string()], vec!["node-type-requires-role".to_string()]], "{lookup}");
     }

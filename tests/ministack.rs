@@ -145,23 +145,26 @@ async fn flood_windows_are_shared_across_containers() {
     assert_eq!(container_a.claim(fp, "batch-1", 1000, 900).await, Ok(Decision::Alert { suppressed_before: 0 }));
     assert_eq!(container_b.claim(fp, "batch-2", 1001, 900).await, Ok(Decision::Suppress), "another container within the window");
     container_b.count(fp, 500).await.unwrap();
-    assert_eq!(
-        container_a.claim(fp, "batch-1", 1002, 900).await,
-        Ok(Decision::Alert { suppressed_before: 500 }),
-        "the retry owns its claim"
-    );
-    container_a.release(fp, "batch-1").await.unwrap();
-    assert_eq!(
-        container_b.claim(fp, "batch-2", 1003, 900).await,
-        Ok(Decision::Alert { suppressed_before: 500 }),
-        "released: the next batch alerts"
-    );
+    let retry = container_a.claim(fp, "batch-1", 1002, 900).await;
+    assert_eq!(retry, Ok(Decision::Alert { suppressed_before: 500 }), "the retry of an undelivered batch owns its claim");
+    container_a.release(fp, "batch-1", 500).await.unwrap();
+    let released = container_b.claim(fp, "batch-2", 1003, 900).await;
+    assert_eq!(released, Ok(Decision::Alert { suppressed_before: 500 }), "released with its count: the next batch alerts and says so");
+    container_b.delivered(fp, "batch-2").await.unwrap();
+    assert_eq!(container_b.claim(fp, "batch-2", 1004, 900).await, Ok(Decision::Suppress), "a delivered batch's retry does not page again");
     container_a.count(fp, 7).await.unwrap();
     assert_eq!(container_a.claim(fp, "batch-3", 1903, 900).await, Ok(Decision::Alert { suppressed_before: 7 }), "the window ended");
-    container_b.release(fp, "batch-2").await.unwrap();
+    container_b.release(fp, "batch-2", 0).await.unwrap();
     assert_eq!(
         container_b.claim(fp, "batch-4", 1904, 900).await,
         Ok(Decision::Suppress),
         "releasing a claim it no longer owns changes nothing"
+    );
+    let fresh = "sts-throttled|prod|";
+    container_a.count(fresh, 3).await.unwrap();
+    assert_eq!(
+        container_a.claim(fresh, "batch-5", 1000, 900).await,
+        Ok(Decision::Alert { suppressed_before: 0 }),
+        "a count makes no window"
     );
 }

@@ -284,6 +284,7 @@ const OPTIONS: &[&str] = &[
     "--instance-arn",
     "--permission-set-arn",
     "--inline-policy",
+    "--child-id",
 ];
 
 /// Each word the shell passes (quotes removed) that starts with `-` is one of the

@@ -145,6 +145,15 @@ impl Doctor {
         self
     }
 
+    /// Gives back a claimed window whose alert was not sent, with the count it took over.
+    async fn release_window(&self, fingerprint: &str, owner: &str, suppressed_before: u64) {
+        if let Some(store) = &self.flood_store {
+            if let Err(e) = store.release(fingerprint, owner, suppressed_before).await {
+                tracing::warn!(fingerprint, error = %e, "could not release the flood window; the retry of this batch owns it");
+            }
+        }
+    }
+
     /// Whether `fingerprint` may alert now: the shared windows when on (this
     /// container's if they cannot answer), else this container's.
     async fn flood_decision(&self, fingerprint: &str, key: &Fingerprint, owner: &str, now: u64) -> Decision {
@@ -303,22 +312,18 @@ impl Doctor {
         }
         let now = unix_now();
         let mut errors = Vec::new();
+        // Repeats are counted once the batch succeeded: a failed batch is retried whole,
+        // and its retry counts them.
+        let mut counted_later: Vec<(Fingerprint, u64)> = Vec::new();
         for (fingerprint, events) in groups {
             let count = events.len() as u64;
             let key = fingerprint.to_string();
             let owner = events[0].event_id.clone();
             let suppressed_before = match self.flood_decision(&key, &fingerprint, &owner, now).await {
                 Decision::Suppress => {
-                    if let Ok(mut windows) = self.floods.lock() {
-                        windows.suppressed(&fingerprint, count);
-                    }
-                    if let Some(store) = &self.flood_store {
-                        if let Err(e) = store.count(&key, count).await {
-                            tracing::warn!(fingerprint = %key, repeats = count, error = %e, "could not count repeats in the flood windows table");
-                        }
-                    }
                     summary.suppressed += count;
-                    tracing::info!(fingerprint = %fingerprint, repeats = count, "repeats counted, not sent: an alert for this fingerprint went out within the window");
+                    tracing::info!(fingerprint = %key, repeats = count, "repeats counted, not sent: an alert for this fingerprint went out within the window");
+                    counted_later.push((fingerprint, count));
                     continue;
                 }
                 Decision::Alert { suppressed_before } => suppressed_before,
@@ -326,7 +331,9 @@ impl Doctor {
             let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
             let Some(first) = events.into_iter().next() else { continue };
             let Some(mut diagnosis) = self.diagnose(first, home).await else {
+                // Below MIN_SEVERITY: nothing to send, so the window is not this batch's.
                 summary.ignored += count;
+                self.release_window(&key, &owner, suppressed_before).await;
                 continue;
             };
             if let Some(note) = flood::repeats_note(count, suppressed_before, self.settings.flood_window.as_secs()) {
@@ -339,8 +346,17 @@ impl Doctor {
                     if let Ok(mut windows) = self.floods.lock() {
                         windows.alerted(&fingerprint, now);
                     }
-                    for id in &ids {
-                        self.delivered(id).await;
+                    if let Some(store) = &self.flood_store {
+                        if let Err(e) = store.delivered(&key, &owner).await {
+                            tracing::warn!(fingerprint = %key, error = %e, "could not mark the flood window delivered");
+                        }
+                    }
+                    // This container skips these events if the batch comes again; the
+                    // shared window (marked delivered) keeps other containers from paging.
+                    if let Ok(mut recent) = self.delivered_events.lock() {
+                        for id in &ids {
+                            recent.insert(id);
+                        }
                     }
                     summary.alerts += 1;
                     summary.repeats_in_alerts += count - 1;
@@ -348,11 +364,7 @@ impl Doctor {
                 }
                 Err(failure) => {
                     // The window stays closed, so Lambda's retry of this batch alerts.
-                    if let Some(store) = &self.flood_store {
-                        if let Err(e) = store.release(&key, &owner).await {
-                            tracing::warn!(fingerprint = %key, error = %e, "could not release the flood window; the retry owns it");
-                        }
-                    }
+                    self.release_window(&key, &owner, suppressed_before).await;
                     match failure {
                         HandlerError::Delivery(failed) => errors.extend(failed),
                         other => return Err(other),
@@ -365,6 +377,16 @@ impl Doctor {
         }
         if !unreadable.is_empty() {
             return Err(HandlerError::Unreadable(unreadable.join("; ")));
+        }
+        for (fingerprint, repeats) in counted_later {
+            if let Ok(mut windows) = self.floods.lock() {
+                windows.suppressed(&fingerprint, repeats);
+            }
+            if let Some(store) = &self.flood_store {
+                if let Err(e) = store.count(&fingerprint.to_string(), repeats).await {
+                    tracing::warn!(fingerprint = %fingerprint, repeats, error = %e, "could not count repeats in the flood windows table");
+                }
+            }
         }
         Ok(Outcome::LogBatch(summary))
     }

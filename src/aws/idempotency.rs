@@ -7,6 +7,7 @@
 use super::{describe_sdk_error, sdk_error_code, BoxFuture};
 use crate::flood::Decision;
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_runtime_api::client::result::SdkError;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -156,10 +157,26 @@ impl IdempotencyStore for DynamoStore {
 pub trait FloodStore: Send + Sync {
     /// `Alert` (the window is this batch's now) or `Suppress` (another alert went out within it).
     fn claim<'a>(&'a self, fingerprint: &'a str, owner: &'a str, now: u64, window: u64) -> BoxFuture<'a, Result<Decision, String>>;
-    /// Counts repeats that were not sent.
+    /// Counts repeats that were not sent, into an existing window.
     fn count<'a>(&'a self, fingerprint: &'a str, repeats: u64) -> BoxFuture<'a, Result<(), String>>;
-    /// Ends this owner's window early: its alert was not delivered.
-    fn release<'a>(&'a self, fingerprint: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), String>>;
+    /// The owner's alert went out: a retry of its batch no longer owns the window.
+    fn delivered<'a>(&'a self, fingerprint: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), String>>;
+    /// Ends this owner's window early (its alert was not delivered), giving back the
+    /// `suppressed_before` count its claim took over.
+    fn release<'a>(&'a self, fingerprint: &'a str, owner: &'a str, suppressed_before: u64) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// A conditional write that found the condition false: for these updates, nothing to do.
+fn unless_condition_failed<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<(), String>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if sdk_error_code(&e) == Some("ConditionalCheckFailedException") => Ok(()),
+        Err(e) => Err(describe_sdk_error(&e)),
+    }
 }
 
 fn flood_key(fingerprint: &str) -> AttributeValue {
@@ -182,7 +199,9 @@ impl FloodStore for DynamoStore {
                 .item("window_ends", number(now + window))
                 .item("suppressed", number(0))
                 .item("expires_at", number(now + window + self.ttl.as_secs()))
-                .condition_expression("attribute_not_exists(event_id) OR window_ends <= :now OR #owner = :owner")
+                .condition_expression(
+                    "attribute_not_exists(event_id) OR window_ends <= :now OR (#owner = :owner AND attribute_not_exists(delivered))",
+                )
                 .expression_attribute_names("#owner", "owner")
                 .expression_attribute_values(":now", number(now))
                 .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
@@ -207,39 +226,57 @@ impl FloodStore for DynamoStore {
 
     fn count<'a>(&'a self, fingerprint: &'a str, repeats: u64) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            self.client
+            // Only into a window that exists: a bare counter would have no window_ends and
+            // block every claim of the fingerprint for good.
+            let result = self
+                .client
                 .update_item()
                 .table_name(&self.table)
                 .key("event_id", flood_key(fingerprint))
                 .update_expression("ADD suppressed :n")
+                .condition_expression("attribute_exists(window_ends)")
                 .expression_attribute_values(":n", number(repeats))
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| describe_sdk_error(&e))
+                .await;
+            unless_condition_failed(result)
         })
     }
 
-    fn release<'a>(&'a self, fingerprint: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), String>> {
+    fn delivered<'a>(&'a self, fingerprint: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let result = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .key("event_id", flood_key(fingerprint))
-                .update_expression("SET window_ends = :zero")
+                .update_expression("SET delivered = :yes")
                 .condition_expression("#owner = :owner")
                 .expression_attribute_names("#owner", "owner")
-                .expression_attribute_values(":zero", number(0))
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
                 .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                // Another batch owns the window now: nothing of ours to release.
-                Err(e) if sdk_error_code(&e) == Some("ConditionalCheckFailedException") => Ok(()),
-                Err(e) => Err(describe_sdk_error(&e)),
-            }
+            unless_condition_failed(result)
+        })
+    }
+
+    fn release<'a>(&'a self, fingerprint: &'a str, owner: &'a str, suppressed_before: u64) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            // Another batch owns the window now (the condition fails): nothing of ours to release.
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("event_id", flood_key(fingerprint))
+                .update_expression("SET window_ends = :zero ADD suppressed :restore")
+                .condition_expression("#owner = :owner AND attribute_not_exists(delivered)")
+                .expression_attribute_names("#owner", "owner")
+                .expression_attribute_values(":zero", number(0))
+                .expression_attribute_values(":restore", number(suppressed_before))
+                .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
+                .send()
+                .await;
+            unless_condition_failed(result)
         })
     }
 }

@@ -42,6 +42,9 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let list =
         util::aws_eks(event, "list-access-entries", "--cluster-name").arg("--query", &format!("accessEntries[?contains(@, '{name}')]"));
     finding = finding.command(util::finish(event, list));
+    // Delete first, and only when the live entries show an entry for exactly this
+    // principal (it holds an earlier principal's id): otherwise there is nothing to delete.
+    let recreated = recreated_entry(arn, facts);
     finding = match principal {
         Some(p) if p.kind != PrincipalKind::User => {
             // The real ARN, path included, from IAM: what the entry must name.
@@ -52,23 +55,34 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
                 .arg_from("--principal-arn", &role_arn)
                 .arg("--policy-arn", &crate::arn::access_policy_arn(event.partition(), "AmazonEKSViewPolicy"))
                 .arg("--access-scope", "type=cluster");
-            let finding = finding
+            let mut finding = finding
                 .step("Create the entry for the role's real ARN, path included (the commands below read it from IAM), then give it permissions with an access policy or Kubernetes groups.")
-                .step("If an entry for exactly this role already exists, the role was deleted and created again: the entry still holds the old role's id and never matches the new role. Delete the entry and create it again, then associate its policies again.")
-                .command(util::finish(event, create))
-                .command(util::finish(event, associate))
-                .command(util::finish(event, delete));
+                .step("If an entry for exactly this role already exists, the role was deleted and created again: the entry still holds the old role's id and never matches the new role. Delete the entry (delete-access-entry), create it again, then associate its policies again.");
+            if recreated {
+                finding = finding.command(util::finish(event, delete));
+            }
+            let finding = finding.command(util::finish(event, create)).command(util::finish(event, associate));
             if p.permission_set().is_some() {
                 finding.step("This is an IAM Identity Center role: its ARN includes /aws-reserved/sso.amazonaws.com/REGION/, and a new role (with a new id) is created when the permission set is deleted and assigned again.")
             } else {
                 finding
             }
         }
-        _ => finding
-            .step("Create the entry for this principal, then give it permissions with an access policy or Kubernetes groups.")
-            .step("If an entry for exactly this user already exists, the user was deleted and created again: delete the entry and create it again.")
-            .command(util::create_entry(event, arn, None, None, &[]))
-            .command(util::associate_policy(event, arn, "AmazonEKSViewPolicy", "type=cluster")),
+        _ => {
+            let mut finding = finding
+                .step("Create the entry for this principal, then give it permissions with an access policy or Kubernetes groups.")
+                .step("If an entry for exactly this user already exists, the user was deleted and created again: delete the entry (delete-access-entry) and create it again.");
+            if recreated {
+                let delete = util::aws_eks(event, "delete-access-entry", "--cluster-name").arg("--principal-arn", arn);
+                finding = finding.command(util::finish(event, delete));
+            }
+            finding.command(util::create_entry(event, arn, None, None, &[])).command(util::associate_policy(
+                event,
+                arn,
+                "AmazonEKSViewPolicy",
+                "type=cluster",
+            ))
+        }
     };
     if let Some(note) = entries_note(arn, facts) {
         finding = finding.note(note);
@@ -89,10 +103,10 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
 fn entries_note(logged: &str, facts: &Facts) -> Option<String> {
     let entries = facts.cluster_entries.found()?;
     let iam = facts.principal.found();
-    let real = iam.and_then(|p| p.arn.as_deref()).unwrap_or(logged);
+    let real = real_arn(logged, facts);
     let name = |arn: &str| Arn::parse(arn).and_then(|a| a.principal()).map(|p| p.name.to_ascii_lowercase());
     let wanted = name(real)?;
-    if entries.iter().any(|e| e == real) {
+    if recreated_entry(logged, facts) {
         let created = iam
             .map(|p| {
                 format!(
@@ -108,11 +122,27 @@ fn entries_note(logged: &str, facts: &Facts) -> Option<String> {
     }
     let siblings: Vec<&str> = entries.iter().filter(|e| name(e).as_deref() == Some(wanted.as_str())).map(String::as_str).collect();
     Some(if siblings.is_empty() {
-        format!("Live: none of the cluster's {} access entries is for {real} or another principal of that name.", entries.len())
+        // ListAccessEntries is read up to a bound: past it, "none" is only "none seen".
+        let read = if entries.len() >= MANY_ENTRIES { "first " } else { "" };
+        format!("Live: none of the cluster's {read}{} access entries is for {real} or another principal of that name.", entries.len())
     } else {
         format!(
             "Live: the cluster has entries for the same name under other ARNs, which never match {real}: {}. Create the entry for {real} and delete the stale one.",
             siblings.join(", ")
         )
     })
+}
+
+/// From this many entries on, the listing may have stopped at its bound.
+const MANY_ENTRIES: usize = 1000;
+
+/// The principal's ARN as IAM has it (path included), else as the authenticator logged it.
+fn real_arn<'a>(logged: &'a str, facts: &'a Facts) -> &'a str {
+    facts.principal.found().and_then(|p| p.arn.as_deref()).unwrap_or(logged)
+}
+
+/// The live entries include one for exactly this principal.
+fn recreated_entry(logged: &str, facts: &Facts) -> bool {
+    let real = real_arn(logged, facts);
+    facts.cluster_entries.found().is_some_and(|entries| entries.iter().any(|e| e == real))
 }

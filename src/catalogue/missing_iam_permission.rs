@@ -25,6 +25,8 @@ enum Refusal {
     NoAllow,
     ExplicitDeny(PolicyKind),
     NoAllowIn(PolicyKind),
+    /// "with an explicit deny", the policy type unsaid (IAM's wording before 2021).
+    ExplicitDenyUnstated,
     Unstated,
 }
 
@@ -89,7 +91,7 @@ fn parse_denial(message: &str) -> Option<Denial<'_>> {
     };
     let lower = tail.to_ascii_lowercase();
     let refusal = if let Some((_, deny)) = lower.split_once("explicit deny") {
-        PolicyKind::from_text(deny).map_or(Refusal::Unstated, Refusal::ExplicitDeny)
+        PolicyKind::from_text(deny).map_or(Refusal::ExplicitDenyUnstated, Refusal::ExplicitDeny)
     } else if let Some((_, because)) = lower.split_once("because no ") {
         match PolicyKind::from_text(because) {
             Some(PolicyKind::Identity) | None => Refusal::NoAllow,
@@ -137,6 +139,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let why = match denial.refusal {
         Refusal::NoAllow | Refusal::Unstated => "no policy attached to it allows that action".to_string(),
         Refusal::ExplicitDeny(kind) => format!("an explicit Deny in {} refuses it", kind.name()),
+        Refusal::ExplicitDenyUnstated => "an explicit Deny refuses it".to_string(),
         Refusal::NoAllowIn(kind) => format!("{} does not allow it", kind.name()),
     };
     let named = denial.policy.map(|arn| format!(" IAM names the refusing policy: {arn}.")).unwrap_or_default();
@@ -159,6 +162,14 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
                 }
             ));
             read_policy(finding, denial.policy).step("Keep an Allow like the statement below once the Deny no longer matches.")
+        }
+        Refusal::ExplicitDenyUnstated => {
+            let finding = finding
+                .step(format!(
+                    "An explicit Deny beats every Allow, so adding an Allow cannot help. Find the Deny statement covering {action}: in the policies of {fix_on} or its groups, its permissions boundary, a session policy passed when the role was assumed, or an SCP or RCP of the organization."
+                ))
+                .step("The simulation below names the matching statement when it is in an identity policy or the boundary (MatchedStatements). Narrow or remove that Deny (or ask its owners to), then keep an Allow like the statement below.");
+            read_policy(finding, denial.policy)
         }
         Refusal::ExplicitDeny(kind) | Refusal::NoAllowIn(kind) => {
             let finding = finding.step(format!("Change {} so it no longer refuses {action}, or make the call without it.", kind.name()));
@@ -244,7 +255,7 @@ fn permission_set(finding: Finding, role: &Principal, action: &str, resource: &s
         .step(format!(
             "From the organization's management account or the Identity Center delegated administrator, {where_}: find the permission set, add the statement below ({action} on {resource}) to its inline policy, then provision it to account {account} again.",
         ))
-        .step("put-inline-policy-to-permission-set replaces the whole inline policy: save the current one (the third command), merge the statement below into it as policy.json, then put it.")
+        .step("put-inline-policy-to-permission-set replaces the whole inline policy: save the current one (the third command; empty when the set has none, then start from {\"Version\":\"2012-10-17\",\"Statement\":[]}), merge the statement below into it as policy.json, then put it.")
         .step(format!("Or ask the Identity Center administrators for a permission set that includes {action}."))
         .command(format!("INSTANCE_ARN=\"$({instance})\""))
         .command(format!("for PS in $({list}); do [ \"$({describe})\" = {} ] && PERMISSION_SET_ARN=$PS; done", sh(set.name)))
@@ -268,7 +279,8 @@ fn organization_policy(finding: Finding, event: &Event, kind: PolicyKind, policy
             .command(Command::new("aws organizations describe-policy").arg("--policy-id", id).literal("--query Policy.Content --output text").to_string())
             .command(Command::new("aws organizations list-targets-for-policy").arg("--policy-id", id).to_string()),
         None => finding
-            .step("The denial does not name the policy: list the policies that apply to the account, from the management account.")
+            .step("The denial does not name the policy: list the policies attached to the account, from the management account; policies attached to its organizational units and the root apply too (list-parents walks up).")
+            .command(Command::new("aws organizations list-parents").arg("--child-id", event.account_or_placeholder()).to_string())
             .command(
                 Command::new("aws organizations list-policies-for-target")
                     .arg("--target-id", event.account_or_placeholder())
@@ -343,6 +355,7 @@ mod tests {
         let base = "User: arn:aws:sts::1:assumed-role/R/s is not authorized to perform: eks:CreateAccessEntry on resource: arn:aws:eks:eu-west-1:1:cluster/c";
         let cases = [
             ("", Refusal::Unstated),
+            (" with an explicit deny", Refusal::ExplicitDenyUnstated),
             (" because no identity-based policy allows the eks:CreateAccessEntry action", Refusal::NoAllow),
             (" with an explicit deny in a service control policy", Refusal::ExplicitDeny(PolicyKind::ServiceControl)),
             (" with an explicit deny in a permissions boundary", Refusal::ExplicitDeny(PolicyKind::PermissionsBoundary)),

@@ -31,9 +31,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let finding = if util::mentions(message, &["sessionname did not contain an instance id"]) {
         let role = crate::arn::Arn::parse(arn).and_then(|a| a.principal()).map_or("ROLE_NAME", |p| p.name);
         let role_arn = util::role_arn_by_name(role);
-        let delete = util::aws_eks(event, "delete-access-entry", "--cluster-name").arg_from("--principal-arn", &role_arn);
-        let create =
-            util::aws_eks(event, "create-access-entry", "--cluster-name").arg_from("--principal-arn", &role_arn).arg("--type", "STANDARD");
+        let describe = util::aws_eks(event, "describe-access-entry", "--cluster-name").arg_from("--principal-arn", &role_arn);
         Finding::new(
             &CAUSE,
             format!(
@@ -42,10 +40,10 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
                  {cluster}, a person, a CI job or a controller (Karpenter, Crossplane) assumed the node role."
             ),
         )
-        .step("Give that user its own role with a STANDARD entry: node roles are for instances.")
-        .step("If the role is not a node role at all, its entry has the wrong type: delete it and create it again as STANDARD (an entry's type cannot change).")
-        .command(util::finish(event, delete))
-        .command(util::finish(event, create))
+        .step("Give that user its own role with a STANDARD entry, and stop it assuming the node role (its trust policy): node roles are for instances, and changing the node role's entry would cut off the nodes.")
+        .step("Only if the role is not a node role at all (check the entry's type and which instance profiles use it), its entry has the wrong type: delete it and create it again as STANDARD (an entry's type cannot change).")
+        .command(util::finish(event, describe))
+        .command(Command::new("aws iam list-instance-profiles-for-role").arg("--role-name", role).to_string())
     } else if util::mentions(message, &["unauthorizedoperation"])
         || util::mentions(message, &["not authorized to perform", "ec2:describeinstances"])
     {

@@ -3,7 +3,7 @@
 
 use super::util;
 use crate::event::{Event, Evidence, ACCESS_ENTRY_CALLS};
-use crate::facts::{Fact, Facts};
+use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -12,7 +12,7 @@ pub static CAUSE: Cause = Cause {
     title: "An EKS access-management call failed for a reason not in the catalogue",
     docs: util::TROUBLESHOOTING,
     evidence: Evidence::CloudTrail,
-    needs: &[Fact::Principal],
+    needs: &[],
     diagnose,
 };
 
