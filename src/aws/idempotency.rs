@@ -228,57 +228,52 @@ impl FloodStore for DynamoStore {
         Box::pin(async move {
             // Only into a window that exists: a bare counter would have no window_ends and
             // block every claim of the fingerprint for good.
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("event_id", flood_key(fingerprint))
-                .update_expression("ADD suppressed :n")
-                .condition_expression("attribute_exists(window_ends)")
-                .expression_attribute_values(":n", number(repeats))
-                .send()
-                .await;
-            unless_condition_failed(result)
+            let update = self.update_window(fingerprint, "ADD suppressed :n", "attribute_exists(window_ends)");
+            unless_condition_failed(update.expression_attribute_values(":n", number(repeats)).send().await)
         })
     }
 
     fn delivered<'a>(&'a self, fingerprint: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("event_id", flood_key(fingerprint))
-                .update_expression("SET delivered = :yes")
-                .condition_expression("#owner = :owner")
-                .expression_attribute_names("#owner", "owner")
-                .expression_attribute_values(":yes", AttributeValue::Bool(true))
-                .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
-                .send()
-                .await;
-            unless_condition_failed(result)
+            let update = self.update_window(fingerprint, "SET delivered = :yes", "#owner = :owner");
+            let update = owned_by(update, owner).expression_attribute_values(":yes", AttributeValue::Bool(true));
+            unless_condition_failed(update.send().await)
         })
     }
 
     fn release<'a>(&'a self, fingerprint: &'a str, owner: &'a str, suppressed_before: u64) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             // Another batch owns the window now (the condition fails): nothing of ours to release.
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("event_id", flood_key(fingerprint))
-                .update_expression("SET window_ends = :zero ADD suppressed :restore")
-                .condition_expression("#owner = :owner AND attribute_not_exists(delivered)")
-                .expression_attribute_names("#owner", "owner")
+            let update = self.update_window(
+                fingerprint,
+                "SET window_ends = :zero ADD suppressed :restore",
+                "#owner = :owner AND attribute_not_exists(delivered)",
+            );
+            let update = owned_by(update, owner)
                 .expression_attribute_values(":zero", number(0))
-                .expression_attribute_values(":restore", number(suppressed_before))
-                .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
-                .send()
-                .await;
-            unless_condition_failed(result)
+                .expression_attribute_values(":restore", number(suppressed_before));
+            unless_condition_failed(update.send().await)
         })
     }
+}
+
+type UpdateItem = aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+
+impl DynamoStore {
+    /// A conditional update of one fingerprint's window.
+    fn update_window(&self, fingerprint: &str, expression: &str, condition: &str) -> UpdateItem {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("event_id", flood_key(fingerprint))
+            .update_expression(expression)
+            .condition_expression(condition)
+    }
+}
+
+/// Binds `#owner = :owner` to `owner`.
+fn owned_by(update: UpdateItem, owner: &str) -> UpdateItem {
+    update.expression_attribute_names("#owner", "owner").expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
 }
 
 #[cfg(test)]
