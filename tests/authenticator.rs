@@ -115,12 +115,7 @@ async fn a_batch_mixes_denials_grants_and_other_lines() {
 
 #[tokio::test]
 async fn a_failed_delivery_fails_the_batch_and_the_retry_delivers() {
-    let sns = mock!(aws_sdk_sns::Client::publish)
-        .sequence()
-        .error(|| PublishError::generic(ErrorMetadata::builder().code("InternalError").message("down").build()))
-        .times(1)
-        .output(|| PublishOutput::builder().message_id("m").build())
-        .build();
+    let sns = sns_down_once();
     let doctor = doctor(&sns);
     let payload = subscription(&[DENIED, DENIED], 0);
     let failed = doctor.handle(&payload, &home()).await.unwrap_err();
@@ -141,6 +136,16 @@ async fn a_control_message_and_an_unreadable_batch() {
     let error = doctor.handle(&broken, &home()).await.unwrap_err();
     assert!(matches!(&error, HandlerError::Unreadable(m) if m.contains("base64")), "{error}");
     assert_eq!(sns.num_calls(), 0);
+}
+
+/// SNS fails the first publish, then accepts.
+fn sns_down_once() -> Rule {
+    mock!(aws_sdk_sns::Client::publish)
+        .sequence()
+        .error(|| PublishError::generic(ErrorMetadata::builder().code("InternalError").message("down").build()))
+        .times(1)
+        .output(|| PublishOutput::builder().message_id("m").build())
+        .build()
 }
 
 fn sns_capturing(want: &'static str) -> Rule {
@@ -285,12 +290,7 @@ async fn a_failed_batch_counts_its_repeats_once() {
         table: "seen".into(),
         ttl: std::time::Duration::from_secs(60),
     };
-    let sns = mock!(aws_sdk_sns::Client::publish)
-        .sequence()
-        .error(|| PublishError::generic(ErrorMetadata::builder().code("InternalError").message("down").build()))
-        .times(1)
-        .output(|| PublishOutput::builder().message_id("m").build())
-        .build();
+    let sns = sns_down_once();
     let doctor = doctor(&sns).with_flood_store(Box::new(store));
     let other = DENIED.replace("admin-test-role", "ci-deployer");
     let payload = subscription(&[DENIED, DENIED, other.as_str()], 0);
