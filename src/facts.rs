@@ -128,7 +128,9 @@ impl LookupPlan {
     /// cluster, and an IAM role or user ARN for the entry and the principal.
     pub fn new(event: &Event, needed: impl IntoIterator<Item = Fact>) -> LookupPlan {
         let mut plan = LookupPlan::default();
-        let Some(_) = &event.cluster else { return plan };
+        if event.cluster.is_none() {
+            return plan;
+        }
         let iam_principal = event.principal().is_some_and(|p| p.session.is_none());
         for fact in needed {
             match fact {

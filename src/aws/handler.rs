@@ -300,7 +300,7 @@ impl Doctor {
             }
             // The cause without live facts names the fingerprint: enrichment sharpens the
             // advice but does not change which problem this is.
-            let Some(cause) = crate::diagnose(event.clone(), &Default::default()).findings.first().map(|f| f.cause.id) else {
+            let Some(cause) = crate::catalogue::diagnose(&event, &Default::default()).first().map(|f| f.cause.id) else {
                 summary.ignored += 1;
                 continue;
             };

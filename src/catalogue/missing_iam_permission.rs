@@ -276,7 +276,7 @@ fn organization_policy(finding: Finding, event: &Event, kind: PolicyKind, policy
     match policy.and_then(organizations_policy_id) {
         Some(id) => finding
             .step(format!("The denial names the policy: {id}. Read it from the management account (or a delegated administrator) to find the statement that matches {action}."))
-            .command(Command::new("aws organizations describe-policy").arg("--policy-id", id).literal("--query Policy.Content --output text").to_string())
+            .command(describe_organizations_policy(id))
             .command(Command::new("aws organizations list-targets-for-policy").arg("--policy-id", id).to_string()),
         None => finding
             .step("The denial does not name the policy: list the policies attached to the account, from the management account; policies attached to its organizational units and the root apply too (list-parents walks up).")
@@ -322,6 +322,11 @@ fn boundary(finding: Finding, fix_on: &str, principal: Option<&Principal>, polic
     }
 }
 
+/// Prints an SCP's or RCP's document (from the management account or a delegated administrator).
+fn describe_organizations_policy(id: &str) -> String {
+    Command::new("aws organizations describe-policy").arg("--policy-id", id).literal("--query Policy.Content --output text").to_string()
+}
+
 /// Names the refusing policy and shows how to read it, when IAM named it.
 fn read_policy(finding: Finding, policy: Option<&str>) -> Finding {
     let Some(arn) = policy else { return finding };
@@ -334,12 +339,7 @@ fn read_policy(finding: Finding, policy: Option<&str>) -> Finding {
                 .command(Command::new("aws iam get-policy-version").arg("--policy-arn", arn).arg_from("--version-id", &version).to_string())
         }
         Some(_) => match organizations_policy_id(arn) {
-            Some(id) => finding.command(
-                Command::new("aws organizations describe-policy")
-                    .arg("--policy-id", id)
-                    .literal("--query Policy.Content --output text")
-                    .to_string(),
-            ),
+            Some(id) => finding.command(describe_organizations_policy(id)),
             None => finding,
         },
         None => finding,

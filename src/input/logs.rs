@@ -4,12 +4,11 @@
 //! export give them. Each log event is an authenticator line, or a CloudTrail record
 //! when a trail delivers to CloudWatch Logs; anything else is skipped with why.
 
-use super::{parse_record, Parsed, Record, MAX_DOCUMENT_BYTES};
+use super::{decompress, parse_record, Parsed, Record};
 use crate::authenticator::{self, Attempt, NotAttempt};
 use crate::event::{Event, Ignored, LogContext, AUTHENTICATE};
 use base64::Engine;
 use serde::Deserialize;
-use std::io::Read;
 
 /// A subscription's payload: what the Lambda receives from CloudWatch Logs.
 #[derive(Deserialize)]
@@ -63,15 +62,12 @@ fn decode_subscription(raw: &str) -> Result<String, String> {
     let gzip = base64::engine::general_purpose::STANDARD
         .decode(envelope.awslogs.data.trim())
         .map_err(|e| format!("awslogs.data is not base64: {e}"))?;
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(gzip.as_slice())
-        .take(MAX_DOCUMENT_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("awslogs.data is not gzip-compressed UTF-8 text: {e}"))?;
-    if text.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Err(format!("awslogs.data decompresses past {MAX_DOCUMENT_BYTES} bytes"));
+    // CloudWatch Logs always compresses: uncompressed data is not a subscription payload.
+    if !gzip.starts_with(&[0x1f, 0x8b]) {
+        return Err("awslogs.data is not gzip-compressed".to_string());
     }
-    Ok(text)
+    let text = decompress(&gzip).map_err(|e| format!("awslogs.data: {e}"))?;
+    String::from_utf8(text.into_owned()).map_err(|e| format!("awslogs.data is not UTF-8 text: {e}"))
 }
 
 /// A decoded subscription message. A `CONTROL_MESSAGE` (CloudWatch Logs checking the
