@@ -45,8 +45,8 @@ impl Source {
     }
 }
 
-/// What a replay saw, for the closing summary.
-#[derive(Debug, Default, Clone, PartialEq)]
+/// What a replay saw, for the closing summary (and the archive scan's report).
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
 pub struct Summary {
     pub files: usize,
     pub unreadable: usize,
@@ -58,7 +58,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, other: Summary) {
+    pub fn add(&mut self, other: Summary) {
         self.files += other.files;
         self.unreadable += other.unreadable;
         self.records += other.records;
@@ -95,8 +95,15 @@ pub struct Rendered {
     pub summary: Summary,
 }
 
-/// Expands paths into sources: directories recursively (sorted, JSON and gzip
-/// files only), `-` as standard input, other paths as given.
+impl Rendered {
+    /// A source that could not be read at all.
+    pub fn unreadable(error: String) -> Rendered {
+        Rendered { errors: vec![error], summary: Summary { files: 1, unreadable: 1, ..Summary::default() }, ..Rendered::default() }
+    }
+}
+
+/// Expands paths into sources: directories recursively (sorted by path, JSON,
+/// gzip and log files only, no CloudTrail digests), `-` as standard input, other paths as given.
 pub fn sources(paths: &[String]) -> Result<Vec<Source>, String> {
     if paths.is_empty() {
         return Ok(vec![Source::Stdin]);
@@ -110,7 +117,12 @@ pub fn sources(paths: &[String]) -> Result<Vec<Source>, String> {
         let path = Path::new(path);
         let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
         if meta.is_dir() {
-            walk(path, &mut out).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut files = Vec::new();
+            walk(path, &mut files).map_err(|e| format!("{}: {e}", path.display()))?;
+            // In byte order of the whole path, as S3 lists keys: a directory and its
+            // copy under an S3 prefix are read in the same order.
+            files.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+            out.extend(files.into_iter().map(Source::File));
         } else {
             out.push(Source::File(path.to_path_buf()));
         }
@@ -118,23 +130,29 @@ pub fn sources(paths: &[String]) -> Result<Vec<Source>, String> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
         let path = entry.path();
         if entry.file_type()?.is_dir() {
-            walk(&path, out)?;
-        } else if is_event_file(&path) {
-            out.push(Source::File(path));
+            if entry.file_name() != DIGEST_FOLDER {
+                walk(&path, out)?;
+            }
+        } else if path.to_str().is_some_and(is_event_name) {
+            out.push(path);
         }
     }
     Ok(())
 }
 
-fn is_event_file(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+/// CloudTrail's digest files sit in this folder beside the logs: signatures, not events.
+const DIGEST_FOLDER: &str = "CloudTrail-Digest";
+
+/// Whether a file name or S3 key (found in a directory or under a prefix) may hold
+/// events: by extension, and never a CloudTrail digest.
+pub fn is_event_name(name: &str) -> bool {
     [".json", ".json.gz", ".ndjson", ".jsonl", ".gz", ".log"].iter().any(|ext| name.ends_with(ext))
+        && !name.split(['/', std::path::MAIN_SEPARATOR]).any(|part| part == DIGEST_FOLDER)
 }
 
 fn read_source(source: &Source) -> std::io::Result<Vec<u8>> {
@@ -151,18 +169,20 @@ pub fn replay_source(source: &Source, options: &Options) -> Rendered {
     let name = source.name();
     match read_source(source) {
         Ok(bytes) => replay_bytes(&name, &bytes, options),
-        Err(e) => Rendered {
-            errors: vec![format!("{name}: cannot read: {e}")],
-            summary: Summary { files: 1, unreadable: 1, ..Summary::default() },
-            ..Rendered::default()
-        },
+        Err(e) => Rendered::unreadable(format!("{name}: cannot read: {e}")),
     }
 }
 
 /// Diagnoses and renders an in-memory document named `name`.
 pub fn replay_bytes(name: &str, bytes: &[u8], options: &Options) -> Rendered {
+    let facts = Facts::default();
+    render_records(name, input::parse_document(bytes).into_iter().map(|record| (record, &facts)), options)
+}
+
+/// Diagnoses and renders records, each with the live facts known for it (none offline).
+pub fn render_records<'f>(name: &str, records: impl IntoIterator<Item = (Record, &'f Facts)>, options: &Options) -> Rendered {
     let mut rendered = Rendered { summary: Summary { files: 1, ..Summary::default() }, ..Rendered::default() };
-    for Record { number, outcome } in input::parse_document(bytes) {
+    for (Record { number, outcome }, facts) in records {
         rendered.summary.records += 1;
         match outcome {
             Err(e) => {
@@ -180,7 +200,7 @@ pub fn replay_bytes(name: &str, bytes: &[u8], options: &Options) -> Rendered {
             }
             Ok(Parsed::Event(event)) => {
                 rendered.summary.eks_events += 1;
-                let mut diagnosis = crate::diagnose(*event, &Facts::default());
+                let mut diagnosis = crate::diagnose(*event, facts);
                 diagnosis.findings.retain(|f| f.severity() >= options.min_severity);
                 for f in &diagnosis.findings {
                     *rendered.summary.findings.entry(f.cause.id).or_default() += 1;
@@ -221,15 +241,21 @@ pub fn replay_all(
     let mut summary = Summary::default();
     for batch in sources.chunks(BATCH) {
         let results: Vec<Rendered> = batch.par_iter().map(|s| replay_source(s, options)).collect();
-        for rendered in results {
-            out.write_all(rendered.output.as_bytes())?;
-            for e in &rendered.errors {
-                err.write_all(format!("error: {e}\n").as_bytes())?;
-            }
-            summary.add(rendered.summary);
-        }
+        write_rendered(results, out, err, &mut summary)?;
         progress(batch.len());
     }
     out.flush()?;
     Ok(summary)
+}
+
+/// Writes rendered sources in order (output to `out`, errors to `err`) and adds up their counts.
+pub fn write_rendered(results: Vec<Rendered>, out: &mut dyn Write, err: &mut dyn Write, summary: &mut Summary) -> std::io::Result<()> {
+    for rendered in results {
+        out.write_all(rendered.output.as_bytes())?;
+        for e in &rendered.errors {
+            err.write_all(format!("error: {e}\n").as_bytes())?;
+        }
+        summary.add(rendered.summary);
+    }
+    Ok(())
 }

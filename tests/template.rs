@@ -1,6 +1,6 @@
 //! Least privilege and safe defaults, read from `template.yaml` itself: the
-//! function's role may grant only the documented actions on the documented
-//! resources, the topic is encrypted, the failure queue keeps messages.
+//! function's role and the organization scan's state machine may grant only the
+//! documented actions on the documented resources, the topic is encrypted, the failure queue keeps messages.
 
 use serde_yaml::Value;
 use std::collections::BTreeMap;
@@ -21,6 +21,28 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("secretsmanager:GetSecretValue", &["!Ref SlackWebhookSecretArn"]),
     ("dynamodb:PutItem", &["!GetAtt IdempotencyTable.Arn"]),
     ("dynamodb:UpdateItem", &["!GetAtt IdempotencyTable.Arn"]),
+    ("s3:GetObject", &["arn:${AWS::Partition}:s3:::${ArchiveBucketName}/*", "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*"]),
+    ("s3:ListBucket", &["arn:${AWS::Partition}:s3:::${ArchiveBucketName}", "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}"]),
+    ("s3:PutObject", &["arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*"]),
+];
+
+/// The organization scan's state machine: invoke the function, list the archive, write
+/// the map's results, run and watch its own child workflows; nothing else.
+const STATE_MACHINE_ALLOWED: &[(&str, &[&str])] = &[
+    ("lambda:InvokeFunction", &["!GetAtt DoctorFunction.Arn"]),
+    ("s3:ListBucket", &["arn:${AWS::Partition}:s3:::${ArchiveBucketName}"]),
+    ("s3:PutObject", &[RESULTS]),
+    ("s3:GetObject", &[RESULTS]),
+    ("s3:ListMultipartUploadParts", &[RESULTS]),
+    ("s3:AbortMultipartUpload", &[RESULTS]),
+    ("states:StartExecution", &["arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-archive-scan"]),
+    ("states:DescribeExecution", CHILD_EXECUTIONS),
+    ("states:StopExecution", CHILD_EXECUTIONS),
+];
+const RESULTS: &str = "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*";
+const CHILD_EXECUTIONS: &[&str] = &[
+    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-archive-scan:*",
+    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-archive-scan/*",
 ];
 
 fn template() -> Value {
@@ -55,9 +77,32 @@ fn statements(value: &Value) -> Vec<Value> {
     }
 }
 
+/// Every grant in `statements` beyond `allowed`.
+fn excess(name: &str, statements: Vec<Value>, allowed: &[(&str, &[&str])], found: &mut Vec<String>) {
+    let allowed: BTreeMap<&str, &[&str]> = allowed.iter().copied().collect();
+    for s in statements {
+        if text(&s["Effect"]) != "Allow" {
+            continue;
+        }
+        if !s["NotAction"].is_null() || !s["NotResource"].is_null() {
+            found.push(format!("{name}: NotAction/NotResource grant too much"));
+        }
+        for action in list(&s["Action"]) {
+            let Some(resources_allowed) = allowed.get(action.as_str()) else {
+                found.push(format!("{name}: action {action} is not in the documented list"));
+                continue;
+            };
+            for resource in list(&s["Resource"]) {
+                if !resources_allowed.contains(&resource.as_str()) {
+                    found.push(format!("{name}: {action} on {resource} is wider than documented"));
+                }
+            }
+        }
+    }
+}
+
 /// Every violation of least privilege in a template.
 fn violations(template: &Value) -> Vec<String> {
-    let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
     let mut found = Vec::new();
     let resources = template["Resources"].as_mapping().unwrap();
     for (name, resource) in resources {
@@ -80,6 +125,18 @@ fn violations(template: &Value) -> Vec<String> {
                 found.push(format!("{}: must be lambda:InvokeFunction from this account only", text(name)));
             }
         }
+        if kind == "AWS::Serverless::StateMachine" {
+            // SAM writes its role from these statements alone: no policy templates, no managed policies.
+            for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+                if policy["Statement"].is_null() {
+                    found.push(format!("{}: only inline statements, not {}", text(name), serde_yaml::to_string(policy).unwrap().trim()));
+                }
+                excess(&text(name), statements(&policy["Statement"]), STATE_MACHINE_ALLOWED, &mut found);
+            }
+            if !resource["Properties"]["Role"].is_null() {
+                found.push(format!("{}: a role of its own bypasses this check", text(name)));
+            }
+        }
         if kind == "AWS::Serverless::Function" && !resource["Properties"]["Policies"].is_null() {
             found.push(format!("{}: SAM policy templates bypass this check; use DoctorFunctionRole", text(name)));
         }
@@ -96,25 +153,7 @@ fn violations(template: &Value) -> Vec<String> {
             found.push(format!("{}: managed policies are not allowed", text(name)));
         }
         for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
-            for s in statements(&policy["PolicyDocument"]["Statement"]) {
-                if text(&s["Effect"]) != "Allow" {
-                    continue;
-                }
-                if !s["NotAction"].is_null() || !s["NotResource"].is_null() {
-                    found.push(format!("{}: NotAction/NotResource grant too much", text(name)));
-                }
-                for action in list(&s["Action"]) {
-                    let Some(resources_allowed) = allowed.get(action.as_str()) else {
-                        found.push(format!("{}: action {action} is not in the documented list", text(name)));
-                        continue;
-                    };
-                    for resource in list(&s["Resource"]) {
-                        if !resources_allowed.contains(&resource.as_str()) {
-                            found.push(format!("{}: {action} on {resource} is wider than documented", text(name)));
-                        }
-                    }
-                }
-            }
+            excess(&text(name), statements(&policy["PolicyDocument"]["Statement"]), ALLOWED, &mut found);
         }
     }
     found
@@ -140,6 +179,9 @@ fn the_check_catches_wider_grants() {
         ("Service: lambda.amazonaws.com", "Service: [lambda.amazonaws.com, ec2.amazonaws.com]", "trusts more than"),
         ("log-group:/aws/eks/*", "log-group:*", "is wider than EKS control-plane log groups"),
         ("Principal: logs.amazonaws.com", "Principal: s3.amazonaws.com", "lets s3.amazonaws.com invoke"),
+        ("Action: lambda:InvokeFunction\n              Resource: !GetAtt DoctorFunction.Arn", "Action: lambda:InvokeFunction\n              Resource: \"*\"", "ArchiveScanStateMachine: lambda:InvokeFunction on * is wider"),
+        ("- states:StopExecution", "- states:*", "ArchiveScanStateMachine: action states:* is not in the documented list"),
+        ("s3:::${ArchiveBucketName}/*", "s3:::*", "DoctorFunctionRole: s3:GetObject on arn:${AWS::Partition}:s3:::* is wider"),
     ] {
         assert!(original.contains(from), "template no longer contains {from:?}: update this test");
         let widened: Value = serde_yaml::from_str(&original.replacen(from, to, 1)).unwrap();

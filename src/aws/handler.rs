@@ -37,6 +37,10 @@ pub enum Outcome {
     },
     /// A CloudWatch Logs batch.
     LogBatch(LogBatch),
+    /// Archive objects scanned for the organization scan.
+    Scanned(super::archive::ScanReport),
+    /// The organization scan's run, added up.
+    Summarized(super::archive::RunSummary),
 }
 
 /// What a CloudWatch Logs batch became. Every log event is counted once: as part of
@@ -65,6 +69,9 @@ pub enum HandlerError {
     /// At least one sink failed: retry.
     #[error("{}", join(.0))]
     Delivery(Vec<DeliveryError>),
+    /// The organization scan could not read or write S3: Step Functions retries the step.
+    #[error(transparent)]
+    Archive(#[from] super::s3::S3Error),
 }
 
 impl HandlerError {
@@ -73,6 +80,7 @@ impl HandlerError {
         match self {
             HandlerError::Unreadable(_) => "UnreadableEvent",
             HandlerError::Delivery(_) => "DeliveryFailed",
+            HandlerError::Archive(_) => "ArchiveUnavailable",
         }
     }
 }

@@ -1,10 +1,13 @@
 //! The Lambda edge: everything that talks to AWS or Slack, behind small ports so
 //! the handler is tested with plain data, `aws-smithy-mocks` and local servers.
 
+pub mod archive;
 pub mod config;
 pub mod enrich;
 pub mod handler;
 pub mod idempotency;
+pub mod lookup;
+pub mod s3;
 pub mod secrets;
 pub mod slack;
 pub mod sns;

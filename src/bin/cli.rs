@@ -6,6 +6,8 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use eks_access_doctor::catalogue;
 use eks_access_doctor::finding::Severity;
+#[cfg(feature = "lambda")]
+use eks_access_doctor::aws::lookup;
 use eks_access_doctor::replay::{self, Format, Options};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -20,30 +22,73 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Diagnose saved events: EventBridge events, CloudTrail records or log files
-    /// (.json or .json.gz), NDJSON, directories (recursively) or `-` for stdin.
+    /// (.json or .json.gz), lookup-events, CloudWatch Logs and CloudTrail Lake output,
+    /// NDJSON, directories (recursively), `s3://bucket/prefix` or `-` for stdin.
     Replay {
-        /// Files or directories; none or `-` reads standard input.
+        /// Files, directories or s3://bucket/prefix; none or `-` reads standard input.
         paths: Vec<String>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: FormatArg,
-        /// Hide findings below this severity.
-        #[arg(long, default_value = "info", value_parser = parse_severity)]
-        min_severity: Severity,
-        /// Print only events that have findings.
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Read CloudTrail's event history (LookupEvents: the last 90 days, no trail or
+    /// deployment needed) for EKS calls with your AWS credentials, and diagnose them.
+    #[cfg(feature = "lambda")]
+    Lookup {
+        /// How far back: 30m, 12h, 7d (at most 90d).
+        #[arg(long, default_value = "24h", value_parser = lookup::parse_since)]
+        since: std::time::Duration,
+        /// A region to read (repeat for several); default: the region of your AWS configuration.
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Look up live facts (cluster authentication mode, access entries, IAM
+        /// principals) with your credentials, as the deployed function does.
         #[arg(long)]
-        only_findings: bool,
-        /// Colour in text output.
-        #[arg(long, value_enum, default_value = "auto")]
-        color: ColorArg,
-        /// Do not print the summary (to stderr) at the end.
-        #[arg(long)]
-        no_summary: bool,
+        live_facts: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// List the catalogue of causes: id, severity, title, documentation.
     Causes {
         #[arg(long, value_enum, default_value = "text")]
         format: CausesFormat,
     },
+}
+
+/// How findings are printed: the same for every command that diagnoses.
+#[derive(clap::Args)]
+struct OutputArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+    /// Hide findings below this severity.
+    #[arg(long, default_value = "info", value_parser = parse_severity)]
+    min_severity: Severity,
+    /// Print only events that have findings.
+    #[arg(long)]
+    only_findings: bool,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorArg,
+    /// Do not print the summary (to stderr) at the end.
+    #[arg(long)]
+    no_summary: bool,
+}
+
+impl OutputArgs {
+    fn options(&self) -> Options {
+        let format = match self.format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Slack => Format::Slack,
+            FormatArg::Sns => Format::Sns,
+        };
+        let color = match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Options { format, min_severity: self.min_severity, only_findings: self.only_findings, color }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -77,21 +122,10 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Replay { paths, format, min_severity, only_findings, color, no_summary } => {
-            let format = match format {
-                FormatArg::Text => Format::Text,
-                FormatArg::Json => Format::Json,
-                FormatArg::Markdown => Format::Markdown,
-                FormatArg::Slack => Format::Slack,
-                FormatArg::Sns => Format::Sns,
-            };
-            let stdout_is_tty = std::io::stdout().is_terminal();
-            let color = match color {
-                ColorArg::Always => true,
-                ColorArg::Never => false,
-                ColorArg::Auto => stdout_is_tty && std::env::var_os("NO_COLOR").is_none(),
-            };
-            run_replay(&paths, Options { format, min_severity, only_findings, color }, !no_summary)
+        Command::Replay { paths, output } => run_replay(&paths, output.options(), !output.no_summary),
+        #[cfg(feature = "lambda")]
+        Command::Lookup { since, regions, live_facts, output } => {
+            pull::run(pull::Request { since, regions, live_facts }, output.options(), !output.no_summary)
         }
         Command::Causes { format } => {
             print!("{}", causes(format));
@@ -100,43 +134,239 @@ fn main() -> ExitCode {
     }
 }
 
+/// One replay argument: local files (a path expanded) or an S3 prefix.
+enum Part {
+    Local(Vec<replay::Source>),
+    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
+    S3(String),
+}
+
 fn run_replay(paths: &[String], options: Options, summary: bool) -> ExitCode {
-    let sources = match replay::sources(paths) {
-        Ok(sources) => sources,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+    let mut parts = Vec::new();
+    for path in paths {
+        if path.starts_with("s3://") {
+            parts.push(Part::S3(path.clone()));
+            continue;
         }
-    };
-    let bar = progress_bar(sources.len());
+        match replay::sources(std::slice::from_ref(path)) {
+            Ok(sources) => parts.push(Part::Local(sources)),
+            Err(e) => return usage_error(&e),
+        }
+    }
+    if parts.is_empty() {
+        parts.push(Part::Local(vec![replay::Source::Stdin]));
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut err = AboveBar(bar.as_ref());
-    let result = replay::replay_all(&sources, &options, &mut out, &mut err, &|n| {
-        if let Some(bar) = &bar {
-            bar.inc(n as u64);
+    let mut totals = replay::Summary::default();
+    for part in parts {
+        let result = match part {
+            Part::Local(sources) => {
+                let bar = progress_bar(sources.len());
+                let result = replay::replay_all(&sources, &options, &mut out, &mut AboveBar(bar.as_ref()), &|n| advance(&bar, n));
+                finish(bar);
+                result
+            }
+            Part::S3(url) => match replay_s3(&url, &options, &mut out) {
+                Ok(result) => result,
+                Err(e) => return usage_error(&e),
+            },
+        };
+        match result {
+            Ok(part) => totals.add(part),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: writing output: {e}");
+                return ExitCode::FAILURE;
+            }
         }
-    });
+    }
     drop(out);
+    report(&totals, summary)
+}
+
+/// The closing summary, and the exit status: 1 when anything could not be read.
+fn report(totals: &replay::Summary, summary: bool) -> ExitCode {
+    if summary {
+        eprintln!("{}", totals.render());
+    }
+    if totals.had_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A command that cannot start (a path that does not exist, a prefix that cannot be listed): exit 2.
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn advance(bar: &Option<indicatif::ProgressBar>, n: usize) {
+    if let Some(bar) = bar {
+        bar.inc(n as u64);
+    }
+}
+
+fn finish(bar: Option<indicatif::ProgressBar>) {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    match result {
-        Ok(totals) => {
-            if summary {
-                eprintln!("{}", totals.render());
-            }
-            if totals.had_errors() {
-                ExitCode::FAILURE
+}
+
+/// `replay s3://bucket/prefix`: lists, then reads and diagnoses the objects in key
+/// order. `Err` when the prefix cannot be listed (or this build has no AWS support).
+#[cfg(feature = "lambda")]
+fn replay_s3(url: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<std::io::Result<replay::Summary>, String> {
+    use eks_access_doctor::aws::s3::{self, S3Url};
+    let url = S3Url::parse(url).unwrap_or_else(|| Err(format!("{url}: not an s3:// URL")))?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let client = aws_sdk_s3::Client::new(&pull::aws_config(None).await);
+        let objects = s3::list(&client, &url).await.map_err(|e| e.to_string())?;
+        let bar = progress_bar(objects.len());
+        let result = s3::replay(&client, &url, &objects, options, out, &mut AboveBar(bar.as_ref()), &|n| advance(&bar, n)).await;
+        finish(bar);
+        Ok(result)
+    })
+}
+
+#[cfg(not(feature = "lambda"))]
+fn replay_s3(url: &str, _: &Options, _: &mut dyn std::io::Write) -> Result<std::io::Result<replay::Summary>, String> {
+    Err(format!("{url}: this build reads local files only (built with --no-default-features); build with default features to read S3"))
+}
+
+#[cfg(feature = "lambda")]
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+#[cfg(feature = "lambda")]
+mod pull {
+    //! `lookup`: CloudTrail event history, every region at once (each has its own
+    //! rate limit), oldest first, then the same diagnosis and output as `replay`.
+
+    use super::{finish, report, runtime, usage_error, AboveBar};
+    use eks_access_doctor::aws::enrich::{gather, AwsLookups, Home};
+    use eks_access_doctor::aws::lookup::{self, Recorded};
+    use eks_access_doctor::facts::Facts;
+    use eks_access_doctor::input::{self, Parsed, Record};
+    use eks_access_doctor::replay::{self, Options};
+    use std::io::IsTerminal;
+    use std::process::ExitCode;
+    use std::time::{Duration, SystemTime};
+
+    /// Time for one event's live lookups.
+    const LIVE_FACTS_BUDGET: Duration = Duration::from_secs(5);
+
+    pub struct Request {
+        pub since: Duration,
+        pub regions: Vec<String>,
+        pub live_facts: bool,
+    }
+
+    /// The standard credential and region chain (`AWS_PROFILE`, `AWS_REGION`, SSO, …).
+    pub async fn aws_config(region: Option<String>) -> aws_config::SdkConfig {
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        match region {
+            Some(region) => loader.region(aws_config::Region::new(region)).load().await,
+            None => loader.load().await,
+        }
+    }
+
+    pub fn run(request: Request, options: Options, summary: bool) -> ExitCode {
+        let runtime = match runtime() {
+            Ok(runtime) => runtime,
+            Err(e) => return usage_error(&e),
+        };
+        runtime.block_on(async {
+            let config = aws_config(None).await;
+            let regions = if request.regions.is_empty() {
+                match config.region() {
+                    Some(region) => vec![region.to_string()],
+                    None => return usage_error("no region: pass --region (repeat it for several) or set AWS_REGION"),
+                }
             } else {
-                ExitCode::SUCCESS
+                request.regions.clone()
+            };
+            let end = SystemTime::now();
+            let start = end - request.since;
+            let spinner = spinner();
+            let mut tasks = tokio::task::JoinSet::new();
+            for region in regions {
+                let client = aws_sdk_cloudtrail::Client::from_conf(
+                    aws_sdk_cloudtrail::config::Builder::from(&config).region(aws_config::Region::new(region.clone())).build(),
+                );
+                let spinner = spinner.clone();
+                tasks.spawn(async move {
+                    lookup::region_events(&client, &region, start, end, &|region, n| {
+                        if let Some(spinner) = &spinner {
+                            spinner.set_message(format!("{region}: {n} EKS event(s) read"));
+                        }
+                    })
+                    .await
+                });
             }
+            let mut events = Vec::new();
+            let mut failed = Vec::new();
+            while let Some(joined) = tasks.join_next().await {
+                match joined {
+                    Ok(Ok(region)) => events.extend(region),
+                    Ok(Err(e)) => failed.push(e.to_string()),
+                    Err(e) => failed.push(format!("a region's lookup stopped: {e}")),
+                }
+            }
+            finish(spinner.clone());
+            let events = lookup::in_order(events);
+            let lookups = request.live_facts.then(|| AwsLookups {
+                eks: aws_sdk_eks::Client::new(&config),
+                iam: aws_sdk_iam::Client::new(&config),
+            });
+            let (records, facts): (Vec<Record>, Vec<Facts>) = diagnose_with_facts(events, lookups.as_ref()).await.into_iter().unzip();
+            let mut rendered = replay::render_records("cloudtrail", records.into_iter().zip(&facts), &options);
+            rendered.summary.unreadable += failed.len();
+            rendered.errors.extend(failed);
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let mut totals = replay::Summary::default();
+            match replay::write_rendered(vec![rendered], &mut out, &mut AboveBar(None), &mut totals) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: writing output: {e}");
+                    return ExitCode::FAILURE;
+                }
+                Ok(()) => {}
+            }
+            drop(out);
+            report(&totals, summary)
+        })
+    }
+
+    /// Each recorded event parsed as `replay` would, with live facts when asked for.
+    async fn diagnose_with_facts(events: Vec<Recorded>, lookups: Option<&AwsLookups>) -> Vec<(Record, Facts)> {
+        let mut out = Vec::with_capacity(events.len());
+        for (i, recorded) in events.into_iter().enumerate() {
+            let outcome = input::parse_record(&recorded.record, None).map_err(|e| format!("{} event {}: {e}", recorded.region, recorded.event_id.as_deref().unwrap_or("?")));
+            let facts = match (&outcome, lookups) {
+                (Ok(Parsed::Event(event)), Some(lookups)) => {
+                    let plan = eks_access_doctor::catalogue::lookup_plan(event);
+                    gather(lookups, event, plan, LIVE_FACTS_BUDGET, &Home { account: None, region: Some(recorded.region.clone()) }).await
+                }
+                _ => Facts::default(),
+            };
+            out.push((Record { number: i + 1, outcome }, facts));
         }
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: writing output: {e}");
-            ExitCode::FAILURE
-        }
+        out
+    }
+
+    /// A spinner on a terminal: LookupEvents gives no total to count towards.
+    fn spinner() -> Option<indicatif::ProgressBar> {
+        std::io::stderr().is_terminal().then(|| {
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            spinner
+        })
     }
 }
 

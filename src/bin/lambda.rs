@@ -6,7 +6,8 @@
 use eks_access_doctor::arn::Arn;
 use eks_access_doctor::aws::config::{Settings, SlackWebhook};
 use eks_access_doctor::aws::enrich::{AwsLookups, Home};
-use eks_access_doctor::aws::handler::{Doctor, HandlerError};
+use eks_access_doctor::aws::archive;
+use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
 use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
 use eks_access_doctor::aws::secrets::fetch_webhook;
 use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
@@ -28,32 +29,44 @@ async fn main() -> Result<(), Error> {
         .with_target(false)
         .without_time()
         .init();
-    let doctor = match init().await {
-        Ok(doctor) => doctor,
+    let (doctor, s3) = match init().await {
+        Ok(ready) => ready,
         Err(e) => {
             tracing::error!(error = %e, "init failed");
             report_init_error(&e).await;
             return Err(Error::from(e));
         }
     };
-    let doctor = &doctor;
+    let (doctor, s3) = (&doctor, &s3);
     let region = &std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
         let started = std::time::Instant::now();
         let account = Arn::parse(&event.context.invoked_function_arn).map(|arn| arn.account).filter(|a| !a.is_empty()).map(String::from);
-        let result = doctor.handle(event.payload.get(), &Home { account, region: region.clone() }).await;
+        let payload = event.payload.get();
+        let result = match archive::request(payload) {
+            Some(request) => scan(s3, request).await,
+            None => doctor.handle(payload, &Home { account, region: region.clone() }).await,
+        };
         let millis = started.elapsed().as_millis() as u64;
         match &result {
             Ok(outcome) => tracing::info!(request_id = %event.context.request_id, millis, outcome = %serde_json::to_string(outcome).unwrap_or_default(), "event handled"),
             Err(HandlerError::Unreadable(reason)) => tracing::error!(request_id = %event.context.request_id, millis, reason = %reason, "unreadable event; failing so the failure destination keeps it"),
-            Err(e) => tracing::error!(request_id = %event.context.request_id, millis, error = %e, "delivery failed; failing so Lambda retries"),
+            Err(e) => tracing::error!(request_id = %event.context.request_id, millis, error = %e, "failed; failing so Lambda (or Step Functions) retries"),
         }
         result
     }))
     .await
 }
 
-async fn init() -> Result<Doctor, InitError> {
+/// The organization scan's steps (see `archive`); a request it cannot read is unreadable.
+async fn scan(s3: &aws_sdk_s3::Client, request: Result<archive::Request, String>) -> Result<Outcome, HandlerError> {
+    match request.map_err(HandlerError::Unreadable)? {
+        archive::Request::Scan(request) => Ok(Outcome::Scanned(archive::scan(s3, &request).await?)),
+        archive::Request::Summarize(request) => Ok(Outcome::Summarized(archive::summarize(s3, &request).await?)),
+    }
+}
+
+async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
     let settings = Settings::from_env()?;
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(
@@ -87,10 +100,11 @@ async fn init() -> Result<Doctor, InitError> {
     tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), min_severity = %settings.min_severity, idempotency = table.is_some(), "initialised");
     let store = table.clone().map(|t| Box::new(t) as Box<dyn IdempotencyStore>);
     let doctor = Doctor::new(settings, Box::new(lookups), sinks, store);
-    Ok(match table {
+    let doctor = match table {
         Some(table) => doctor.with_flood_store(Box::new(table)),
         None => doctor,
-    })
+    };
+    Ok((doctor, aws_sdk_s3::Client::new(&config)))
 }
 
 /// Tells the Runtime API why init failed (lambda_runtime has no call for it), so

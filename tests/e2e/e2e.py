@@ -2,6 +2,8 @@
 
     python e2e.py setup SLACK_URL      secret + IAM principals + EKS clusters/entries from the
                                        fixtures; prints the secret ARN
+    python e2e.py archive DIR          buckets for the organization scan; DIR's files uploaded
+                                       to ARCHIVE_BUCKET under the same relative keys
     python e2e.py check                the assertions; last line "N passed, M failed"
 
 Environment: MINISTACK_URL, E2E_DIR (the Slack stand-in's records are in E2E_DIR/slack),
@@ -71,6 +73,12 @@ EXPECTED_LIVE = {
     "invalid-principal": ["Live: IAM has no principal arn:aws:iam::111122223333:role/AWSReservedSSO_ClusterAdmins_"],
     "service-linked-role": ["Live: the cluster is in API mode, which ignores aws-auth"],
 }
+
+# The organization scan: the archive (E2E_DIR/archive, uploaded by `archive`) and where
+# the scan writes (template parameters ArchiveBucketName, ArchiveResultsBucketName).
+ARCHIVE_BUCKET = "e2e-archive"
+RESULTS_BUCKET = "e2e-results"
+RESULTS_PREFIX = "scans"
 
 # The EventBridge rule's $or branches, as the template's comments describe them.
 A_NAMES = {"CreateAccessEntry", "UpdateAccessEntry", "DeleteAccessEntry", "AssociateAccessPolicy",
@@ -194,6 +202,17 @@ def setup(slack_url):
     client("logs").create_log_group(logGroupName=f"/aws/eks/{AUTH_CLUSTER}/cluster")
     client("eks").create_access_entry(clusterName=AUTH_CLUSTER, principalArn=AUTH_SIBLING, type="STANDARD")
     print(secret["ARN"])
+
+
+def archive(directory):
+    s3 = client("s3")
+    for bucket in (ARCHIVE_BUCKET, RESULTS_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    root = pathlib.Path(directory)
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    for path in files:
+        s3.upload_file(str(path), ARCHIVE_BUCKET, path.relative_to(root).as_posix())
+    print(f"{len(files)} objects in s3://{ARCHIVE_BUCKET}/")
 
 
 # ---------------------------------------------------------------------------- check
@@ -510,6 +529,9 @@ def check():
     secret_part = urllib.parse.urlparse(slack_url).path.rsplit("/", 1)[-1]
     r.check("log group: the webhook URL is never logged", text != "" and secret_part not in text and slack_url not in text)
 
+    check_archive(r, outputs)
+    check_lookup(r)
+
     print(f"# check total: {time.monotonic() - t0:.1f}s")
     print(f"{r.passed} passed, {r.failed} failed")
     return 0 if r.failed == 0 else 1
@@ -578,9 +600,106 @@ def check_authenticator(r, logs, sqs, sink_q, slack_dir, slack_before):
     print(f"# authenticator checks: {time.monotonic() - t0:.1f}s")
 
 
+def cli(*args, env=None, timeout=120):
+    """The CLI against MiniStack: the standard credential chain given the dummy key."""
+    env = {**os.environ, "AWS_ENDPOINT_URL": os.environ["MINISTACK_URL"], "AWS_ACCESS_KEY_ID": "test",
+           "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION, **(env or {})}
+    return subprocess.run([os.environ["E2E_CLI"], *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def check_archive(r, outputs):
+    """replay s3://… and the Step Functions scan give exactly what a local replay of the same files gives."""
+    t0 = time.monotonic()
+    local_dir = pathlib.Path(os.environ["E2E_DIR"]) / "archive"
+    args = ["--format", "json", "--only-findings", "--color", "never"]
+    local = cli("replay", str(local_dir), *args)
+    r.check("archive: local replay finds findings and names the corrupt object (exit 1)",
+            local.returncode == 1 and local.stdout.count("\n") > 50 and "corrupt" in local.stderr, (local.returncode, local.stderr[-400:]))
+    t1 = time.monotonic()
+    remote = cli("replay", f"s3://{ARCHIVE_BUCKET}/", *args)
+    s3_seconds = time.monotonic() - t1
+    r.check(f"replay s3://{ARCHIVE_BUCKET}/: the same findings, in the same order, as the local files ({s3_seconds:.1f}s)",
+            remote.stdout == local.stdout and remote.returncode == local.returncode,
+            f"exit {remote.returncode}; {len(remote.stdout)} vs {len(local.stdout)} bytes; {remote.stderr[-400:]}")
+    summary = lambda stderr: (re.search(r"^\d+ file\(s\).*", stderr, re.S | re.M) or re.search("$", "")).group(0)
+    r.check("replay s3://: the same summary as local", summary(remote.stderr) == summary(local.stderr) != "", (summary(remote.stderr), summary(local.stderr)))
+    missing = cli("replay", "s3://no-such-bucket-e2e/")
+    r.check("replay s3:// of a missing bucket: exit 2 naming the bucket and S3's answer",
+            missing.returncode == 2 and "s3://no-such-bucket-e2e/" in missing.stderr and "NoSuchBucket" in missing.stderr, missing.stderr)
+
+    # -- the organization scan: the deployed state machine, to the end
+    sfn, s3 = client("stepfunctions"), client("s3")
+    machine = outputs.get("ArchiveScanStateMachineArn")
+    if not r.check("stack output ArchiveScanStateMachineArn", machine is not None, outputs):
+        return
+    run = f"e2e-{uuid.uuid4().hex[:8]}"
+    sfn.start_execution(stateMachineArn=machine, name=run, input=json.dumps(
+        {"bucket": ARCHIVE_BUCKET, "prefix": "", "results_bucket": RESULTS_BUCKET, "results_prefix": RESULTS_PREFIX}))
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{run}"
+    deadline, status = time.monotonic() + 180, {}
+    while time.monotonic() < deadline:
+        status = sfn.describe_execution(executionArn=arn)
+        if status["status"] != "RUNNING":
+            break
+        time.sleep(1)
+    scan_seconds = time.monotonic() - t0
+    if not r.check(f"organization scan: execution SUCCEEDED ({scan_seconds:.1f}s)", status.get("status") == "SUCCEEDED",
+                   (status.get("status"), status.get("error"), (status.get("cause") or "")[:400])):
+        return
+    prefix = f"{RESULTS_PREFIX}/{run}/"
+    keys = sorted(o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=RESULTS_BUCKET, Prefix=prefix + "findings/")
+                  for o in page.get("Contents", []))
+    scanned = "".join(s3.get_object(Bucket=RESULTS_BUCKET, Key=k)["Body"].read().decode() for k in keys)
+    r.check(f"organization scan: the findings under s3://{RESULTS_BUCKET}/{prefix}findings/ are exactly the local replay's ({len(keys)} objects)",
+            scanned == local.stdout, f"{len(scanned)} vs {len(local.stdout)} bytes")
+    got = json.loads(s3.get_object(Bucket=RESULTS_BUCKET, Key=prefix + "summary.json")["Body"].read())
+    output = json.loads(status.get("output") or "{}")
+    want = {}
+    for line in local.stdout.splitlines():
+        for f in json.loads(line)["findings"]:
+            want[f["cause"]] = want.get(f["cause"], 0) + 1
+    files = sum(1 for p in local_dir.rglob("*") if p.is_file())
+    r.check("organization scan: summary.json counts every cause as the local replay does, and is the execution's output",
+            got.get("findings") == want and got == output and got.get("archive_objects") == files and got.get("objects_with_errors") == 1,
+            (got.get("findings"), want, got.get("archive_objects"), files, got.get("objects_with_errors")))
+    r.check("organization scan: the corrupt object's error is kept and quoted", any("corrupt" in e for e in got.get("errors", [])), got.get("errors"))
+    print(f"# archive checks: {time.monotonic() - t0:.1f}s (replay s3:// {s3_seconds:.1f}s)")
+
+
+def check_lookup(r):
+    """lookup: MiniStack's CloudTrail records a real CreateAccessEntry; the pull command finds and diagnoses it."""
+    t0 = time.monotonic()
+    request = urllib.request.Request(os.environ["MINISTACK_URL"] + "/_ministack/config", method="POST",
+                                     data=json.dumps({"cloudtrail._recording_enabled": "true"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).read()
+    eks, iam = client("eks"), client("iam")
+    role = iam.create_role(RoleName="e2e-lookup-deployers", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}))
+    principal = role["Role"]["Arn"]
+    eks.create_access_entry(clusterName="payments-prod", principalArn=principal, kubernetesGroups=["lookup-deployers"])
+    try:
+        found = cli("lookup", "--since", "30m", "--region", REGION, "--format", "json", "--only-findings", "--color", "never")
+    finally:
+        urllib.request.urlopen(urllib.request.Request(os.environ["MINISTACK_URL"] + "/_ministack/config", method="POST",
+                               data=json.dumps({"cloudtrail._recording_enabled": "false"}).encode(),
+                               headers={"Content-Type": "application/json"}), timeout=10).read()
+    lines = [json.loads(line) for line in found.stdout.splitlines() if line.strip()]
+    ours = [line for line in lines if line.get("principal") == principal and line.get("event_name") == "CreateAccessEntry"]
+    r.check("lookup: finds the recorded CreateAccessEntry (exit 0)", found.returncode == 0 and len(ours) == 1, (found.returncode, found.stderr[-400:], len(lines)))
+    if ours:
+        causes = [f["cause"] for f in ours[0]["findings"]]
+        commands = " ".join(c for f in ours[0]["findings"] for c in f["commands"])
+        r.check("lookup: diagnoses it as unbound-kubernetes-group on payments-prod", causes == ["unbound-kubernetes-group"]
+                and ours[0].get("cluster") == "payments-prod" and "lookup-deployers" in commands, (causes, ours[0].get("cluster"), commands[:300]))
+    print(f"# lookup checks: {time.monotonic() - t0:.1f}s")
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "setup" and len(sys.argv) == 3:
         setup(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "archive":
+        archive(sys.argv[2])
     elif sys.argv[1:] == ["check"]:
         sys.exit(check())
     else:
