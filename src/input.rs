@@ -1,6 +1,6 @@
 //! Every shape a user has: EventBridge envelopes, bare CloudTrail records, CloudTrail
 //! log files (`{"Records":[...]}`, plain or gzip), `aws cloudtrail lookup-events`
-//! output, CloudWatch Logs subscription
+//! output, CloudTrail Lake `get-query-results` output, CloudWatch Logs subscription
 //! payloads and CLI output, raw authenticator log lines, JSON arrays and NDJSON of any
 //! of these. One bad record never hides the others: each gets its own outcome.
 
@@ -138,6 +138,11 @@ struct Shape<'a> {
     lookup_events: Option<&'a RawValue>,
     #[serde(rename = "CloudTrailEvent", borrow, default)]
     cloudtrail_event: Option<&'a RawValue>,
+    #[serde(rename = "QueryResultRows", borrow, default)]
+    query_result_rows: Option<&'a RawValue>,
+    /// A failed Lake query's output may have a status and no rows.
+    #[serde(rename = "QueryStatus", borrow, default)]
+    query_status: Option<&'a RawValue>,
 }
 
 /// One event of `aws cloudtrail lookup-events` output: the record is a JSON string.
@@ -232,11 +237,13 @@ fn push_object(raw: &str, records: &mut Vec<Record>) {
         push_lookup_events(raw, true, records);
     } else if shape.cloudtrail_event.is_some() {
         push_lookup_events(raw, false, records);
+    } else if shape.query_result_rows.is_some() || shape.query_status.is_some() {
+        lake::push_query_results(raw, records);
     } else {
         records.push(Record {
             number: records.len() + 1,
             outcome: Err(
-                "not a CloudTrail record, EventBridge event, CloudTrail log file, lookup-events output or CloudWatch Logs output (no eventSource, detail, Records, Events, CloudTrailEvent, awslogs, logEvents or events key)".to_string()
+                "not a CloudTrail record, EventBridge event, CloudTrail log file, lookup-events output, CloudTrail Lake query results or CloudWatch Logs output (no eventSource, detail, Records, Events, CloudTrailEvent, QueryResultRows, QueryStatus, awslogs, logEvents or events key)".to_string()
             ),
         });
     }
@@ -313,6 +320,7 @@ fn decide(raw: &str, head: Option<RecordHead>, envelope_source: Option<&str>) ->
     Event::from_record(record).map(|event| Parsed::Event(Box::new(event))).or_else(|why| Ok(ignored(why)))
 }
 
+mod lake;
 pub mod logs;
 mod scan;
 

@@ -171,8 +171,9 @@ fn readme_samples_match_what_the_tool_prints() {
 }
 
 /// Every saved shape beyond CloudTrail files: `lookup-events` output (CLI v1 with epoch
-/// times, v2 with ISO times), and the authenticator log as a subscription payload,
-/// `filter-log-events` output and `aws logs tail` lines. Each record becomes one line.
+/// times, v2 with ISO times), CloudTrail Lake `get-query-results` output, and the
+/// authenticator log as a subscription payload, `filter-log-events` output and
+/// `aws logs tail` lines. Each record becomes one line.
 #[test]
 fn every_saved_shape_is_read() {
     let causes = |path: &str| -> Vec<(Value, Vec<String>)> {
@@ -190,6 +191,12 @@ fn every_saved_shape_is_read() {
         let got: Vec<Vec<String>> = causes(lookup).into_iter().map(|(_, c)| c).collect();
         assert_eq!(got, [vec!["missing-iam-permission".to_string()], vec!["node-type-requires-role".to_string()]], "{lookup}");
     }
+    // Three rows: a refused CreateAccessEntry, an S3 call (skipped, with why) and an AssociateAccessPolicy.
+    let lake = causes("events/lake/get-query-results.json");
+    assert_eq!(lake.len(), 3);
+    assert_eq!(lake[0].1, ["reserved-username-prefix"]);
+    assert_eq!(lake[1].0, "not an EKS event");
+    assert_eq!(lake[2].1, ["access-scope-namespaces"]);
     // A granted line, an STS response line (both skipped, with why) and a denial.
     for log in ["events/authenticator/subscription.json", "events/authenticator/filter-log-events.json"] {
         let got = causes(log);
@@ -205,4 +212,20 @@ fn every_saved_shape_is_read() {
     let control = causes("events/authenticator/control-message.json");
     assert_eq!(control.len(), 1);
     assert!(control[0].0.as_str().unwrap().contains("CONTROL_MESSAGE"));
+}
+
+/// A Lake query that did not select what diagnosis reads: each row is an error naming
+/// the columns to add and the query to run, and the run fails.
+#[test]
+fn lake_rows_without_the_needed_columns_say_what_to_select() {
+    let out = run(&["replay", "tests/fixtures/lake/missing-columns.json", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for n in [1, 2] {
+        let want = format!(
+            "missing-columns.json: record {n}: CloudTrail Lake row {n} lacks eventSource, eventName, awsRegion, recipientAccountId, requestParameters: select them in the query (SELECT eventID, eventTime, eventSource, eventName,"
+        );
+        assert!(stderr.contains(&want), "{stderr}");
+    }
+    assert!(json_lines(&out).is_empty());
 }

@@ -109,11 +109,40 @@ fn every_input_shape_is_read() {
         ("gzip log file", gzip(serde_json::json!({"Records": [record]}).to_string().as_bytes())),
         ("JSON array", serde_json::json!([envelope]).to_string().into_bytes()),
         ("pretty-printed", serde_json::to_string_pretty(&record).unwrap().into_bytes()),
+        ("CloudTrail Lake rows, maps and structs cast to JSON", lake_rows(&record)),
     ];
     for (name, bytes) in shapes {
         let event = parse_one(&bytes);
         assert_eq!(event.cluster.as_deref(), Some("data-platform"), "{name}");
     }
+}
+
+/// `record` as `get-query-results` output of a query that cast `userIdentity` and
+/// `requestParameters` to JSON: every value a string, a nested request field JSON text
+/// inside the map's JSON (`json_format(CAST(requestParameters AS JSON))`).
+fn lake_rows(record: &serde_json::Value) -> Vec<u8> {
+    let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    let params: serde_json::Map<String, serde_json::Value> =
+        record["requestParameters"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), text(v).into())).collect();
+    let row: Vec<serde_json::Value> = [
+        "eventID",
+        "eventTime",
+        "eventSource",
+        "eventName",
+        "awsRegion",
+        "recipientAccountId",
+        "userIdentity",
+        "requestParameters",
+        "errorCode",
+        "errorMessage",
+    ]
+    .iter()
+    .map(|&k| match k {
+        "requestParameters" => serde_json::json!({ k: serde_json::Value::Object(params.clone()).to_string() }),
+        _ => serde_json::json!({ k: text(&record[k]) }),
+    })
+    .collect();
+    serde_json::json!({"QueryStatus": "FINISHED", "QueryResultRows": [row]}).to_string().into_bytes()
 }
 
 #[test]
