@@ -46,8 +46,6 @@ pub struct CloudTrailRecord {
     pub error_message: Option<String>,
     #[serde(default)]
     pub request_parameters: Option<RequestParameters>,
-    #[serde(default)]
-    pub read_only: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

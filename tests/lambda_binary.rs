@@ -1,6 +1,7 @@
 //! The real function binary on the real `lambda_runtime`, against a local Runtime
 //! API: success, failed delivery (the invocation fails), init failure without
-//! sinks, and the Slack webhook never appearing in logs or errors.
+//! sinks, the Slack webhook never appearing in logs or errors, and the organization
+//! scan's requests (unreadable, or S3 unavailable) failing by name.
 
 mod support;
 
@@ -86,4 +87,30 @@ fn no_sink_configured_fails_at_init() {
     assert_eq!(body["errorType"], "Runtime.InitError.Config", "{body}");
     let logs = logs(child);
     assert!(logs.contains("init failed"), "{logs}");
+}
+
+#[test]
+fn an_unreadable_scan_request_is_an_unreadable_event() {
+    let hook = Webhook::start(vec![]);
+    let api = RuntimeApi::start(r#"{"scan":{"key":"AWSLogs/x.json.gz"}}"#.to_string());
+    let child = function(&api, &[("SLACK_WEBHOOK_URL", hook.url.clone()), ("AWS_ENDPOINT_URL", refused_url())]);
+    let answer = api.answer(Duration::from_secs(20));
+    let logs = logs(child);
+    let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_else(|_| panic!("{answer:?}\n{logs}"));
+    assert_eq!((answer.kind.as_str(), body["errorType"].as_str()), ("error", Some("UnreadableEvent")), "{body}");
+    assert!(body["errorMessage"].as_str().unwrap().contains("scan request: missing field `bucket`"), "{body}");
+    assert!(hook.received().is_empty(), "a scan request is never an alert");
+}
+
+#[test]
+fn an_archive_s3_cannot_serve_fails_the_step_by_name() {
+    let hook = Webhook::start(vec![]);
+    let request = r#"{"scan":{"bucket":"archive","key":"AWSLogs/x.json.gz","results_bucket":"results","run":"r"}}"#;
+    let api = RuntimeApi::start(request.to_string());
+    let child = function(&api, &[("SLACK_WEBHOOK_URL", hook.url.clone()), ("AWS_ENDPOINT_URL", refused_url())]);
+    let answer = api.answer(Duration::from_secs(60));
+    let logs = logs(child);
+    let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_else(|_| panic!("{answer:?}\n{logs}"));
+    assert_eq!(body["errorType"], "ArchiveUnavailable", "{body}");
+    assert!(body["errorMessage"].as_str().unwrap().starts_with("s3://archive/AWSLogs/x.json.gz: cannot read:"), "{body}");
 }

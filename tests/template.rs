@@ -35,7 +35,10 @@ const STATE_MACHINE_ALLOWED: &[(&str, &[&str])] = &[
     ("s3:GetObject", &[RESULTS]),
     ("s3:ListMultipartUploadParts", &[RESULTS]),
     ("s3:AbortMultipartUpload", &[RESULTS]),
-    ("states:StartExecution", &["arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-archive-scan"]),
+    (
+        "states:StartExecution",
+        &["arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-archive-scan"],
+    ),
     ("states:DescribeExecution", CHILD_EXECUTIONS),
     ("states:StopExecution", CHILD_EXECUTIONS),
 ];
@@ -179,7 +182,11 @@ fn the_check_catches_wider_grants() {
         ("Service: lambda.amazonaws.com", "Service: [lambda.amazonaws.com, ec2.amazonaws.com]", "trusts more than"),
         ("log-group:/aws/eks/*", "log-group:*", "is wider than EKS control-plane log groups"),
         ("Principal: logs.amazonaws.com", "Principal: s3.amazonaws.com", "lets s3.amazonaws.com invoke"),
-        ("Action: lambda:InvokeFunction\n              Resource: !GetAtt DoctorFunction.Arn", "Action: lambda:InvokeFunction\n              Resource: \"*\"", "ArchiveScanStateMachine: lambda:InvokeFunction on * is wider"),
+        (
+            "Action: lambda:InvokeFunction\n              Resource: !GetAtt DoctorFunction.Arn",
+            "Action: lambda:InvokeFunction\n              Resource: \"*\"",
+            "ArchiveScanStateMachine: lambda:InvokeFunction on * is wider",
+        ),
         ("- states:StopExecution", "- states:*", "ArchiveScanStateMachine: action states:* is not in the documented list"),
         ("s3:::${ArchiveBucketName}/*", "s3:::*", "DoctorFunctionRole: s3:GetObject on arn:${AWS::Partition}:s3:::* is wider"),
     ] {

@@ -8,32 +8,22 @@
 //! `ResultWriter` nor its 256 KiB output limit, whatever the archive's size.
 
 use super::s3::{self, ObjectRef, S3Error, S3Url};
-use crate::replay::{self, Format, Options, Summary};
 use crate::finding::Severity;
+use crate::replay::{self, Format, Options, Summary};
 use aws_sdk_s3::Client;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// One invocation's work: one object (a Map item) or a batch (an `ItemBatcher` batch).
+/// One archive object to scan: what the Map's `ItemSelector` makes of each listed object.
 #[derive(Debug, Deserialize, PartialEq)]
 pub struct ScanRequest {
     pub bucket: String,
-    #[serde(default)]
-    pub key: Option<String>,
-    /// Items as the S3 `ItemReader` lists them (`{"Key": …, "Size": …}`), batched.
-    #[serde(default)]
-    pub items: Vec<Item>,
+    pub key: String,
     pub results_bucket: String,
     #[serde(default)]
     pub results_prefix: String,
     /// The execution's name: each run's results stay apart.
     pub run: String,
-}
-
-#[derive(Debug, Deserialize, PartialEq)]
-pub struct Item {
-    #[serde(rename = "Key")]
-    pub key: String,
 }
 
 /// The closing step: where the run's results are, and the archive it read.
@@ -50,26 +40,41 @@ pub struct SummaryRequest {
 
 #[derive(Debug, PartialEq)]
 pub enum Request {
-    Scan(ScanRequest),
+    /// One object (a Map item) or several (an `ItemBatcher` batch), in order.
+    Scan(Vec<ScanRequest>),
     Summarize(SummaryRequest),
 }
 
-/// `{"scan": …}` or `{"scan_summary": …}`; `None` for every other payload (events).
+/// `{"scan": …}`, a batch of them (`{"Items": [{"scan": …}, …], "BatchInput": …}`, as
+/// the Map's `ItemBatcher` hands them over on AWS), or `{"scan_summary": …}`; `None` for
+/// every other payload (events).
 pub fn request(payload: &str) -> Option<Result<Request, String>> {
     #[derive(Deserialize)]
     struct Envelope {
         scan: Option<serde_json::Value>,
         scan_summary: Option<serde_json::Value>,
+        #[serde(rename = "Items")]
+        items: Option<Vec<Envelope>>,
     }
-    let envelope: Envelope = serde_json::from_str(payload).ok()?;
     fn read<T: serde::de::DeserializeOwned>(value: serde_json::Value, what: &str) -> Result<T, String> {
         serde_json::from_value(value).map_err(|e| format!("{what} request: {e}"))
     }
-    match (envelope.scan, envelope.scan_summary) {
-        (Some(scan), None) => Some(read(scan, "scan").map(Request::Scan)),
-        (None, Some(summary)) => Some(read(summary, "scan_summary").map(Request::Summarize)),
-        (Some(_), Some(_)) => Some(Err("a payload is either a scan or a scan_summary request, not both".to_string())),
-        (None, None) => None,
+    let envelope: Envelope = serde_json::from_str(payload).ok()?;
+    match envelope {
+        Envelope { scan: Some(scan), scan_summary: None, items: None } => Some(read(scan, "scan").map(|one| Request::Scan(vec![one]))),
+        Envelope { scan: None, scan_summary: Some(summary), items: None } => Some(read(summary, "scan_summary").map(Request::Summarize)),
+        Envelope { scan: None, scan_summary: None, items: Some(items) } => Some(
+            items
+                .into_iter()
+                .map(|item| match item.scan {
+                    Some(scan) => read(scan, "scan"),
+                    None => Err("a batch item without a scan request".to_string()),
+                })
+                .collect::<Result<_, _>>()
+                .map(Request::Scan),
+        ),
+        Envelope { scan: None, scan_summary: None, items: None } => None,
+        _ => Some(Err("a payload is one of a scan request, a batch of them (Items) or a scan_summary request".to_string())),
     }
 }
 
@@ -107,22 +112,33 @@ fn run_prefix(results_prefix: &str, run: &str) -> String {
 /// Diagnoses each object of the request, in order, one in memory at a time. A
 /// corrupt object is counted and its errors kept; an object S3 will not give fails
 /// the step, so Step Functions retries it and, in the end, the run says so.
-pub async fn scan(client: &Client, request: &ScanRequest) -> Result<ScanReport, S3Error> {
+pub async fn scan(client: &Client, requests: &[ScanRequest]) -> Result<ScanReport, S3Error> {
     let options = Options { format: Format::Json, min_severity: Severity::Info, only_findings: true, color: false };
-    let keys = request.key.iter().chain(request.items.iter().map(|item| &item.key));
-    let run = run_prefix(&request.results_prefix, &request.run);
-    let archive = S3Url { bucket: request.bucket.clone(), prefix: String::new() };
     let mut report = ScanReport::default();
-    for key in keys {
+    for request in requests {
+        let key = &request.key;
+        // The state machine lists every object; the local replay's file rule applies here too.
+        if !replay::is_event_name(key) {
+            continue;
+        }
+        let run = run_prefix(&request.results_prefix, &request.run);
         let bytes = s3::get(client, &request.bucket, key).await?;
-        let rendered = replay::replay_bytes(&archive.object_name(key), &bytes, &options);
+        let name = S3Url { bucket: request.bucket.clone(), prefix: String::new() }.object_name(key);
+        let rendered = replay::replay_bytes(&name, &bytes, &options);
         if !rendered.output.is_empty() {
-            s3::put(client, &request.results_bucket, &format!("{run}findings/{key}.ndjson"), rendered.output.into_bytes(), "application/x-ndjson")
-                .await?;
+            s3::put(
+                client,
+                &request.results_bucket,
+                &format!("{run}findings/{key}.ndjson"),
+                rendered.output.into_bytes(),
+                "application/x-ndjson",
+            )
+            .await?;
         }
         if !rendered.errors.is_empty() {
             let text = rendered.errors.join("\n") + "\n";
-            s3::put(client, &request.results_bucket, &format!("{run}errors/{key}.txt"), text.into_bytes(), "text/plain; charset=utf-8").await?;
+            s3::put(client, &request.results_bucket, &format!("{run}errors/{key}.txt"), text.into_bytes(), "text/plain; charset=utf-8")
+                .await?;
         }
         report.add(rendered.summary);
     }
@@ -143,7 +159,7 @@ pub async fn summarize(client: &Client, request: &SummaryRequest) -> Result<RunS
         ..RunSummary::default()
     };
     let results = |folder: &str| S3Url { bucket: request.results_bucket.clone(), prefix: format!("{run}{folder}/") };
-    for ObjectRef { key, .. } in s3::list(client, &results("findings")).await? {
+    for ObjectRef { key, .. } in s3::list_all(client, &results("findings")).await? {
         summary.objects_with_findings += 1;
         let text = s3::get(client, &request.results_bucket, &key).await?;
         for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
@@ -153,7 +169,7 @@ pub async fn summarize(client: &Client, request: &SummaryRequest) -> Result<RunS
             }
         }
     }
-    for ObjectRef { key, .. } in s3::list(client, &results("errors")).await? {
+    for ObjectRef { key, .. } in s3::list_all(client, &results("errors")).await? {
         summary.objects_with_errors += 1;
         if summary.errors.len() < QUOTED_ERRORS {
             let text = s3::get(client, &request.results_bucket, &key).await?;
@@ -187,11 +203,14 @@ mod tests {
     fn requests() {
         assert_eq!(request(r#"{"detail-type":"AWS API Call via CloudTrail"}"#), None);
         assert_eq!(request("not json"), None);
-        let one = request(r#"{"scan":{"bucket":"a","key":"k.json.gz","results_bucket":"r","run":"x"}}"#).unwrap().unwrap();
-        assert!(matches!(one, Request::Scan(ScanRequest { key: Some(_), .. })));
-        let batch = request(r#"{"scan":{"bucket":"a","items":[{"Key":"1","Size":3},{"Key":"2"}],"results_bucket":"r","run":"x"}}"#).unwrap().unwrap();
-        assert!(matches!(batch, Request::Scan(ScanRequest { ref items, .. }) if items.len() == 2));
+        let item = |key: &str| format!(r#"{{"scan":{{"bucket":"a","key":"{key}","results_bucket":"r","run":"x"}}}}"#);
+        let Request::Scan(one) = request(&item("k.json.gz")).unwrap().unwrap() else { panic!() };
+        assert_eq!(one.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["k.json.gz"]);
+        let batch = format!(r#"{{"Items":[{},{}],"BatchInput":{{}}}}"#, item("1"), item("2"));
+        let Request::Scan(two) = request(&batch).unwrap().unwrap() else { panic!() };
+        assert_eq!(two.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["1", "2"]);
         assert!(request(r#"{"scan":{"key":"k"}}"#).unwrap().unwrap_err().contains("bucket"));
+        assert!(request(r#"{"Items":[{"Key":"k"}]}"#).unwrap().unwrap_err().contains("without a scan request"));
         assert!(request(r#"{"scan":{},"scan_summary":{}}"#).unwrap().is_err());
     }
 

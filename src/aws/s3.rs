@@ -69,13 +69,19 @@ pub enum S3Error {
 /// Every object under the prefix that may hold events (the local replay's file rule),
 /// in key order. CloudTrail digest files are signatures, not events: skipped.
 pub async fn list(client: &Client, url: &S3Url) -> Result<Vec<ObjectRef>, S3Error> {
+    let mut objects = list_all(client, url).await?;
+    objects.retain(|object| replay::is_event_name(&object.key));
+    Ok(objects)
+}
+
+/// Every object under the prefix, in key order.
+pub async fn list_all(client: &Client, url: &S3Url) -> Result<Vec<ObjectRef>, S3Error> {
     let mut objects = Vec::new();
     let mut pages = client.list_objects_v2().bucket(&url.bucket).prefix(&url.prefix).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| S3Error::List { url: url.to_string(), message: super::describe_sdk_error(&e) })?;
         for object in page.contents() {
-            let Some(key) = object.key() else { continue };
-            if replay::is_event_name(key) {
+            if let Some(key) = object.key() {
                 objects.push(ObjectRef { key: key.to_string(), size: object.size().unwrap_or(0).max(0) as u64 });
             }
         }
@@ -86,8 +92,13 @@ pub async fn list(client: &Client, url: &S3Url) -> Result<Vec<ObjectRef>, S3Erro
 /// The whole object, refused beyond the size a document may have.
 pub async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, S3Error> {
     let object = format!("s3://{bucket}/{key}");
-    let response =
-        client.get_object().bucket(bucket).key(key).send().await.map_err(|e| S3Error::Get { object: object.clone(), message: super::describe_sdk_error(&e) })?;
+    let response = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| S3Error::Get { object: object.clone(), message: super::describe_sdk_error(&e) })?;
     if response.content_length().is_some_and(|n| n as u64 > MAX_DOCUMENT_BYTES) {
         return Err(S3Error::Get { object, message: format!("larger than {MAX_DOCUMENT_BYTES} bytes") });
     }
@@ -96,9 +107,16 @@ pub async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, S3
 }
 
 pub async fn put(client: &Client, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), S3Error> {
-    client.put_object().bucket(bucket).key(key).content_type(content_type).body(body.into()).send().await.map(|_| ()).map_err(|e| {
-        S3Error::Put { object: format!("s3://{bucket}/{key}"), message: super::describe_sdk_error(&e) }
-    })
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type(content_type)
+        .body(body.into())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| S3Error::Put { object: format!("s3://{bucket}/{key}"), message: super::describe_sdk_error(&e) })
 }
 
 /// Consecutive objects whose listed sizes add up to at most `budget` (at least one each).
@@ -211,7 +229,8 @@ mod tests {
 
     #[test]
     fn batches_hold_a_budget_and_every_object() {
-        let objects: Vec<ObjectRef> = [5, 5, 1, 20, 3, 3].iter().enumerate().map(|(i, &size)| ObjectRef { key: i.to_string(), size }).collect();
+        let objects: Vec<ObjectRef> =
+            [5, 5, 1, 20, 3, 3].iter().enumerate().map(|(i, &size)| ObjectRef { key: i.to_string(), size }).collect();
         let sizes: Vec<Vec<u64>> = batches(&objects, 10).iter().map(|b| b.iter().map(|o| o.size).collect()).collect();
         assert_eq!(sizes, vec![vec![5, 5], vec![1], vec![20], vec![3, 3]]);
         assert!(batches(&[], 10).is_empty());

@@ -4,10 +4,10 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand, ValueEnum};
-use eks_access_doctor::catalogue;
-use eks_access_doctor::finding::Severity;
 #[cfg(feature = "lambda")]
 use eks_access_doctor::aws::lookup;
+use eks_access_doctor::catalogue;
+use eks_access_doctor::finding::Severity;
 use eks_access_doctor::replay::{self, Format, Options};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -319,10 +319,8 @@ mod pull {
             }
             finish(spinner.clone());
             let events = lookup::in_order(events);
-            let lookups = request.live_facts.then(|| AwsLookups {
-                eks: aws_sdk_eks::Client::new(&config),
-                iam: aws_sdk_iam::Client::new(&config),
-            });
+            let lookups =
+                request.live_facts.then(|| AwsLookups { eks: aws_sdk_eks::Client::new(&config), iam: aws_sdk_iam::Client::new(&config) });
             let (records, facts): (Vec<Record>, Vec<Facts>) = diagnose_with_facts(events, lookups.as_ref()).await.into_iter().unzip();
             let mut rendered = replay::render_records("cloudtrail", records.into_iter().zip(&facts), &options);
             rendered.summary.unreadable += failed.len();
@@ -347,7 +345,8 @@ mod pull {
     async fn diagnose_with_facts(events: Vec<Recorded>, lookups: Option<&AwsLookups>) -> Vec<(Record, Facts)> {
         let mut out = Vec::with_capacity(events.len());
         for (i, recorded) in events.into_iter().enumerate() {
-            let outcome = input::parse_record(&recorded.record, None).map_err(|e| format!("{} event {}: {e}", recorded.region, recorded.event_id.as_deref().unwrap_or("?")));
+            let outcome = input::parse_record(&recorded.record, None)
+                .map_err(|e| format!("{} event {}: {e}", recorded.region, recorded.event_id.as_deref().unwrap_or("?")));
             let facts = match (&outcome, lookups) {
                 (Ok(Parsed::Event(event)), Some(lookups)) => {
                     let plan = eks_access_doctor::catalogue::lookup_plan(event);

@@ -4,9 +4,9 @@
 #![forbid(unsafe_code)]
 
 use eks_access_doctor::arn::Arn;
+use eks_access_doctor::aws::archive;
 use eks_access_doctor::aws::config::{Settings, SlackWebhook};
 use eks_access_doctor::aws::enrich::{AwsLookups, Home};
-use eks_access_doctor::aws::archive;
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
 use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
 use eks_access_doctor::aws::secrets::fetch_webhook;
@@ -61,7 +61,7 @@ async fn main() -> Result<(), Error> {
 /// The organization scan's steps (see `archive`); a request it cannot read is unreadable.
 async fn scan(s3: &aws_sdk_s3::Client, request: Result<archive::Request, String>) -> Result<Outcome, HandlerError> {
     match request.map_err(HandlerError::Unreadable)? {
-        archive::Request::Scan(request) => Ok(Outcome::Scanned(archive::scan(s3, &request).await?)),
+        archive::Request::Scan(requests) => Ok(Outcome::Scanned(archive::scan(s3, &requests).await?)),
         archive::Request::Summarize(request) => Ok(Outcome::Summarized(archive::summarize(s3, &request).await?)),
     }
 }

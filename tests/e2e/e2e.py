@@ -79,6 +79,8 @@ EXPECTED_LIVE = {
 ARCHIVE_BUCKET = "e2e-archive"
 RESULTS_BUCKET = "e2e-results"
 RESULTS_PREFIX = "scans"
+# A cluster made while MiniStack's CloudTrail records, for `lookup` to find its entry.
+LOOKUP_CLUSTER = "lookup-e2e"
 
 # The EventBridge rule's $or branches, as the template's comments describe them.
 A_NAMES = {"CreateAccessEntry", "UpdateAccessEntry", "DeleteAccessEntry", "AssociateAccessPolicy",
@@ -653,12 +655,12 @@ def check_archive(r, outputs):
     r.check(f"organization scan: the findings under s3://{RESULTS_BUCKET}/{prefix}findings/ are exactly the local replay's ({len(keys)} objects)",
             scanned == local.stdout, f"{len(scanned)} vs {len(local.stdout)} bytes")
     got = json.loads(s3.get_object(Bucket=RESULTS_BUCKET, Key=prefix + "summary.json")["Body"].read())
-    output = json.loads(status.get("output") or "{}")
+    output = {k: v for k, v in json.loads(status.get("output") or "{}").items() if k != "outcome"}
     want = {}
     for line in local.stdout.splitlines():
         for f in json.loads(line)["findings"]:
             want[f["cause"]] = want.get(f["cause"], 0) + 1
-    files = sum(1 for p in local_dir.rglob("*") if p.is_file())
+    files = int(re.search(r"^(\d+) file\(s\)", local.stderr, re.M).group(1))
     r.check("organization scan: summary.json counts every cause as the local replay does, and is the execution's output",
             got.get("findings") == want and got == output and got.get("archive_objects") == files and got.get("objects_with_errors") == 1,
             (got.get("findings"), want, got.get("archive_objects"), files, got.get("objects_with_errors")))
@@ -666,32 +668,63 @@ def check_archive(r, outputs):
     print(f"# archive checks: {time.monotonic() - t0:.1f}s (replay s3:// {s3_seconds:.1f}s)")
 
 
-def check_lookup(r):
-    """lookup: MiniStack's CloudTrail records a real CreateAccessEntry; the pull command finds and diagnoses it."""
-    t0 = time.monotonic()
+def as_cloudtrail_records_it(request, **_):
+    """MiniStack's CloudTrail names a REST call by its x-amz-target header, else as
+    METHOD.service ("POST.eks"), and records the body, not the path: this adds what
+    AWS's CloudTrail records for CreateAccessEntry (its name, and clusterName among the
+    request parameters). EKS itself ignores both; the call is real and succeeds."""
+    body = json.loads(request.body or b"{}")
+    body["clusterName"] = LOOKUP_CLUSTER
+    request.body = json.dumps(body).encode()
+    request.headers["Content-Length"] = str(len(request.body))
+    request.headers["X-Amz-Target"] = "AmazonEKS.CreateAccessEntry"
+
+
+def recording(on):
     request = urllib.request.Request(os.environ["MINISTACK_URL"] + "/_ministack/config", method="POST",
-                                     data=json.dumps({"cloudtrail._recording_enabled": "true"}).encode(),
+                                     data=json.dumps({"cloudtrail._recording_enabled": "true" if on else "false"}).encode(),
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=10).read()
-    eks, iam = client("eks"), client("iam")
-    role = iam.create_role(RoleName="e2e-lookup-deployers", AssumeRolePolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}))
-    principal = role["Role"]["Arn"]
-    eks.create_access_entry(clusterName="payments-prod", principalArn=principal, kubernetesGroups=["lookup-deployers"])
+
+
+def check_lookup(r):
+    """lookup: MiniStack's CloudTrail records real EKS calls; the pull command reads them
+    through LookupEvents, diagnoses them exactly as replay does, and finds the finding."""
+    t0 = time.monotonic()
+    eks, iam, trail = client("eks"), client("iam"), client("cloudtrail")
+    recording(True)
     try:
-        found = cli("lookup", "--since", "30m", "--region", REGION, "--format", "json", "--only-findings", "--color", "never")
+        role = iam.create_role(RoleName="e2e-lookup-deployers", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}))
+        principal = role["Role"]["Arn"]
+        eks.create_cluster(name=LOOKUP_CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster-role",
+                           resourcesVpcConfig={"subnetIds": ["subnet-0e2e0001", "subnet-0e2e0002"]},
+                           accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False})
+        eks.meta.events.register("before-send.eks.CreateAccessEntry", as_cloudtrail_records_it)
+        eks.create_access_entry(clusterName=LOOKUP_CLUSTER, principalArn=principal, kubernetesGroups=["lookup-deployers"])
+        found = cli("lookup", "--since", "30m", "--region", REGION, "--format", "json", "--color", "never")
+        history = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "eks.amazonaws.com"}],
+                                      StartTime=time.time() - 1800)
     finally:
-        urllib.request.urlopen(urllib.request.Request(os.environ["MINISTACK_URL"] + "/_ministack/config", method="POST",
-                               data=json.dumps({"cloudtrail._recording_enabled": "false"}).encode(),
-                               headers={"Content-Type": "application/json"}), timeout=10).read()
+        recording(False)
     lines = [json.loads(line) for line in found.stdout.splitlines() if line.strip()]
+    recorded = {e["EventId"] for e in history["Events"]}
+    r.check(f"lookup: reads every EKS event MiniStack's CloudTrail recorded ({len(recorded)}), each once (exit 0)",
+            found.returncode == 0 and sorted(line["event_id"] for line in lines) == sorted(recorded), (found.returncode, found.stderr[-400:], len(lines)))
+    saved = pathlib.Path(os.environ["E2E_DIR"]) / "lookup-events.json"
+    saved.write_text(json.dumps(history, default=str))
+    replayed = cli("replay", str(saved), "--format", "json", "--color", "never")
+    r.check("lookup: the same lines as replay of the same events saved by aws cloudtrail lookup-events",
+            sorted(found.stdout.splitlines()) == sorted(replayed.stdout.splitlines()) and replayed.returncode == 0, replayed.stderr[-300:])
     ours = [line for line in lines if line.get("principal") == principal and line.get("event_name") == "CreateAccessEntry"]
-    r.check("lookup: finds the recorded CreateAccessEntry (exit 0)", found.returncode == 0 and len(ours) == 1, (found.returncode, found.stderr[-400:], len(lines)))
-    if ours:
+    if r.check("lookup: the recorded CreateAccessEntry is among them", len(ours) == 1, [line.get("event_name") for line in lines]):
         causes = [f["cause"] for f in ours[0]["findings"]]
         commands = " ".join(c for f in ours[0]["findings"] for c in f["commands"])
-        r.check("lookup: diagnoses it as unbound-kubernetes-group on payments-prod", causes == ["unbound-kubernetes-group"]
-                and ours[0].get("cluster") == "payments-prod" and "lookup-deployers" in commands, (causes, ours[0].get("cluster"), commands[:300]))
+        r.check(f"lookup: diagnoses it as unbound-kubernetes-group on {LOOKUP_CLUSTER}", causes == ["unbound-kubernetes-group"]
+                and ours[0].get("cluster") == LOOKUP_CLUSTER and "lookup-deployers" in commands, (causes, ours[0].get("cluster"), commands[:300]))
+    ignored = [line for line in lines if line.get("ignored")]
+    r.check("lookup: the other recorded calls are skipped with why (as replay does)", ignored and all(line["findings"] == [] for line in ignored),
+            [(line.get("event_name"), line.get("ignored")) for line in ignored][:5])
     print(f"# lookup checks: {time.monotonic() - t0:.1f}s")
 
 
