@@ -23,8 +23,10 @@ fn get(key: &'static str, body: Vec<u8>) -> aws_smithy_mocks::Rule {
         .then_output(move || GetObjectOutput::builder().body(ByteStream::from(body.clone())).build())
 }
 
-/// Every PutObject, as (key, body).
-fn puts() -> (aws_smithy_mocks::Rule, Arc<Mutex<Vec<(String, String)>>>) {
+/// Every PutObject so far, as ("bucket/key", body).
+type Written = Arc<Mutex<Vec<(String, String)>>>;
+
+fn puts() -> (aws_smithy_mocks::Rule, Written) {
     let written = Arc::new(Mutex::new(Vec::new()));
     let sink = written.clone();
     let rule = mock!(aws_sdk_s3::Client::put_object)
