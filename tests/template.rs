@@ -1,6 +1,7 @@
 //! Least privilege and safe defaults, read from `template.yaml` itself: the
 //! function's role and the organization scan's state machine may grant only the
 //! documented actions on the documented resources, the topic is encrypted, the failure queue keeps messages.
+//! Also: the function's environment is a configuration it accepts (the Slack routes).
 
 use serde_yaml::Value;
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("iam:GetUser", &["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*", "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"]),
     ("sqs:SendMessage", &["!GetAtt FailureQueue.Arn"]),
     ("sns:Publish", &["!Ref AlertTopic"]),
-    ("secretsmanager:GetSecretValue", &["!Ref SlackWebhookSecretArn"]),
+    ("secretsmanager:GetSecretValue", &["!Ref SlackWebhookSecretArn", "!Ref SlackOnCallWebhookSecretArn"]),
     ("dynamodb:PutItem", &["!GetAtt IdempotencyTable.Arn"]),
     ("dynamodb:UpdateItem", &["!GetAtt IdempotencyTable.Arn"]),
     ("s3:GetObject", &["arn:${AWS::Partition}:s3:::${ArchiveBucketName}/*", "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*"]),
@@ -189,6 +190,11 @@ fn the_check_catches_wider_grants() {
         ),
         ("- states:StopExecution", "- states:*", "ArchiveScanStateMachine: action states:* is not in the documented list"),
         ("s3:::${ArchiveBucketName}/*", "s3:::*", "DoctorFunctionRole: s3:GetObject on arn:${AWS::Partition}:s3:::* is wider"),
+        (
+            "Resource: !Ref SlackOnCallWebhookSecretArn",
+            "Resource: \"arn:${AWS::Partition}:secretsmanager:*\"",
+            "secretsmanager:GetSecretValue on arn:${AWS::Partition}:secretsmanager:* is wider",
+        ),
     ] {
         assert!(original.contains(from), "template no longer contains {from:?}: update this test");
         let widened: Value = serde_yaml::from_str(&original.replacen(from, to, 1)).unwrap();
@@ -208,4 +214,96 @@ fn topic_is_encrypted_and_the_failure_queue_keeps_messages() {
     let invoke = &t["Resources"]["DoctorFunction"]["Properties"]["EventInvokeConfig"];
     assert_eq!(text(&invoke["DestinationConfig"]["OnFailure"]["Type"]), "SQS");
     assert!(!t["Resources"]["DoctorLogGroup"]["Properties"]["RetentionInDays"].is_null());
+}
+
+/// Every parameter's default, then `given`.
+fn parameters(template: &Value, given: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut values: BTreeMap<String, String> = template["Parameters"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(name, p)| (text(name), if p["Default"].is_null() { String::new() } else { text(&p["Default"]) }))
+        .collect();
+    for (name, value) in given {
+        assert!(values.contains_key(*name), "no parameter {name}");
+        values.insert(name.to_string(), value.to_string());
+    }
+    values
+}
+
+/// A value as CloudFormation gives it for these parameters; `None` for `AWS::NoValue`.
+/// Resources resolve to `<Name>` (their physical ids are not known here).
+fn resolve(template: &Value, params: &BTreeMap<String, String>, value: &Value) -> Option<String> {
+    match value {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => Some(text(value)),
+        Value::Tagged(t) if t.tag == "!Ref" => match text(&t.value).as_str() {
+            "AWS::NoValue" => None,
+            name => Some(params.get(name).cloned().unwrap_or_else(|| format!("<{name}>"))),
+        },
+        Value::Tagged(t) if t.tag == "!GetAtt" => Some(format!("<{}>", text(&t.value))),
+        Value::Tagged(t) if t.tag == "!If" => {
+            let branches = t.value.as_sequence().unwrap();
+            let chosen = if condition(template, params, &text(&branches[0])) { &branches[1] } else { &branches[2] };
+            resolve(template, params, chosen)
+        }
+        other => panic!("cannot resolve {other:?}"),
+    }
+}
+
+fn condition(template: &Value, params: &BTreeMap<String, String>, name: &str) -> bool {
+    evaluate(template, params, &template["Conditions"][name])
+}
+
+fn evaluate(template: &Value, params: &BTreeMap<String, String>, value: &Value) -> bool {
+    let Value::Tagged(t) = value else { panic!("not a condition: {value:?}") };
+    let args = || t.value.as_sequence().unwrap().iter();
+    match t.tag.to_string().as_str() {
+        "!Equals" => {
+            let pair: Vec<Option<String>> = args().map(|v| resolve(template, params, v)).collect();
+            pair[0] == pair[1]
+        }
+        "!Not" => !args().all(|v| evaluate(template, params, v)),
+        "!And" => args().all(|v| evaluate(template, params, v)),
+        "!Or" => args().any(|v| evaluate(template, params, v)),
+        "!Condition" => condition(template, params, &text(&t.value)),
+        other => panic!("unknown condition function {other}"),
+    }
+}
+
+/// The function's environment for these parameters.
+fn environment(template: &Value, params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let variables = &template["Resources"]["DoctorFunction"]["Properties"]["Environment"]["Variables"];
+    variables.as_mapping().unwrap().iter().filter_map(|(name, value)| Some((text(name), resolve(template, params, value)?))).collect()
+}
+
+#[test]
+fn the_functions_environment_is_a_configuration_it_accepts() {
+    use eks_access_doctor::aws::config::{Settings, SlackWebhook};
+    use eks_access_doctor::aws::routing::RouteFilter;
+    use eks_access_doctor::finding::Severity;
+    let t = template();
+    let settings = |given: &[(&str, &str)]| {
+        let env = environment(&t, &parameters(&t, given));
+        Settings::from_lookup(|name| env.get(name).cloned()).map_err(|e| e.to_string())
+    };
+    let sinks = |s: &Settings| s.slack_routes.iter().map(|r| r.sink.clone()).collect::<Vec<_>>();
+    let team = ("SlackWebhookSecretArn", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:team");
+    let oncall = ("SlackOnCallWebhookSecretArn", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oncall");
+
+    let defaults = settings(&[]).unwrap();
+    assert!(defaults.slack_routes.is_empty() && defaults.sns_topic_arn.as_deref() == Some("<AlertTopic>"), "{defaults:?}");
+    assert_eq!(sinks(&settings(&[team]).unwrap()), ["slack"]);
+    let routed = settings(&[team, oncall, ("SlackOnCallClusters", "prod-*, payments")]).unwrap();
+    assert_eq!(sinks(&routed), ["slack:oncall", "slack"]);
+    assert_eq!(routed.slack_routes[0].webhook, SlackWebhook::Secret(oncall.1.into()));
+    assert_eq!(
+        routed.slack_routes[0].filter,
+        RouteFilter { min_severity: Severity::Error, clusters: vec!["prod-*".into(), "payments".into()] }
+    );
+    assert_eq!(routed.slack_routes[1].webhook, SlackWebhook::Secret(team.1.into()));
+    // Parameters the function refuses are refused at init, by name.
+    let shadowing = settings(&[team, oncall, ("SlackOnCallMinSeverity", "info")]).unwrap_err();
+    assert!(shadowing.contains("route \"slack\" is never used"), "{shadowing}");
+    let unrouted = settings(&[("EnableSns", "false"), oncall, ("SlackOnCallClusters", "prod-*")]).unwrap_err();
+    assert!(unrouted.contains("would reach no one"), "{unrouted}");
 }

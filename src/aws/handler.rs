@@ -231,8 +231,9 @@ impl Doctor {
         (!diagnosis.findings.is_empty()).then_some(diagnosis)
     }
 
-    /// Publishes every finding to every sink. Within a warm container a retry after a
-    /// partial failure re-sends only the parts that failed.
+    /// Publishes every finding to every sink that wants it (Slack routes share them
+    /// out). Within a warm container a retry after a partial failure re-sends only the
+    /// parts that failed.
     async fn deliver(&self, diagnosis: &Diagnosis) -> Result<(), HandlerError> {
         let event_id = &diagnosis.event.event_id;
         let mut errors = Vec::new();
@@ -240,7 +241,7 @@ impl Doctor {
         for finding in &diagnosis.findings {
             for sink in &self.sinks {
                 let part = (finding.cause.id, sink.name());
-                if self.delivered_parts.lock().map(|d| d.contains(event_id, part)).unwrap_or(false) {
+                if !sink.wants(diagnosis, finding) || self.delivered_parts.lock().map(|d| d.contains(event_id, part)).unwrap_or(false) {
                     continue;
                 }
                 match sink.publish(diagnosis, finding).await {

@@ -7,6 +7,7 @@ pub mod enrich;
 pub mod handler;
 pub mod idempotency;
 pub mod lookup;
+pub mod routing;
 pub mod s3;
 pub mod secrets;
 pub mod slack;
@@ -47,9 +48,16 @@ impl InitError {
     }
 }
 
-/// A place alerts go: SNS or Slack.
+/// A place alerts go: SNS or a Slack route.
 pub trait Sink: Send + Sync {
+    /// Distinct among the sinks and stable across retries: partial deliveries are
+    /// remembered by it, and errors name it.
     fn name(&self) -> &'static str;
+    /// Whether this finding is this sink's to send. Slack routes share findings out
+    /// between them (the first route that takes one gets it); others take them all.
+    fn wants(&self, _diagnosis: &crate::render::Diagnosis, _finding: &crate::finding::Finding) -> bool {
+        true
+    }
     fn publish<'a>(
         &'a self,
         diagnosis: &'a crate::render::Diagnosis,

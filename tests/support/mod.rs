@@ -43,5 +43,7 @@ pub fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> 
     edit(&mut value["detail"]);
     serde_json::to_vec(&value).unwrap()
 }
+#[cfg(feature = "lambda")]
+pub mod doctor;
 pub mod runtime_api;
 pub mod webhook;
