@@ -73,6 +73,8 @@ pub struct Settings {
     pub min_severity: Severity,
     pub include_clusters: Vec<String>,
     pub exclude_clusters: Vec<String>,
+    /// Clusters named in metrics (`METRIC_CLUSTERS`, else `INCLUDE_CLUSTERS`); see `metrics`.
+    pub metric_clusters: Vec<String>,
     pub enrichment_budget: Duration,
     pub idempotency_table: Option<String>,
     /// One alert per cause, cluster and principal per window (`FLOOD_WINDOW_SECONDS`).
@@ -83,7 +85,7 @@ impl Settings {
     /// Reads `SNS_TOPIC_ARN`, the Slack routes (`SLACK_ROUTES` and each route's
     /// `SLACK_ROUTE_<NAME>_*`, then the default `SLACK_WEBHOOK_SECRET_ARN` /
     /// `SLACK_WEBHOOK_URL`), `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`,
-    /// `ENRICHMENT_TIMEOUT_MS`, `IDEMPOTENCY_TABLE`,
+    /// `METRIC_CLUSTERS`, `ENRICHMENT_TIMEOUT_MS`, `IDEMPOTENCY_TABLE`,
     /// `FLOOD_WINDOW_SECONDS`. Fails when a finding could reach no one: an alerting
     /// function that cannot alert must not start.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
@@ -111,12 +113,18 @@ impl Settings {
             Some(v) => Duration::from_secs(v.parse::<u64>().map_err(|_| ConfigError::FloodWindow(v.clone()))?),
             None => Duration::from_secs(900),
         };
+        let include_clusters = list("INCLUDE_CLUSTERS");
+        let metric_clusters = match list("METRIC_CLUSTERS") {
+            named if named.is_empty() => include_clusters.clone(),
+            named => named,
+        };
         Ok(Settings {
             sns_topic_arn,
             slack_routes,
             min_severity,
-            include_clusters: list("INCLUDE_CLUSTERS"),
+            include_clusters,
             exclude_clusters: list("EXCLUDE_CLUSTERS"),
+            metric_clusters,
             enrichment_budget: Duration::from_millis(millis),
             idempotency_table: non_empty("IDEMPOTENCY_TABLE"),
             flood_window,
@@ -323,6 +331,15 @@ mod tests {
         assert!(settings(&errors_only).unwrap_err().contains("would reach no one"));
         // MIN_SEVERITY=error already keeps only errors: the route takes every finding left.
         assert!(settings(&[&errors_only[..], &[("MIN_SEVERITY", "error")]].concat()).is_ok());
+    }
+
+    #[test]
+    fn metric_clusters_default_to_the_included_clusters() {
+        let s = settings(&[("SNS_TOPIC_ARN", "t"), ("INCLUDE_CLUSTERS", "prod-*")]).unwrap();
+        assert_eq!(s.metric_clusters, ["prod-*"]);
+        let s = settings(&[("SNS_TOPIC_ARN", "t"), ("INCLUDE_CLUSTERS", "prod-*"), ("METRIC_CLUSTERS", "prod-eu, prod-us")]).unwrap();
+        assert_eq!(s.metric_clusters, ["prod-eu", "prod-us"]);
+        assert!(settings(&[("SNS_TOPIC_ARN", "t")]).unwrap().metric_clusters.is_empty());
     }
 
     #[test]

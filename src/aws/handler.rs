@@ -9,6 +9,7 @@
 use super::config::Settings;
 use super::enrich::{gather, Home, Lookups};
 use super::idempotency::{FloodStore, IdempotencyStore, PartialDeliveries, RecentIds};
+use super::metrics::{self, Metrics};
 use super::{DeliveryError, Sink};
 use crate::event::Event;
 use crate::flood::{self, Decision, Fingerprint, Windows};
@@ -125,6 +126,8 @@ pub struct Doctor {
     floods: Mutex<Windows>,
     /// Flood windows shared across containers (the DynamoDB table), when on.
     flood_store: Option<Box<dyn FloodStore>>,
+    /// EMF lines for findings, deliveries and suppressed repeats; off unless given.
+    metrics: Metrics,
 }
 
 impl Doctor {
@@ -144,7 +147,14 @@ impl Doctor {
             delivered_parts: Mutex::default(),
             floods,
             flood_store: None,
+            metrics: Metrics::off(),
         }
+    }
+
+    /// Writes EMF metric lines to `out` (stdout in the function).
+    pub fn with_metrics(mut self, out: Box<dyn metrics::Emit>) -> Doctor {
+        self.metrics = Metrics::new(out, self.settings.metric_clusters.clone());
+        self
     }
 
     /// Shares flood windows across containers through `store`.
@@ -244,7 +254,10 @@ impl Doctor {
                 if !sink.wants(diagnosis, finding) || self.delivered_parts.lock().map(|d| d.contains(event_id, part)).unwrap_or(false) {
                     continue;
                 }
-                match sink.publish(diagnosis, finding).await {
+                let result = sink.publish(diagnosis, finding).await;
+                let outcome = if result.is_ok() { metrics::Outcome::Delivered } else { metrics::Outcome::Failed };
+                self.metrics.delivery(sink.name(), diagnosis, finding, outcome);
+                match result {
                     Ok(()) => delivered.push(part),
                     Err(e) => errors.push(e),
                 }
@@ -259,6 +272,7 @@ impl Doctor {
         if let Ok(mut parts) = self.delivered_parts.lock() {
             parts.forget(event_id);
         }
+        self.metrics.findings(diagnosis);
         Ok(())
     }
 
@@ -388,6 +402,7 @@ impl Doctor {
             return Err(HandlerError::Unreadable(unreadable.join("; ")));
         }
         for (fingerprint, repeats) in counted_later {
+            self.metrics.suppressed(fingerprint.cause, repeats);
             if let Ok(mut windows) = self.floods.lock() {
                 windows.suppressed(&fingerprint, repeats);
             }

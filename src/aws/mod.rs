@@ -7,6 +7,7 @@ pub mod enrich;
 pub mod handler;
 pub mod idempotency;
 pub mod lookup;
+pub mod metrics;
 pub mod routing;
 pub mod s3;
 pub mod secrets;
@@ -51,7 +52,7 @@ impl InitError {
 /// A place alerts go: SNS or a Slack route.
 pub trait Sink: Send + Sync {
     /// Distinct among the sinks and stable across retries: partial deliveries are
-    /// remembered by it, and errors name it.
+    /// remembered by it, and metrics count deliveries by it.
     fn name(&self) -> &'static str;
     /// Whether this finding is this sink's to send. Slack routes share findings out
     /// between them (the first route that takes one gets it); others take them all.

@@ -1,5 +1,6 @@
 //! The Lambda function: init once (settings, SDK clients, the Slack webhooks), then
-//! per event parse → diagnose → enrich → publish. One JSON log line per event.
+//! per event parse → diagnose → enrich → publish. One JSON log line per event, and
+//! EMF metric lines (see `aws::metrics`).
 
 #![forbid(unsafe_code)]
 
@@ -9,6 +10,7 @@ use eks_access_doctor::aws::config::Settings;
 use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
 use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
+use eks_access_doctor::aws::metrics;
 use eks_access_doctor::aws::slack::{route_sinks, RetryPolicy};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::{InitError, Sink};
@@ -93,7 +95,7 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
     });
     tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), min_severity = %settings.min_severity, idempotency = table.is_some(), "initialised");
     let store = table.clone().map(|t| Box::new(t) as Box<dyn IdempotencyStore>);
-    let doctor = Doctor::new(settings, Box::new(lookups), sinks, store);
+    let doctor = Doctor::new(settings, Box::new(lookups), sinks, store).with_metrics(Box::new(metrics::Stdout));
     let doctor = match table {
         Some(table) => doctor.with_flood_store(Box::new(table)),
         None => doctor,

@@ -45,5 +45,8 @@ pub fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> 
 }
 #[cfg(feature = "lambda")]
 pub mod doctor;
+#[cfg(feature = "lambda")]
+pub mod emf;
+pub mod logs;
 pub mod runtime_api;
 pub mod webhook;
