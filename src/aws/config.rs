@@ -33,6 +33,8 @@ pub enum ConfigError {
     EnrichmentTimeout(String),
     #[error("FLOOD_WINDOW_SECONDS: {0:?} is not a whole number of seconds")]
     FloodWindow(String),
+    #[error("MUTE_CAUSES: {0:?} is not a cause id (eks-access-doctor causes lists them)")]
+    MuteCauses(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,12 +48,14 @@ pub struct Settings {
     pub idempotency_table: Option<String>,
     /// One alert per cause, cluster and principal per window (`FLOOD_WINDOW_SECONDS`).
     pub flood_window: Duration,
+    /// Cause ids never sent (`MUTE_CAUSES`), e.g. a risky-call check a team does not want.
+    pub muted: Vec<&'static str>,
 }
 
 impl Settings {
     /// Reads `SNS_TOPIC_ARN`, `SLACK_WEBHOOK_SECRET_ARN` / `SLACK_WEBHOOK_URL`,
     /// `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`, `ENRICHMENT_TIMEOUT_MS`,
-    /// `IDEMPOTENCY_TABLE`. Fails when no sink is configured: an alerting function
+    /// `IDEMPOTENCY_TABLE`, `FLOOD_WINDOW_SECONDS`, `MUTE_CAUSES`. Fails when no sink is configured: an alerting function
     /// that cannot alert must not start.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let non_empty = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
@@ -77,6 +81,10 @@ impl Settings {
         let list = |name: &str| -> Vec<String> {
             non_empty(name).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()).unwrap_or_default()
         };
+        let muted = list("MUTE_CAUSES")
+            .into_iter()
+            .map(|id| crate::catalogue::all_causes().find(|c| c.id == id).map(|c| c.id).ok_or(ConfigError::MuteCauses(id)))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
             sns_topic_arn,
             slack,
@@ -86,11 +94,17 @@ impl Settings {
             enrichment_budget: Duration::from_millis(millis),
             idempotency_table: non_empty("IDEMPOTENCY_TABLE"),
             flood_window,
+            muted,
         })
     }
 
     pub fn from_env() -> Result<Settings, ConfigError> {
         Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Whether a finding is sent: not muted, and at or above `MIN_SEVERITY`.
+    pub fn wants(&self, finding: &crate::finding::Finding) -> bool {
+        finding.severity() >= self.min_severity && !self.muted.contains(&finding.cause.id)
     }
 
     /// Whether alerts for this cluster are wanted. An unknown cluster is kept: a

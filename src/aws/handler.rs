@@ -35,6 +35,11 @@ pub enum Outcome {
     Duplicate {
         event_id: String,
     },
+    /// A repeat of a finding alerted within the window: counted, not sent.
+    Suppressed {
+        event_id: String,
+        cause: &'static str,
+    },
     /// A CloudWatch Logs batch.
     LogBatch(LogBatch),
     /// Archive objects scanned for the organization scan.
@@ -125,6 +130,8 @@ pub struct Doctor {
     floods: Mutex<Windows>,
     /// Flood windows shared across containers (the DynamoDB table), when on.
     flood_store: Option<Box<dyn FloodStore>>,
+    /// Seconds since the epoch: the windows' clock (tests set their own).
+    clock: Box<dyn Fn() -> u64 + Send + Sync>,
 }
 
 impl Doctor {
@@ -144,7 +151,14 @@ impl Doctor {
             delivered_parts: Mutex::default(),
             floods,
             flood_store: None,
+            clock: Box::new(unix_now),
         }
+    }
+
+    /// Reads time from `clock` (seconds since the epoch) instead of the system's.
+    pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Doctor {
+        self.clock = Box::new(clock);
+        self
     }
 
     /// Shares flood windows across containers through `store`.
@@ -177,6 +191,12 @@ impl Doctor {
     }
 
     /// Handles one payload; `home` is where the function runs (account from its ARN).
+    ///
+    /// An event whose finding alerted less than a window ago (same cause, cluster and
+    /// principal: a controller retrying, a CI loop) is counted, not sent; the count
+    /// reaches people in the next alert of that fingerprint. The fingerprint comes from
+    /// the cause matched without live facts when there is one, so repeats cost no
+    /// lookups; otherwise from the finding the live facts gave.
     pub async fn handle(&self, payload: &str, home: &Home) -> Result<Outcome, HandlerError> {
         if is_log_subscription(payload) {
             return self.handle_logs(payload, home).await;
@@ -190,23 +210,111 @@ impl Doctor {
         if let Some(skip) = self.skip(&event) {
             return Ok(skip);
         }
-        let Some(diagnosis) = self.diagnose(event, home).await else {
+        let now = (self.clock)();
+        let (fingerprint, decision, diagnosis) = match self.fingerprint_offline(&event) {
+            Some(fingerprint) => {
+                let decision = self.flood_decision(&fingerprint.to_string(), &fingerprint, &event_id, now).await;
+                if decision == Decision::Suppress {
+                    return self.suppressed(&event_id, &fingerprint).await;
+                }
+                let diagnosis = self.diagnose(event, home).await;
+                (fingerprint, decision, diagnosis)
+            }
+            None => {
+                let Some(diagnosis) = self.diagnose(event, home).await else {
+                    return Ok(Outcome::NoFinding { event_id });
+                };
+                let fingerprint = Fingerprint::of(&diagnosis.event, diagnosis.findings[0].cause.id);
+                let decision = self.flood_decision(&fingerprint.to_string(), &fingerprint, &event_id, now).await;
+                if decision == Decision::Suppress {
+                    return self.suppressed(&event_id, &fingerprint).await;
+                }
+                (fingerprint, decision, Some(diagnosis))
+            }
+        };
+        let key = fingerprint.to_string();
+        let suppressed_before = match decision {
+            Decision::Alert { suppressed_before } => suppressed_before,
+            Decision::Suppress => 0,
+        };
+        let Some(mut diagnosis) = diagnosis else {
+            self.release_window(&key, &event_id, suppressed_before).await;
             return Ok(Outcome::NoFinding { event_id });
         };
         if let Some(store) = &self.store {
             match store.begin(&event_id).await {
-                Ok(false) => return Ok(Outcome::Duplicate { event_id }),
+                Ok(false) => {
+                    self.release_window(&key, &event_id, suppressed_before).await;
+                    return Ok(Outcome::Duplicate { event_id });
+                }
                 Ok(true) => {}
                 Err(e) => tracing::warn!(event_id = %event_id, error = %e, "idempotency store unavailable; delivering anyway"),
             }
         }
-        self.deliver(&diagnosis).await?;
+        if let Some(note) = flood::repeats_note(1, suppressed_before, self.settings.flood_window.as_secs()) {
+            for finding in &mut diagnosis.findings {
+                finding.notes.push(note.clone());
+            }
+        }
+        if let Err(failure) = self.deliver(&diagnosis).await {
+            self.release_window(&key, &event_id, suppressed_before).await;
+            return Err(failure);
+        }
+        self.window_delivered(&fingerprint, &event_id, now).await;
         self.delivered(&event_id).await;
         Ok(Outcome::Alerted {
             event_id,
             causes: diagnosis.findings.iter().map(|f| f.cause.id).collect(),
             notes: diagnosis.findings.iter().map(|f| f.notes.len()).sum(),
         })
+    }
+
+    /// The fingerprint of the first finding matched without live facts that would be
+    /// sent (not muted, at or above `MIN_SEVERITY`), if any.
+    fn fingerprint_offline(&self, event: &Event) -> Option<Fingerprint> {
+        let findings = crate::catalogue::diagnose(event, &Default::default());
+        let first = findings.iter().find(|f| self.settings.wants(f))?;
+        Some(Fingerprint::of(event, first.cause.id))
+    }
+
+    /// A repeat within its fingerprint's window: counted (once per event id), not sent.
+    async fn suppressed(&self, event_id: &str, fingerprint: &Fingerprint) -> Result<Outcome, HandlerError> {
+        if let Some(store) = &self.store {
+            match store.begin(event_id).await {
+                Ok(false) => return Ok(Outcome::Duplicate { event_id: event_id.to_string() }),
+                Ok(true) => {}
+                Err(e) => tracing::warn!(event_id, error = %e, "idempotency store unavailable; counting anyway"),
+            }
+        }
+        self.count_repeats(fingerprint, 1).await;
+        self.delivered(event_id).await;
+        tracing::info!(fingerprint = %fingerprint, event_id, "repeat counted, not sent: an alert for this fingerprint went out within the window");
+        Ok(Outcome::Suppressed { event_id: event_id.to_string(), cause: fingerprint.cause })
+    }
+
+    /// `repeats` more of `fingerprint` were counted, not sent: here and in the shared windows.
+    async fn count_repeats(&self, fingerprint: &Fingerprint, repeats: u64) {
+        if let Ok(mut windows) = self.floods.lock() {
+            windows.suppressed(fingerprint, repeats);
+        }
+        if let Some(store) = &self.flood_store {
+            if let Err(e) = store.count(&fingerprint.to_string(), repeats).await {
+                tracing::warn!(fingerprint = %fingerprint, repeats, error = %e, "could not count repeats in the flood windows table");
+            }
+        }
+    }
+
+    /// An alert of `fingerprint` went out: its window opens here, and the shared one is
+    /// marked delivered so a retry in another container does not page again.
+    async fn window_delivered(&self, fingerprint: &Fingerprint, owner: &str, now: u64) {
+        if let Ok(mut windows) = self.floods.lock() {
+            windows.alerted(fingerprint, now);
+        }
+        if let Some(store) = &self.flood_store {
+            if let Err(e) = store.delivered(&fingerprint.to_string(), owner).await {
+                tracing::warn!(fingerprint = %fingerprint, error = %e, "could not mark the flood window delivered");
+            }
+        }
     }
 
     /// Why an event needs no work: its cluster is filtered out, or it was delivered.
@@ -222,12 +330,12 @@ impl Doctor {
         None
     }
 
-    /// Enrich, diagnose, keep what is at or above `MIN_SEVERITY`; `None` when nothing is left.
+    /// Enrich, diagnose, keep what is wanted (not muted, at or above `MIN_SEVERITY`); `None` when nothing is left.
     async fn diagnose(&self, event: Event, home: &Home) -> Option<Diagnosis> {
         let plan = crate::catalogue::lookup_plan(&event);
         let facts = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await;
         let mut diagnosis = crate::diagnose(event, &facts);
-        diagnosis.findings.retain(|f| f.severity() >= self.settings.min_severity);
+        diagnosis.findings.retain(|f| self.settings.wants(f));
         (!diagnosis.findings.is_empty()).then_some(diagnosis)
     }
 
@@ -308,17 +416,16 @@ impl Doctor {
             }
             // The cause without live facts names the fingerprint: enrichment sharpens the
             // advice but does not change which problem this is.
-            let Some(cause) = crate::catalogue::diagnose(&event, &Default::default()).first().map(|f| f.cause.id) else {
+            let Some(fingerprint) = self.fingerprint_offline(&event) else {
                 summary.ignored += 1;
                 continue;
             };
-            let fingerprint = Fingerprint::of(&event, cause);
             match groups.iter_mut().find(|(f, _)| *f == fingerprint) {
                 Some((_, events)) => events.push(event),
                 None => groups.push((fingerprint, vec![event])),
             }
         }
-        let now = unix_now();
+        let now = (self.clock)();
         let mut errors = Vec::new();
         // Repeats are counted once the batch succeeded: a failed batch is retried whole,
         // and its retry counts them.
@@ -351,14 +458,7 @@ impl Doctor {
             }
             match self.deliver(&diagnosis).await {
                 Ok(()) => {
-                    if let Ok(mut windows) = self.floods.lock() {
-                        windows.alerted(&fingerprint, now);
-                    }
-                    if let Some(store) = &self.flood_store {
-                        if let Err(e) = store.delivered(&key, &owner).await {
-                            tracing::warn!(fingerprint = %key, error = %e, "could not mark the flood window delivered");
-                        }
-                    }
+                    self.window_delivered(&fingerprint, &owner, now).await;
                     // This container skips these events if the batch comes again; the
                     // shared window (marked delivered) keeps other containers from paging.
                     if let Ok(mut recent) = self.delivered_events.lock() {
@@ -387,14 +487,7 @@ impl Doctor {
             return Err(HandlerError::Unreadable(unreadable.join("; ")));
         }
         for (fingerprint, repeats) in counted_later {
-            if let Ok(mut windows) = self.floods.lock() {
-                windows.suppressed(&fingerprint, repeats);
-            }
-            if let Some(store) = &self.flood_store {
-                if let Err(e) = store.count(&fingerprint.to_string(), repeats).await {
-                    tracing::warn!(fingerprint = %fingerprint, repeats, error = %e, "could not count repeats in the flood windows table");
-                }
-            }
+            self.count_repeats(&fingerprint, repeats).await;
         }
         Ok(Outcome::LogBatch(summary))
     }
