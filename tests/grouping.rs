@@ -33,10 +33,13 @@ impl Lookups for NoLookups {
     }
 }
 
+/// What a sink was given: (event id, the finding's notes).
+type Sent = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
 /// A sink that records what it was given and fails the next `fail` publishes.
 #[derive(Clone, Default)]
 struct Recorder {
-    sent: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    sent: Sent,
     fail: Arc<AtomicUsize>,
 }
 
