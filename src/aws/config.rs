@@ -35,6 +35,8 @@ pub enum ConfigError {
     FloodWindow(String),
     #[error("MUTE_CAUSES: {0:?} is not a cause id (eks-access-doctor causes lists them)")]
     MuteCauses(String),
+    #[error("SECOND_LOOK_DELAY_SECONDS: {0:?} is not a whole number of seconds from 0 to 900 (SQS's longest delay)")]
+    SecondLookDelay(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,12 +52,18 @@ pub struct Settings {
     pub flood_window: Duration,
     /// Cause ids never sent (`MUTE_CAUSES`), e.g. a risky-call check a team does not want.
     pub muted: Vec<&'static str>,
+    /// The SQS delay queue for second looks (`SECOND_LOOK_QUEUE_URL`); without it,
+    /// entries that grant nothing are not checked.
+    pub second_look_queue: Option<String>,
+    /// How long after its creation an entry is looked at again (`SECOND_LOOK_DELAY_SECONDS`).
+    pub second_look_delay: u32,
 }
 
 impl Settings {
     /// Reads `SNS_TOPIC_ARN`, `SLACK_WEBHOOK_SECRET_ARN` / `SLACK_WEBHOOK_URL`,
     /// `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`, `ENRICHMENT_TIMEOUT_MS`,
-    /// `IDEMPOTENCY_TABLE`, `FLOOD_WINDOW_SECONDS`, `MUTE_CAUSES`. Fails when no sink is configured: an alerting function
+    /// `IDEMPOTENCY_TABLE`, `FLOOD_WINDOW_SECONDS`, `MUTE_CAUSES`, `SECOND_LOOK_QUEUE_URL`,
+    /// `SECOND_LOOK_DELAY_SECONDS`. Fails when no sink is configured: an alerting function
     /// that cannot alert must not start.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let non_empty = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
@@ -85,6 +93,10 @@ impl Settings {
             .into_iter()
             .map(|id| crate::catalogue::all_causes().find(|c| c.id == id).map(|c| c.id).ok_or(ConfigError::MuteCauses(id)))
             .collect::<Result<Vec<_>, _>>()?;
+        let second_look_delay = match non_empty("SECOND_LOOK_DELAY_SECONDS") {
+            Some(v) => v.parse::<u32>().ok().filter(|d| *d <= 900).ok_or(ConfigError::SecondLookDelay(v))?,
+            None => 300,
+        };
         Ok(Settings {
             sns_topic_arn,
             slack,
@@ -95,6 +107,8 @@ impl Settings {
             idempotency_table: non_empty("IDEMPOTENCY_TABLE"),
             flood_window,
             muted,
+            second_look_queue: non_empty("SECOND_LOOK_QUEUE_URL"),
+            second_look_delay,
         })
     }
 
