@@ -841,9 +841,13 @@ def check_lookup(r):
         eks.create_cluster(name=LOOKUP_CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster-role",
                            resourcesVpcConfig={"subnetIds": ["subnet-0e2e0001", "subnet-0e2e0002"]},
                            accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False})
+        node_role = iam.create_role(RoleName="e2e-lookup-nodes", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
         eks.meta.events.register("before-send.eks.CreateAccessEntry", as_cloudtrail_records_it)
         eks.create_access_entry(clusterName=LOOKUP_CLUSTER, principalArn=principal, kubernetesGroups=["lookup-deployers"])
+        eks.create_access_entry(clusterName=LOOKUP_CLUSTER, principalArn=node_role, type="STANDARD")
         found = cli("lookup", "--since", "30m", "--region", REGION, "--format", "json", "--color", "never")
+        live = cli("lookup", "--since", "30m", "--region", REGION, "--format", "json", "--only-findings", "--live-facts", "--color", "never")
         history = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "eks.amazonaws.com"}],
                                       StartTime=time.time() - 1800)
     finally:
@@ -863,6 +867,14 @@ def check_lookup(r):
         commands = " ".join(c for f in ours[0]["findings"] for c in f["commands"])
         r.check(f"lookup: diagnoses it as unbound-kubernetes-group on {LOOKUP_CLUSTER}", causes == ["unbound-kubernetes-group"]
                 and ours[0].get("cluster") == LOOKUP_CLUSTER and "lookup-deployers" in commands, (causes, ours[0].get("cluster"), commands[:300]))
+    node_lines = [line for line in lines if line.get("principal") == node_role]
+    r.check("lookup: without --live-facts, the node role's STANDARD entry has no finding (its trust policy is not read)",
+            len(node_lines) == 1 and node_lines[0]["findings"] == [], node_lines)
+    live_lines = [json.loads(line) for line in live.stdout.splitlines() if line.strip()]
+    live_causes = {line.get("principal"): [f["cause"] for f in line["findings"]] for line in live_lines}
+    r.check("lookup --live-facts: reads the role's trust policy with the caller's credentials: node-role-standard-entry",
+            live.returncode == 0 and live_causes.get(node_role) == ["node-role-standard-entry"] and live_causes.get(principal) == ["unbound-kubernetes-group"],
+            (live.returncode, live_causes, live.stderr[-300:]))
     ignored = [line for line in lines if line.get("ignored")]
     r.check("lookup: the other recorded calls are skipped with why (as replay does)", ignored and all(line["findings"] == [] for line in ignored),
             [(line.get("event_name"), line.get("ignored")) for line in ignored][:5])
