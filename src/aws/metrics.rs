@@ -55,7 +55,7 @@ pub struct Metric {
 pub const FINDINGS: Metric = Metric { name: "Findings", unit: Unit::Count, dimensions: &[&[], &["Cause"], &["Severity"], &["Cluster"]] };
 /// Delivery attempts, one per finding and sink, by `delivered` or `failed`.
 pub const DELIVERIES: Metric = Metric { name: "Deliveries", unit: Unit::Count, dimensions: &[&["Sink", "Outcome"], &["Outcome"]] };
-/// Authenticator denials counted and not sent: an alert for the same problem went out within the flood window.
+/// Repeats counted, not sent: an alert for the same cause, cluster and principal went out within the flood window.
 pub const SUPPRESSED_REPEATS: Metric = Metric { name: "SuppressedRepeats", unit: Unit::Count, dimensions: &[&[], &["Cause"]] };
 
 /// Every metric emitted. The dashboard graphs these and no others (`tests/template.rs`).

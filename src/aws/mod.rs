@@ -10,6 +10,7 @@ pub mod lookup;
 pub mod metrics;
 pub mod routing;
 pub mod s3;
+pub mod second_look;
 pub mod secrets;
 pub mod slack;
 pub mod sns;
