@@ -1,7 +1,8 @@
 //! EMF metric lines: every line conforms to the Embedded Metric Format specification
 //! and to the metrics the code declares, the cluster dimension is bounded, and the
 //! handler writes one line per delivered finding, per delivery attempt and per
-//! fingerprint whose repeats were counted, not sent.
+//! fingerprint whose repeats were counted, not sent (authenticator batches and
+//! repeated CloudTrail calls).
 
 mod support;
 
@@ -127,6 +128,25 @@ async fn suppressed_repeats_are_counted_once_the_batch_succeeds() {
     assert_eq!(suppressed.len(), 1);
     assert_eq!((suppressed[0].text("Cause"), suppressed[0].number("SuppressedRepeats")), ("identity-not-mapped", 500));
     assert_eq!(sns_rule.num_calls(), 2, "nothing more sent");
+}
+
+/// A failing call repeated (a controller, a CI loop): the first alerts, the repeat within
+/// the window is counted, not sent, in one `SuppressedRepeats` line.
+#[tokio::test]
+async fn a_repeated_cloudtrail_call_is_counted_as_a_suppressed_repeat() {
+    let sns_rule = sns_ok();
+    let memory = Memory::default();
+    let doctor = Doctor::new(settings(&[("SNS_TOPIC_ARN", TOPIC)]), Box::new(NoLookups), vec![Box::new(sns(&sns_rule))], None)
+        .with_metrics(Box::new(memory.clone()));
+    let first = support::fixture_text("reserved-group-prefix.json");
+    let again = support::edited_fixture("reserved-group-prefix.json", |detail| detail["eventID"] = "a-retry-of-the-same-call".into());
+    assert!(matches!(doctor.handle(&first, &home()).await.unwrap(), Outcome::Alerted { .. }));
+    let repeat = doctor.handle(std::str::from_utf8(&again).unwrap(), &home()).await.unwrap();
+    assert!(matches!(repeat, Outcome::Suppressed { .. }), "{repeat:?}");
+    let lines = emf::parse(&memory.lines());
+    assert_eq!(lines.iter().map(|l| l.metric.as_str()).collect::<Vec<_>>(), ["Deliveries", "Findings", "SuppressedRepeats"]);
+    assert_eq!((lines[2].text("Cause"), lines[2].number("SuppressedRepeats")), ("reserved-group-prefix", 1));
+    assert_eq!(sns_rule.num_calls(), 1);
 }
 
 #[test]
