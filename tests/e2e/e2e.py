@@ -720,7 +720,7 @@ def check_metrics(r, text, expected_alerts, down_id, outputs, fn):
     queue_name = outputs["FailureQueueUrl"].rsplit("/", 1)[-1]
     said = json.dumps(body)
     r.check("dashboard: deployed, its widgets graph this stack's function and failure queue",
-            len(body.get("widgets", [])) == 10 and f'"{fn}"' in said and f'"{queue_name}"' in said, said[:300])
+            len(body.get("widgets", [])) == 9 and f'"{fn}"' in said and f'"{queue_name}"' in said, said[:300])
 
 
 def authenticator_line(role, when):
