@@ -20,6 +20,7 @@ use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::Sink;
+use eks_access_doctor::render::sns::MessageFormat;
 use std::io::Write;
 
 const DENIED: &str = r#"time="2026-11-28T15:37:19Z" level=warning msg="access denied" arn="arn:aws:iam::111122223333:role/admin-test-role" client="127.0.0.1:33384" error="ARN is not mapped" method=POST path=/authenticate"#;
@@ -65,6 +66,7 @@ fn doctor_with(sns: &Rule, eks: &[&Rule], iam: &[&Rule]) -> Doctor {
     let sinks: Vec<Box<dyn Sink>> = vec![Box::new(SnsSink {
         client: mock_client!(aws_sdk_sns, RuleMode::MatchAny, [sns]),
         topic_arn: "arn:aws:sns:eu-west-1:111122223333:alerts".into(),
+        format: MessageFormat::Text,
     })];
     Doctor::new(settings, Box::new(lookups), sinks, None)
 }

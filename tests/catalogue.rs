@@ -6,7 +6,8 @@ mod support;
 use eks_access_doctor::catalogue::{all_causes, cause_by_id};
 use eks_access_doctor::event::Evidence;
 use eks_access_doctor::finding::Cause;
-use eks_access_doctor::render::{json, markdown, slack, sns, text};
+use eks_access_doctor::render::sns::MessageFormat;
+use eks_access_doctor::render::{chatbot, json, markdown, slack, sns, text};
 use serde_json::json;
 use support::*;
 
@@ -63,7 +64,8 @@ fn rendered_output_of_every_cause_is_stable() {
         insta::assert_snapshot!(format!("{}.markdown", cause.id), markdown::render(&d));
         insta::assert_json_snapshot!(format!("{}.json", cause.id), json::diagnosis(&d));
         insta::assert_json_snapshot!(format!("{}.slack", cause.id), slack::payload(&d, f));
-        insta::assert_json_snapshot!(format!("{}.sns", cause.id), sns::message(&d, f));
+        insta::assert_json_snapshot!(format!("{}.sns", cause.id), sns::message(&d, f, MessageFormat::Text));
+        insta::assert_json_snapshot!(format!("{}.chatbot", cause.id), chatbot::notification(&d, f));
     }
 }
 
@@ -201,6 +203,7 @@ fn variant_fixtures_diagnose_to_their_cause_and_render_stably() {
         insta::assert_snapshot!(format!("variant.{stem}.text"), text::render(&d, false));
         insta::assert_json_snapshot!(format!("variant.{stem}.json"), json::diagnosis(&d));
         insta::assert_json_snapshot!(format!("variant.{stem}.slack"), slack::payload(&d, &d.findings[0]));
+        insta::assert_json_snapshot!(format!("variant.{stem}.chatbot"), chatbot::notification(&d, &d.findings[0]));
     }
 }
 

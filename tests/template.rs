@@ -209,3 +209,19 @@ fn topic_is_encrypted_and_the_failure_queue_keeps_messages() {
     assert_eq!(text(&invoke["DestinationConfig"]["OnFailure"]["Type"]), "SQS");
     assert!(!t["Resources"]["DoctorLogGroup"]["Properties"]["RetentionInDays"].is_null());
 }
+
+/// The parameter offers exactly the formats the function accepts, defaults to text, and
+/// reaches the function as SNS_MESSAGE_FORMAT.
+#[test]
+fn the_sns_message_format_parameter_reaches_the_function() {
+    use eks_access_doctor::render::sns::MessageFormat;
+    let t = template();
+    let parameter = &t["Parameters"]["SnsMessageFormat"];
+    let allowed: Vec<String> = parameter["AllowedValues"].as_sequence().unwrap().iter().map(text).collect();
+    assert_eq!(allowed, ["text", "chatbot"]);
+    let parsed: Vec<MessageFormat> = allowed.iter().map(|v| v.parse().unwrap()).collect();
+    assert_eq!(parsed, [MessageFormat::Text, MessageFormat::Chatbot]);
+    assert_eq!(text(&parameter["Default"]).parse::<MessageFormat>(), Ok(MessageFormat::default()));
+    let env = &t["Resources"]["DoctorFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(text(&env["SNS_MESSAGE_FORMAT"]), "!Ref SnsMessageFormat");
+}

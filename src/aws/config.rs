@@ -2,6 +2,7 @@
 //! lookup function so tests pass plain maps.
 
 use crate::finding::Severity;
+use crate::render::sns::MessageFormat;
 use std::time::Duration;
 
 /// Where the Slack webhook URL comes from. The URL is a secret: it is never logged.
@@ -33,11 +34,15 @@ pub enum ConfigError {
     EnrichmentTimeout(String),
     #[error("FLOOD_WINDOW_SECONDS: {0:?} is not a whole number of seconds")]
     FloodWindow(String),
+    #[error("SNS_MESSAGE_FORMAT: {0}")]
+    SnsMessageFormat(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub sns_topic_arn: Option<String>,
+    /// The body of SNS messages: plain text, or the AWS Chatbot custom notification.
+    pub sns_message_format: MessageFormat,
     pub slack: Option<SlackWebhook>,
     pub min_severity: Severity,
     pub include_clusters: Vec<String>,
@@ -49,9 +54,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads `SNS_TOPIC_ARN`, `SLACK_WEBHOOK_SECRET_ARN` / `SLACK_WEBHOOK_URL`,
-    /// `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`, `ENRICHMENT_TIMEOUT_MS`,
-    /// `IDEMPOTENCY_TABLE`. Fails when no sink is configured: an alerting function
+    /// Reads `SNS_TOPIC_ARN`, `SNS_MESSAGE_FORMAT`, `SLACK_WEBHOOK_SECRET_ARN` /
+    /// `SLACK_WEBHOOK_URL`, `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`,
+    /// `ENRICHMENT_TIMEOUT_MS`, `IDEMPOTENCY_TABLE`, `FLOOD_WINDOW_SECONDS`. Fails when no sink is configured: an alerting function
     /// that cannot alert must not start.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let non_empty = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
@@ -62,6 +67,10 @@ impl Settings {
         if sns_topic_arn.is_none() && slack.is_none() {
             return Err(ConfigError::NoDestination);
         }
+        let sns_message_format = match non_empty("SNS_MESSAGE_FORMAT") {
+            Some(v) => v.parse().map_err(ConfigError::SnsMessageFormat)?,
+            None => MessageFormat::Text,
+        };
         let min_severity = match non_empty("MIN_SEVERITY") {
             Some(v) => v.parse().map_err(ConfigError::MinSeverity)?,
             None => Severity::Info,
@@ -79,6 +88,7 @@ impl Settings {
         };
         Ok(Settings {
             sns_topic_arn,
+            sns_message_format,
             slack,
             min_severity,
             include_clusters: list("INCLUDE_CLUSTERS"),
@@ -160,6 +170,16 @@ mod tests {
         assert!(!s.wants_cluster(Some("prod-sandbox")) && !s.wants_cluster(Some("dev")));
         assert_eq!(s.idempotency_table.as_deref(), Some("seen"));
         assert!(settings(&[("SNS_TOPIC_ARN", "t"), ("MIN_SEVERITY", "loud")]).unwrap_err().contains("MIN_SEVERITY"));
+    }
+
+    #[test]
+    fn sns_message_format_is_text_unless_chatbot_is_asked_for() {
+        assert_eq!(settings(&[("SNS_TOPIC_ARN", "t")]).unwrap().sns_message_format, MessageFormat::Text);
+        for (value, want) in [("chatbot", MessageFormat::Chatbot), (" Chatbot ", MessageFormat::Chatbot), ("text", MessageFormat::Text)] {
+            assert_eq!(settings(&[("SNS_TOPIC_ARN", "t"), ("SNS_MESSAGE_FORMAT", value)]).unwrap().sns_message_format, want, "{value:?}");
+        }
+        let err = settings(&[("SNS_TOPIC_ARN", "t"), ("SNS_MESSAGE_FORMAT", "slack")]).unwrap_err();
+        assert_eq!(err, "SNS_MESSAGE_FORMAT: \"slack\" is not a message format: expected text or chatbot");
     }
 
     #[test]

@@ -79,7 +79,11 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
         .await;
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     if let Some(topic_arn) = &settings.sns_topic_arn {
-        sinks.push(Box::new(SnsSink { client: aws_sdk_sns::Client::new(&config), topic_arn: topic_arn.clone() }));
+        sinks.push(Box::new(SnsSink {
+            client: aws_sdk_sns::Client::new(&config),
+            topic_arn: topic_arn.clone(),
+            format: settings.sns_message_format,
+        }));
     }
     if let Some(webhook) = &settings.slack {
         let url = match webhook {
