@@ -60,6 +60,9 @@ fn every_fixture_gives_notifications_the_documented_schema_accepts() {
     }
 }
 
+/// What a documented rule forbids, and how to break a good notification that way.
+type Breakage = (&'static str, fn(&mut Value));
+
 /// The schema is live: each documented rule refuses what breaks it.
 #[test]
 fn the_schema_refuses_what_the_documentation_forbids() {
@@ -67,7 +70,7 @@ fn the_schema_refuses_what_the_documentation_forbids() {
     let d = diagnose(fixture_event("node-type-requires-role.json"));
     let good = value(&chatbot::notification(&d, &d.findings[0]));
     assert!(validator.is_valid(&good));
-    let broken: [(&str, fn(&mut Value)); 8] = [
+    let broken: [Breakage; 8] = [
         ("version 2.0", |n| n["version"] = json!("2.0")),
         ("another source", |n| n["source"] = json!("aws.eks")),
         ("no description", |n| drop(n["content"].as_object_mut().unwrap().remove("description"))),
