@@ -158,6 +158,9 @@ fn oversized_values_are_cut_to_the_documented_limits() {
             assert_eq!(errors(&validator, &n), Vec::<String>::new(), "{fixture} {pointer}");
             let description = n["content"]["description"].as_str().unwrap();
             assert_eq!(description.matches("```").count() % 2, 0, "{fixture}: a code block left open");
+            if !f.commands.is_empty() {
+                assert!(description.contains("*Commands*\n```\n"), "{fixture} {pointer}: the value crowded out the commands");
+            }
             assert!(description.ends_with(&format!("<{}|AWS documentation> · cause `{}`", f.cause.docs, f.cause.id)), "{fixture}");
         }
     }

@@ -101,7 +101,7 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
         table: table.clone(),
         ttl: IDEMPOTENCY_TTL,
     });
-    tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), min_severity = %settings.min_severity, idempotency = table.is_some(), "initialised");
+    tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), sns_format = ?settings.sns_message_format, min_severity = %settings.min_severity, idempotency = table.is_some(), "initialised");
     let store = table.clone().map(|t| Box::new(t) as Box<dyn IdempotencyStore>);
     let doctor = Doctor::new(settings, Box::new(lookups), sinks, store);
     let doctor = match table {

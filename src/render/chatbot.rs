@@ -24,8 +24,10 @@ pub const NEXT_STEP_LIMIT: usize = 350;
 pub const KEYWORD_LIMIT: usize = 75;
 /// Undocumented for `summary` and `additionalContext` values: kept as short as a title.
 pub const SUMMARY_LIMIT: usize = TITLE_LIMIT;
-/// A fact's value in the description, so that one long value cannot crowd out the rest.
+/// A fact's value, and a prose section (the explanation, a note), in the description: so
+/// that one long value (a 200 000-character error message) cannot crowd out the commands.
 const FACT_LIMIT: usize = 512;
+const PROSE_LIMIT: usize = 3000;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -157,7 +159,7 @@ impl Description {
     /// Escaped prose, cut to fit; nothing once the room is gone.
     fn prose(&mut self, escaped: &str) {
         if self.room > 1 {
-            self.push(truncate(escaped, self.room));
+            self.push(truncate(escaped, self.room.min(PROSE_LIMIT)));
         }
     }
 
