@@ -59,6 +59,32 @@ pub struct PrincipalFacts {
     pub id: Option<String>,
     /// When IAM created it (RFC 3339).
     pub created: Option<String>,
+    /// The AWS services its trust policy lets assume it (roles): `ec2.amazonaws.com` marks an instance role.
+    pub trusted_services: Vec<String>,
+}
+
+/// The services an IAM trust policy allows (`Principal.Service` of its `Allow`
+/// statements), from the document as IAM returns it (URL-encoded JSON). An unreadable
+/// document trusts no service as far as advice goes.
+pub fn trusted_services(document: &str) -> Vec<String> {
+    let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
+    let Ok(policy) = serde_json::from_str::<serde_json::Value>(&decoded) else { return Vec::new() };
+    let one_or_many = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+        match v {
+            serde_json::Value::Array(items) => items.clone(),
+            serde_json::Value::Null => Vec::new(),
+            other => vec![other.clone()],
+        }
+    };
+    let mut services: Vec<String> = one_or_many(&policy["Statement"])
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| one_or_many(&s["Principal"]["Service"]))
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    services.sort();
+    services.dedup();
+    services
 }
 
 impl PrincipalFacts {
@@ -80,6 +106,10 @@ pub enum Fact {
     Principal,
     /// `ListAccessEntries`: the principal ARNs the cluster has entries for.
     ClusterEntries,
+    /// How long the deleted entry lived: the function's own record of its creation.
+    EntryHistory,
+    /// The access entry as it stands a while after its creation (the delayed second look).
+    SettledEntry,
 }
 
 impl Fact {
@@ -90,6 +120,8 @@ impl Fact {
             Fact::AccessEntry => "the existing access entry",
             Fact::Principal => "the principal in IAM",
             Fact::ClusterEntries => "the cluster's access entries",
+            Fact::EntryHistory => "when the entry was created",
+            Fact::SettledEntry => "the access entry after the delay",
         }
     }
 }
@@ -100,6 +132,9 @@ pub struct Facts {
     pub access_entry: Lookup<AccessEntryFacts>,
     pub principal: Lookup<PrincipalFacts>,
     pub cluster_entries: Lookup<Vec<String>>,
+    /// Seconds between the entry's creation and its deletion.
+    pub entry_lifetime: Lookup<u64>,
+    pub settled_entry: Lookup<AccessEntryFacts>,
 }
 
 impl Facts {
@@ -110,6 +145,8 @@ impl Facts {
             Fact::AccessEntry => self.access_entry.failure_note(fact.what()),
             Fact::Principal => self.principal.failure_note(fact.what()),
             Fact::ClusterEntries => self.cluster_entries.failure_note(fact.what()),
+            Fact::EntryHistory => self.entry_lifetime.failure_note(fact.what()),
+            Fact::SettledEntry => self.settled_entry.failure_note(fact.what()),
         }
     }
 }
@@ -138,6 +175,8 @@ impl LookupPlan {
                 Fact::AccessEntry => plan.access_entry |= iam_principal,
                 Fact::Principal => plan.principal |= iam_principal,
                 Fact::ClusterEntries => plan.cluster_entries = true,
+                // Not AWS lookups: the handler knows these from its own state.
+                Fact::EntryHistory | Fact::SettledEntry => {}
             }
         }
         plan
@@ -145,5 +184,21 @@ impl LookupPlan {
 
     pub fn is_empty(&self) -> bool {
         *self == LookupPlan::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_policies_as_iam_returns_them() {
+        let ec2 = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22ec2.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+        assert_eq!(trusted_services(ec2), ["ec2.amazonaws.com"]);
+        let many = r#"{"Statement":{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com","ec2.amazonaws.com"]}}}"#;
+        assert_eq!(trusted_services(many), ["ec2.amazonaws.com", "lambda.amazonaws.com"]);
+        let denied = r#"{"Statement":[{"Effect":"Deny","Principal":{"Service":"ec2.amazonaws.com"}},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"}}]}"#;
+        assert!(trusted_services(denied).is_empty());
+        assert!(trusted_services("not json").is_empty());
     }
 }

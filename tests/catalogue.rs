@@ -4,26 +4,16 @@
 mod support;
 
 use eks_access_doctor::catalogue::{all_causes, cause_by_id};
-use eks_access_doctor::event::Evidence;
-use eks_access_doctor::finding::Cause;
+use eks_access_doctor::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts};
 use eks_access_doctor::render::sns::MessageFormat;
 use eks_access_doctor::render::{chatbot, json, markdown, slack, sns, text};
 use serde_json::json;
 use support::*;
 
-/// A cause's fixture: `events/ID.json` for CloudTrail causes, `events/authenticator/ID.json`
-/// (a decoded CloudWatch Logs subscription message) for authenticator causes.
-fn cause_fixture(cause: &Cause) -> String {
-    match cause.evidence {
-        Evidence::CloudTrail => format!("{}.json", cause.id),
-        Evidence::Authenticator => format!("authenticator/{}.json", cause.id),
-    }
-}
-
 #[test]
 fn every_cause_has_a_fixture_diagnosed_to_its_id() {
     for cause in all_causes() {
-        let d = diagnose(fixture_event(&cause_fixture(cause)));
+        let d = diagnose_cause_fixture(cause);
         assert_eq!(cause_ids(&d).first(), Some(&cause.id), "fixture for {}", cause.id);
         assert_eq!(d.findings[0].severity(), cause.severity);
     }
@@ -58,7 +48,7 @@ fn ids_are_unique_and_the_required_ones_exist() {
 #[test]
 fn rendered_output_of_every_cause_is_stable() {
     for cause in all_causes() {
-        let d = diagnose(fixture_event(&cause_fixture(cause)));
+        let d = diagnose_cause_fixture(cause);
         let f = &d.findings[0];
         insta::assert_snapshot!(format!("{}.text", cause.id), text::render(&d, false));
         insta::assert_snapshot!(format!("{}.markdown", cause.id), markdown::render(&d));
@@ -274,4 +264,36 @@ fn a_reworded_message_is_still_enriched() {
     assert!(plan.cluster && plan.principal && !plan.access_entry, "{plan:?}");
     let plan = eks_access_doctor::catalogue::lookup_plan(&fixture_event("missing-iam-permission.json"));
     assert!(plan.is_empty(), "{plan:?}");
+}
+
+#[test]
+fn risky_successes_need_their_facts_and_only_match_when_the_facts_say_so() {
+    let cause = |id: &str| cause_by_id(id).unwrap();
+    let with =
+        |id: &str, facts: Facts| cause_ids(&eks_access_doctor::diagnose(fixture_event(&cause_fixture(cause(id))), &facts)).contains(&id);
+    for id in ["short-lived-access-entry", "node-role-standard-entry", "access-entry-grants-nothing"] {
+        assert!(!with(id, Facts::default()), "{id} matched without its fact");
+        assert!(with(id, facts_for(cause(id))), "{id}");
+    }
+    assert!(!with("short-lived-access-entry", Facts { entry_lifetime: Lookup::Found(7200), ..Facts::default() }));
+    let lambda_role = PrincipalFacts { trusted_services: vec!["lambda.amazonaws.com".into()], ..PrincipalFacts::default() };
+    assert!(!with("node-role-standard-entry", Facts { principal: Lookup::Found(lambda_role), ..Facts::default() }));
+    let granted = AccessEntryFacts {
+        policies: vec!["arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy".into()],
+        ..AccessEntryFacts::default()
+    };
+    assert!(!with("access-entry-grants-nothing", Facts { settled_entry: Lookup::Found(granted), ..Facts::default() }));
+    // The trust policy is read from the lookup plan of any STANDARD role entry, though nothing matches yet.
+    let plan = eks_access_doctor::catalogue::lookup_plan(&fixture_event("node-role-standard-entry.json"));
+    assert!(plan.principal, "{plan:?}");
+}
+
+#[test]
+fn an_admin_policy_on_namespaces_or_a_view_policy_is_not_a_cluster_admin_grant() {
+    let edited = |edit: &dyn Fn(&mut serde_json::Value)| {
+        cause_ids(&diagnose(parse_one(&edited_fixture("cluster-admin-policy-granted.json", edit)))).is_empty()
+    };
+    assert!(edited(&|d| d["requestParameters"]["accessScope"] = json!({"type": "namespace", "namespaces": ["team-a"]})));
+    assert!(edited(&|d| d["requestParameters"]["policyArn"] = json!("arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy")));
+    assert!(!edited(&|d| d["requestParameters"]["policyArn"] = json!("arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy")));
 }

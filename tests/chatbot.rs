@@ -5,7 +5,6 @@
 mod support;
 
 use eks_access_doctor::catalogue::all_causes;
-use eks_access_doctor::event::Evidence;
 use eks_access_doctor::render::chatbot::{self, Notification};
 use eks_access_doctor::render::Diagnosis;
 use serde_json::{json, Value};
@@ -24,18 +23,14 @@ fn value(n: &Notification) -> Value {
     serde_json::from_str(&n.to_json()).unwrap()
 }
 
-/// Every cause's fixture and every variant, diagnosed.
+/// Every cause's fixture (with the live facts the catalogue shows it with) and every variant, diagnosed.
 fn every_fixture() -> Vec<(String, Diagnosis)> {
-    let mut names: Vec<String> = all_causes()
-        .map(|c| match c.evidence {
-            Evidence::CloudTrail => format!("{}.json", c.id),
-            Evidence::Authenticator => format!("authenticator/{}.json", c.id),
-        })
-        .collect();
+    let mut all: Vec<(String, Diagnosis)> = all_causes().map(|c| (cause_fixture(c), diagnose_cause_fixture(c))).collect();
     for entry in std::fs::read_dir(events_dir().join("variants")).unwrap() {
-        names.push(format!("variants/{}", entry.unwrap().file_name().into_string().unwrap()));
+        let name = format!("variants/{}", entry.unwrap().file_name().into_string().unwrap());
+        all.push((name.clone(), diagnose(fixture_event(&name))));
     }
-    names.into_iter().map(|name| (name.clone(), diagnose(fixture_event(&name)))).collect()
+    all
 }
 
 #[test]

@@ -21,6 +21,10 @@ fn json_lines(o: &Output) -> Vec<Value> {
     stdout(o).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
+/// Causes that match on live facts or the function's state alone (tests/catalogue.rs
+/// checks them with their facts): offline, their fixtures have no finding.
+const LIVE_ONLY: [&str; 3] = ["node-role-standard-entry", "short-lived-access-entry", "access-entry-grants-nothing"];
+
 #[test]
 fn replay_json_gives_each_fixture_its_cause_id() {
     let out = run(&["replay", "events", "--format", "json"]);
@@ -32,6 +36,10 @@ fn replay_json_gives_each_fixture_its_cause_id() {
         let fixture: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let id = fixture["detail"]["eventID"].as_str().unwrap();
         let object = objects.iter().find(|o| o["event_id"] == id).unwrap_or_else(|| panic!("{stem} missing"));
+        if LIVE_ONLY.contains(&stem) {
+            assert_eq!(object["findings"], serde_json::json!([]), "{stem} needs live facts: offline it has no finding");
+            continue;
+        }
         let want = stem.strip_suffix("-explicit-deny").unwrap_or(stem);
         assert_eq!(object["findings"][0]["cause"], want, "{stem}");
         for key in ["event_time", "event_name", "cluster", "principal"] {

@@ -16,14 +16,21 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("eks:ListAssociatedAccessPolicies", &["arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:access-entry/*"]),
     ("iam:GetRole", &["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*", "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"]),
     ("iam:GetUser", &["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*", "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"]),
-    ("sqs:SendMessage", &["!GetAtt FailureQueue.Arn"]),
+    ("sqs:SendMessage", &["!GetAtt FailureQueue.Arn", "!GetAtt SecondLookQueue.Arn"]),
+    ("sqs:ReceiveMessage", &["!GetAtt SecondLookQueue.Arn"]),
+    ("sqs:DeleteMessage", &["!GetAtt SecondLookQueue.Arn"]),
+    ("sqs:GetQueueAttributes", &["!GetAtt SecondLookQueue.Arn"]),
+    ("sqs:ChangeMessageVisibility", &["!GetAtt SecondLookQueue.Arn"]),
     ("sns:Publish", &["!Ref AlertTopic"]),
     ("secretsmanager:GetSecretValue", &["!Ref SlackWebhookSecretArn"]),
     ("dynamodb:PutItem", &["!GetAtt IdempotencyTable.Arn"]),
     ("dynamodb:UpdateItem", &["!GetAtt IdempotencyTable.Arn"]),
+    ("dynamodb:GetItem", &["!GetAtt IdempotencyTable.Arn"]),
     ("s3:GetObject", &["arn:${AWS::Partition}:s3:::${ArchiveBucketName}/*", "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*"]),
     ("s3:ListBucket", &["arn:${AWS::Partition}:s3:::${ArchiveBucketName}", "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}"]),
     ("s3:PutObject", &["arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*"]),
+    ("kms:GenerateDataKey", &["!Ref QueueKmsKeyArn"]),
+    ("kms:Decrypt", &["!Ref QueueKmsKeyArn"]),
 ];
 
 /// The organization scan's state machine: invoke the function, list the archive, write
@@ -204,7 +211,9 @@ fn topic_is_encrypted_and_the_failure_queue_keeps_messages() {
     assert!(!topic["KmsMasterKeyId"].is_null(), "the alert topic must be encrypted");
     let queue = &t["Resources"]["FailureQueue"]["Properties"];
     assert_eq!(queue["MessageRetentionPeriod"].as_u64(), Some(1_209_600), "failure queue keeps messages 14 days");
-    assert_eq!(queue["SqsManagedSseEnabled"].as_bool(), Some(true));
+    // SQS-managed encryption, or the KMS key the QueueKmsKeyArn parameter names: never none.
+    assert_eq!(text(&queue["SqsManagedSseEnabled"]), "!If - HasQueueKmsKey\n- !Ref AWS::NoValue\n- true");
+    assert_eq!(text(&queue["KmsMasterKeyId"]), "!If - HasQueueKmsKey\n- !Ref QueueKmsKeyArn\n- !Ref AWS::NoValue");
     let invoke = &t["Resources"]["DoctorFunction"]["Properties"]["EventInvokeConfig"];
     assert_eq!(text(&invoke["DestinationConfig"]["OnFailure"]["Type"]), "SQS");
     assert!(!t["Resources"]["DoctorLogGroup"]["Properties"]["RetentionInDays"].is_null());

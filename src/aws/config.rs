@@ -36,6 +36,10 @@ pub enum ConfigError {
     FloodWindow(String),
     #[error("SNS_MESSAGE_FORMAT: {0}")]
     SnsMessageFormat(String),
+    #[error("MUTE_CAUSES: {0:?} is not a cause id (eks-access-doctor causes lists them)")]
+    MuteCauses(String),
+    #[error("SECOND_LOOK_DELAY_SECONDS: {0:?} is not a whole number of seconds from 0 to 900 (SQS's longest delay)")]
+    SecondLookDelay(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,13 +55,21 @@ pub struct Settings {
     pub idempotency_table: Option<String>,
     /// One alert per cause, cluster and principal per window (`FLOOD_WINDOW_SECONDS`).
     pub flood_window: Duration,
+    /// Cause ids never sent (`MUTE_CAUSES`), e.g. a risky-call check a team does not want.
+    pub muted: Vec<&'static str>,
+    /// The SQS delay queue for second looks (`SECOND_LOOK_QUEUE_URL`); without it,
+    /// entries that grant nothing are not checked.
+    pub second_look_queue: Option<String>,
+    /// How long after its creation an entry is looked at again (`SECOND_LOOK_DELAY_SECONDS`).
+    pub second_look_delay: u32,
 }
 
 impl Settings {
     /// Reads `SNS_TOPIC_ARN`, `SNS_MESSAGE_FORMAT`, `SLACK_WEBHOOK_SECRET_ARN` /
     /// `SLACK_WEBHOOK_URL`, `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`,
-    /// `ENRICHMENT_TIMEOUT_MS`, `IDEMPOTENCY_TABLE`, `FLOOD_WINDOW_SECONDS`. Fails when no sink is configured: an alerting function
-    /// that cannot alert must not start.
+    /// `ENRICHMENT_TIMEOUT_MS`, `IDEMPOTENCY_TABLE`, `FLOOD_WINDOW_SECONDS`, `MUTE_CAUSES`,
+    /// `SECOND_LOOK_QUEUE_URL`, `SECOND_LOOK_DELAY_SECONDS`. Fails when no sink is
+    /// configured: an alerting function that cannot alert must not start.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let non_empty = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let slack = non_empty("SLACK_WEBHOOK_SECRET_ARN")
@@ -86,6 +98,14 @@ impl Settings {
         let list = |name: &str| -> Vec<String> {
             non_empty(name).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()).unwrap_or_default()
         };
+        let muted = list("MUTE_CAUSES")
+            .into_iter()
+            .map(|id| crate::catalogue::all_causes().find(|c| c.id == id).map(|c| c.id).ok_or(ConfigError::MuteCauses(id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let second_look_delay = match non_empty("SECOND_LOOK_DELAY_SECONDS") {
+            Some(v) => v.parse::<u32>().ok().filter(|d| *d <= 900).ok_or(ConfigError::SecondLookDelay(v))?,
+            None => 300,
+        };
         Ok(Settings {
             sns_topic_arn,
             sns_message_format,
@@ -96,11 +116,19 @@ impl Settings {
             enrichment_budget: Duration::from_millis(millis),
             idempotency_table: non_empty("IDEMPOTENCY_TABLE"),
             flood_window,
+            muted,
+            second_look_queue: non_empty("SECOND_LOOK_QUEUE_URL"),
+            second_look_delay,
         })
     }
 
     pub fn from_env() -> Result<Settings, ConfigError> {
         Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Whether a finding is sent: not muted, and at or above `MIN_SEVERITY`.
+    pub fn wants(&self, finding: &crate::finding::Finding) -> bool {
+        finding.severity() >= self.min_severity && !self.muted.contains(&finding.cause.id)
     }
 
     /// Whether alerts for this cluster are wanted. An unknown cluster is kept: a

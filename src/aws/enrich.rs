@@ -31,6 +31,7 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
             access_entry: not_here(plan.access_entry, &why),
             principal: not_here(plan.principal, &why),
             cluster_entries: not_here(plan.cluster_entries, &why),
+            ..Facts::default()
         };
     }
     let region = event.region.as_str();
@@ -50,7 +51,7 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
         principal_lookup,
         within(plan.cluster_entries, budget, lookups.cluster_entries(region, cluster)),
     );
-    Facts { cluster_auth_mode, access_entry, principal, cluster_entries }
+    Facts { cluster_auth_mode, access_entry, principal, cluster_entries, ..Facts::default() }
 }
 
 /// Where the function runs: its role only sees this account. (EKS lookups go to
@@ -176,16 +177,18 @@ impl Lookups for AwsLookups {
             let name = principal.name;
             if principal.kind == arn::PrincipalKind::Role {
                 match self.iam.get_role().role_name(name).send().await {
-                    Ok(out) => out
-                        .role()
-                        .map_or(Lookup::Absent, |r| found_principal(PrincipalKind::Role, r.path(), r.arn(), r.role_id(), r.create_date())),
+                    Ok(out) => out.role().map_or(Lookup::Absent, |r| {
+                        let mut role = found_principal(PrincipalKind::Role, r.path(), r.arn(), r.role_id(), r.create_date());
+                        role.trusted_services = r.assume_role_policy_document().map(crate::facts::trusted_services).unwrap_or_default();
+                        Lookup::Found(role)
+                    }),
                     Err(e) => not_found_or_failed(&e),
                 }
             } else if principal.kind == arn::PrincipalKind::User {
                 match self.iam.get_user().user_name(name).send().await {
-                    Ok(out) => out
-                        .user()
-                        .map_or(Lookup::Absent, |u| found_principal(PrincipalKind::User, u.path(), u.arn(), u.user_id(), u.create_date())),
+                    Ok(out) => out.user().map_or(Lookup::Absent, |u| {
+                        Lookup::Found(found_principal(PrincipalKind::User, u.path(), u.arn(), u.user_id(), u.create_date()))
+                    }),
                     Err(e) => not_found_or_failed(&e),
                 }
             } else {
@@ -215,14 +218,15 @@ impl Lookups for AwsLookups {
 }
 
 /// What IAM says of a role or user.
-fn found_principal(kind: PrincipalKind, path: &str, arn: &str, id: &str, created: &aws_smithy_types::DateTime) -> Lookup<PrincipalFacts> {
-    Lookup::Found(PrincipalFacts {
+fn found_principal(kind: PrincipalKind, path: &str, arn: &str, id: &str, created: &aws_smithy_types::DateTime) -> PrincipalFacts {
+    PrincipalFacts {
         kind,
         path: path.to_string(),
         arn: Some(arn.to_string()),
         id: Some(id.to_string()),
         created: Some(created.to_string()),
-    })
+        trusted_services: Vec::new(),
+    }
 }
 
 /// At most this many pages of `ListAccessEntries` (100 entries each) within the budget.

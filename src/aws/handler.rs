@@ -8,9 +8,11 @@
 
 use super::config::Settings;
 use super::enrich::{gather, Home, Lookups};
-use super::idempotency::{FloodStore, IdempotencyStore, PartialDeliveries, RecentIds};
+use super::idempotency::{EntryLog, FloodStore, IdempotencyStore, PartialDeliveries, RecentEntries, RecentIds};
+use super::second_look::{self, SecondLook};
 use super::{DeliveryError, Sink};
 use crate::event::Event;
+use crate::facts::{Fact, Facts, Lookup};
 use crate::flood::{self, Decision, Fingerprint, Windows};
 use crate::input::{self, Parsed};
 use crate::render::Diagnosis;
@@ -35,8 +37,15 @@ pub enum Outcome {
     Duplicate {
         event_id: String,
     },
+    /// A repeat of a finding alerted within the window: counted, not sent.
+    Suppressed {
+        event_id: String,
+        cause: &'static str,
+    },
     /// A CloudWatch Logs batch.
     LogBatch(LogBatch),
+    /// A batch of second looks from the delay queue, one outcome each.
+    SecondLooks(Vec<Outcome>),
     /// Archive objects scanned for the organization scan.
     Scanned(super::archive::ScanReport),
     /// The organization scan's run, added up.
@@ -125,6 +134,14 @@ pub struct Doctor {
     floods: Mutex<Windows>,
     /// Flood windows shared across containers (the DynamoDB table), when on.
     flood_store: Option<Box<dyn FloodStore>>,
+    /// Seconds since the epoch: the windows' clock (tests set their own).
+    clock: Box<dyn Fn() -> u64 + Send + Sync>,
+    /// Access entries this container saw created.
+    entries: Mutex<RecentEntries>,
+    /// The same, shared across containers (the DynamoDB table), when on.
+    entry_log: Option<Box<dyn EntryLog>>,
+    /// The delay queue for second looks, when configured.
+    second_look: Option<Box<dyn SecondLook>>,
 }
 
 impl Doctor {
@@ -144,7 +161,29 @@ impl Doctor {
             delivered_parts: Mutex::default(),
             floods,
             flood_store: None,
+            clock: Box::new(unix_now),
+            entries: Mutex::default(),
+            entry_log: None,
+            second_look: None,
         }
+    }
+
+    /// Shares the record of created entries across containers through `log`.
+    pub fn with_entry_log(mut self, log: Box<dyn EntryLog>) -> Doctor {
+        self.entry_log = Some(log);
+        self
+    }
+
+    /// Queues events for a second look (`access-entry-grants-nothing`) in `queue`.
+    pub fn with_second_look(mut self, queue: Box<dyn SecondLook>) -> Doctor {
+        self.second_look = Some(queue);
+        self
+    }
+
+    /// Reads time from `clock` (seconds since the epoch) instead of the system's.
+    pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Doctor {
+        self.clock = Box::new(clock);
+        self
     }
 
     /// Shares flood windows across containers through `store`.
@@ -177,9 +216,18 @@ impl Doctor {
     }
 
     /// Handles one payload; `home` is where the function runs (account from its ARN).
+    ///
+    /// An event whose finding alerted less than a window ago (same cause, cluster and
+    /// principal: a controller retrying, a CI loop) is counted, not sent; the count
+    /// reaches people in the next alert of that fingerprint. The fingerprint comes from
+    /// the cause matched without live facts when there is one, so repeats cost no
+    /// lookups; otherwise from the finding the live facts gave.
     pub async fn handle(&self, payload: &str, home: &Home) -> Result<Outcome, HandlerError> {
         if is_log_subscription(payload) {
             return self.handle_logs(payload, home).await;
+        }
+        if let Some(batch) = second_look::batch(payload) {
+            return self.handle_second_looks(batch, home).await;
         }
         let event = match parse_payload(payload) {
             Ok(Parsed::Event(event)) => *event,
@@ -187,21 +235,166 @@ impl Doctor {
             Err(reason) => return Err(HandlerError::Unreadable(reason)),
         };
         let event_id = event.event_id.clone();
-        if let Some(skip) = self.skip(&event) {
+        if let Some(skip) = self.skip(&event, &event_id) {
             return Ok(skip);
         }
-        let Some(diagnosis) = self.diagnose(event, home).await else {
+        let now = (self.clock)();
+        // Before anything is sent, so that Lambda's retry after a failure here sends nothing twice.
+        if crate::catalogue::wants_second_look(&event) {
+            if let Some(queue) = &self.second_look {
+                queue
+                    .later(payload)
+                    .await
+                    .map_err(|message| HandlerError::Delivery(vec![DeliveryError { sink: "second-look", message }]))?;
+            }
+        }
+        let known = Facts { entry_lifetime: self.entry_lifetime(&event, now).await, ..Facts::default() };
+        match self.fingerprint_offline(&event) {
+            Some(fingerprint) => {
+                let decision = self.flood_decision(&fingerprint.to_string(), &fingerprint, &event_id, now).await;
+                if decision == Decision::Suppress {
+                    return self.suppressed(&event_id, &fingerprint).await;
+                }
+                let diagnosis = self.diagnose(event, home, known).await;
+                self.alert(&event_id, fingerprint, decision, diagnosis, now).await
+            }
+            None => {
+                let Some(diagnosis) = self.diagnose(event, home, known).await else {
+                    return Ok(Outcome::NoFinding { event_id });
+                };
+                self.alert_unless_repeat(&event_id, diagnosis, now).await
+            }
+        }
+    }
+
+    /// Second looks from the SQS delay queue, one at a time: the entry as it stands now
+    /// decides whether it grants nothing. Only that cause is judged again; everything
+    /// else about the event was said the first time.
+    async fn handle_second_looks(&self, batch: Vec<Result<String, String>>, home: &Home) -> Result<Outcome, HandlerError> {
+        let mut outcomes = Vec::new();
+        for payload in batch {
+            let event = match payload.map(|p| parse_payload(&p)) {
+                Ok(Ok(Parsed::Event(event))) => *event,
+                Ok(Ok(Parsed::Ignored { event_id, why, .. })) => {
+                    outcomes.push(Outcome::Ignored { event_id, reason: why.reason() });
+                    continue;
+                }
+                Ok(Err(reason)) | Err(reason) => return Err(HandlerError::Unreadable(reason)),
+            };
+            // Its own id: the first look of the same event may have alerted already.
+            let id = format!("{}#second-look", event.event_id);
+            if let Some(skip) = self.skip(&event, &id) {
+                outcomes.push(skip);
+                continue;
+            }
+            let region = event.region.clone();
+            let (cluster, principal) = (event.cluster.clone().unwrap_or_default(), event.principal_arn.clone().unwrap_or_default());
+            let settled_entry = match home.why_not_here(&event) {
+                Some(why) => Lookup::Failed(why),
+                None => tokio::time::timeout(self.settings.enrichment_budget, self.lookups.access_entry(&region, &cluster, &principal))
+                    .await
+                    .unwrap_or_else(|_| Lookup::Failed("timed out".into())),
+            };
+            let mut diagnosis = crate::diagnose(event, &Facts { settled_entry, ..Facts::default() });
+            diagnosis.findings.retain(|f| f.cause.needs.contains(&Fact::SettledEntry) && self.settings.wants(f));
+            if diagnosis.findings.is_empty() {
+                outcomes.push(Outcome::NoFinding { event_id: id });
+                continue;
+            }
+            outcomes.push(self.alert_unless_repeat(&id, diagnosis, (self.clock)()).await?);
+        }
+        Ok(Outcome::SecondLooks(outcomes))
+    }
+
+    /// The function's own record of access entries: a creation is noted (here and in the
+    /// table), and a deletion learns how long its entry lived, if the creation was seen.
+    async fn entry_lifetime(&self, event: &Event, now: u64) -> Lookup<u64> {
+        let (Some(cluster), Some(principal)) = (&event.cluster, &event.principal_arn) else { return Lookup::NotChecked };
+        if event.failed() {
+            return Lookup::NotChecked;
+        }
+        let entry = format!("{}|{cluster}|{principal}", event.region);
+        match event.event_name.as_str() {
+            "CreateAccessEntry" => {
+                if let Ok(mut entries) = self.entries.lock() {
+                    entries.created(&entry, now);
+                }
+                if let Some(log) = &self.entry_log {
+                    if let Err(e) = log.created(&entry, now).await {
+                        tracing::warn!(entry, error = %e, "could not record the entry's creation in the table");
+                    }
+                }
+                Lookup::NotChecked
+            }
+            "DeleteAccessEntry" => {
+                let here = self.entries.lock().ok().and_then(|entries| entries.created_at(&entry));
+                let created = match (here, &self.entry_log) {
+                    (Some(at), _) => Ok(Some(at)),
+                    (None, Some(log)) => log.created_at(&entry).await,
+                    (None, None) => Ok(None),
+                };
+                match created {
+                    Ok(Some(at)) => Lookup::Found(now.saturating_sub(at)),
+                    Ok(None) => Lookup::Absent,
+                    Err(e) => Lookup::Failed(e),
+                }
+            }
+            _ => Lookup::NotChecked,
+        }
+    }
+
+    /// Alerts a diagnosis unless its fingerprint alerted within the window.
+    async fn alert_unless_repeat(&self, id: &str, diagnosis: Diagnosis, now: u64) -> Result<Outcome, HandlerError> {
+        let fingerprint = Fingerprint::of(&diagnosis.event, diagnosis.findings[0].cause.id);
+        let decision = self.flood_decision(&fingerprint.to_string(), &fingerprint, id, now).await;
+        if decision == Decision::Suppress {
+            return self.suppressed(id, &fingerprint).await;
+        }
+        self.alert(id, fingerprint, decision, Some(diagnosis), now).await
+    }
+
+    /// Sends what the window's claim allowed: `diagnosis` with its repeats note, once
+    /// per `id`. The window opens when the alert went out, and is released when it did
+    /// not (nothing to send, a duplicate, a failed delivery), so a retry can alert.
+    async fn alert(
+        &self,
+        id: &str,
+        fingerprint: Fingerprint,
+        decision: Decision,
+        diagnosis: Option<Diagnosis>,
+        now: u64,
+    ) -> Result<Outcome, HandlerError> {
+        let key = fingerprint.to_string();
+        let suppressed_before = match decision {
+            Decision::Alert { suppressed_before } => suppressed_before,
+            Decision::Suppress => 0,
+        };
+        let event_id = id.to_string();
+        let Some(mut diagnosis) = diagnosis else {
+            self.release_window(&key, id, suppressed_before).await;
             return Ok(Outcome::NoFinding { event_id });
         };
         if let Some(store) = &self.store {
-            match store.begin(&event_id).await {
-                Ok(false) => return Ok(Outcome::Duplicate { event_id }),
+            match store.begin(id).await {
+                Ok(false) => {
+                    self.release_window(&key, id, suppressed_before).await;
+                    return Ok(Outcome::Duplicate { event_id });
+                }
                 Ok(true) => {}
-                Err(e) => tracing::warn!(event_id = %event_id, error = %e, "idempotency store unavailable; delivering anyway"),
+                Err(e) => tracing::warn!(event_id = %id, error = %e, "idempotency store unavailable; delivering anyway"),
             }
         }
-        self.deliver(&diagnosis).await?;
-        self.delivered(&event_id).await;
+        if let Some(note) = flood::repeats_note(1, suppressed_before, self.settings.flood_window.as_secs()) {
+            for finding in &mut diagnosis.findings {
+                finding.notes.push(note.clone());
+            }
+        }
+        if let Err(failure) = self.deliver(&diagnosis).await {
+            self.release_window(&key, id, suppressed_before).await;
+            return Err(failure);
+        }
+        self.window_delivered(&fingerprint, id, now).await;
+        self.delivered(id).await;
         Ok(Outcome::Alerted {
             event_id,
             causes: diagnosis.findings.iter().map(|f| f.cause.id).collect(),
@@ -209,9 +402,57 @@ impl Doctor {
         })
     }
 
-    /// Why an event needs no work: its cluster is filtered out, or it was delivered.
-    fn skip(&self, event: &Event) -> Option<Outcome> {
-        let event_id = event.event_id.clone();
+    /// The fingerprint of the first finding matched without live facts that would be
+    /// sent (not muted, at or above `MIN_SEVERITY`), if any.
+    fn fingerprint_offline(&self, event: &Event) -> Option<Fingerprint> {
+        let findings = crate::catalogue::diagnose(event, &Default::default());
+        let first = findings.iter().find(|f| self.settings.wants(f))?;
+        Some(Fingerprint::of(event, first.cause.id))
+    }
+
+    /// A repeat within its fingerprint's window: counted (once per event id), not sent.
+    async fn suppressed(&self, event_id: &str, fingerprint: &Fingerprint) -> Result<Outcome, HandlerError> {
+        if let Some(store) = &self.store {
+            match store.begin(event_id).await {
+                Ok(false) => return Ok(Outcome::Duplicate { event_id: event_id.to_string() }),
+                Ok(true) => {}
+                Err(e) => tracing::warn!(event_id, error = %e, "idempotency store unavailable; counting anyway"),
+            }
+        }
+        self.count_repeats(fingerprint, 1).await;
+        self.delivered(event_id).await;
+        tracing::info!(fingerprint = %fingerprint, event_id, "repeat counted, not sent: an alert for this fingerprint went out within the window");
+        Ok(Outcome::Suppressed { event_id: event_id.to_string(), cause: fingerprint.cause })
+    }
+
+    /// `repeats` more of `fingerprint` were counted, not sent: here and in the shared windows.
+    async fn count_repeats(&self, fingerprint: &Fingerprint, repeats: u64) {
+        if let Ok(mut windows) = self.floods.lock() {
+            windows.suppressed(fingerprint, repeats);
+        }
+        if let Some(store) = &self.flood_store {
+            if let Err(e) = store.count(&fingerprint.to_string(), repeats).await {
+                tracing::warn!(fingerprint = %fingerprint, repeats, error = %e, "could not count repeats in the flood windows table");
+            }
+        }
+    }
+
+    /// An alert of `fingerprint` went out: its window opens here, and the shared one is
+    /// marked delivered so a retry in another container does not page again.
+    async fn window_delivered(&self, fingerprint: &Fingerprint, owner: &str, now: u64) {
+        if let Ok(mut windows) = self.floods.lock() {
+            windows.alerted(fingerprint, now);
+        }
+        if let Some(store) = &self.flood_store {
+            if let Err(e) = store.delivered(&fingerprint.to_string(), owner).await {
+                tracing::warn!(fingerprint = %fingerprint, error = %e, "could not mark the flood window delivered");
+            }
+        }
+    }
+
+    /// Why an event needs no work: its cluster is filtered out, or `event_id` was delivered.
+    fn skip(&self, event: &Event, event_id: &str) -> Option<Outcome> {
+        let event_id = event_id.to_string();
         if !self.settings.wants_cluster(event.cluster.as_deref()) {
             let reason = "cluster filtered out by INCLUDE_CLUSTERS/EXCLUDE_CLUSTERS".to_string();
             return Some(Outcome::Ignored { event_id: Some(event_id), reason });
@@ -222,12 +463,14 @@ impl Doctor {
         None
     }
 
-    /// Enrich, diagnose, keep what is at or above `MIN_SEVERITY`; `None` when nothing is left.
-    async fn diagnose(&self, event: Event, home: &Home) -> Option<Diagnosis> {
+    /// Enrich, diagnose, keep what is wanted (not muted, at or above `MIN_SEVERITY`);
+    /// `None` when nothing is left. `known`: the facts the function's own state gave.
+    async fn diagnose(&self, event: Event, home: &Home, known: Facts) -> Option<Diagnosis> {
         let plan = crate::catalogue::lookup_plan(&event);
-        let facts = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await;
+        let gathered = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await;
+        let facts = Facts { entry_lifetime: known.entry_lifetime, settled_entry: known.settled_entry, ..gathered };
         let mut diagnosis = crate::diagnose(event, &facts);
-        diagnosis.findings.retain(|f| f.severity() >= self.settings.min_severity);
+        diagnosis.findings.retain(|f| self.settings.wants(f));
         (!diagnosis.findings.is_empty()).then_some(diagnosis)
     }
 
@@ -301,24 +544,23 @@ impl Doctor {
             if event.region.is_empty() {
                 event.region = home.region.clone().unwrap_or_default();
             }
-            if let Some(skip) = self.skip(&event) {
+            if let Some(skip) = self.skip(&event, &event.event_id) {
                 summary.ignored += 1;
                 tracing::info!(outcome = %serde_json::to_string(&skip).unwrap_or_default(), "log event skipped");
                 continue;
             }
             // The cause without live facts names the fingerprint: enrichment sharpens the
             // advice but does not change which problem this is.
-            let Some(cause) = crate::catalogue::diagnose(&event, &Default::default()).first().map(|f| f.cause.id) else {
+            let Some(fingerprint) = self.fingerprint_offline(&event) else {
                 summary.ignored += 1;
                 continue;
             };
-            let fingerprint = Fingerprint::of(&event, cause);
             match groups.iter_mut().find(|(f, _)| *f == fingerprint) {
                 Some((_, events)) => events.push(event),
                 None => groups.push((fingerprint, vec![event])),
             }
         }
-        let now = unix_now();
+        let now = (self.clock)();
         let mut errors = Vec::new();
         // Repeats are counted once the batch succeeded: a failed batch is retried whole,
         // and its retry counts them.
@@ -338,7 +580,7 @@ impl Doctor {
             };
             let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
             let Some(first) = events.into_iter().next() else { continue };
-            let Some(mut diagnosis) = self.diagnose(first, home).await else {
+            let Some(mut diagnosis) = self.diagnose(first, home, Facts::default()).await else {
                 // Below MIN_SEVERITY: nothing to send, so the window is not this batch's.
                 summary.ignored += count;
                 self.release_window(&key, &owner, suppressed_before).await;
@@ -351,14 +593,7 @@ impl Doctor {
             }
             match self.deliver(&diagnosis).await {
                 Ok(()) => {
-                    if let Ok(mut windows) = self.floods.lock() {
-                        windows.alerted(&fingerprint, now);
-                    }
-                    if let Some(store) = &self.flood_store {
-                        if let Err(e) = store.delivered(&key, &owner).await {
-                            tracing::warn!(fingerprint = %key, error = %e, "could not mark the flood window delivered");
-                        }
-                    }
+                    self.window_delivered(&fingerprint, &owner, now).await;
                     // This container skips these events if the batch comes again; the
                     // shared window (marked delivered) keeps other containers from paging.
                     if let Ok(mut recent) = self.delivered_events.lock() {
@@ -387,14 +622,7 @@ impl Doctor {
             return Err(HandlerError::Unreadable(unreadable.join("; ")));
         }
         for (fingerprint, repeats) in counted_later {
-            if let Ok(mut windows) = self.floods.lock() {
-                windows.suppressed(&fingerprint, repeats);
-            }
-            if let Some(store) = &self.flood_store {
-                if let Err(e) = store.count(&fingerprint.to_string(), repeats).await {
-                    tracing::warn!(fingerprint = %fingerprint, repeats, error = %e, "could not count repeats in the flood windows table");
-                }
-            }
+            self.count_repeats(&fingerprint, repeats).await;
         }
         Ok(Outcome::LogBatch(summary))
     }

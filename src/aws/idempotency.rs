@@ -276,9 +276,91 @@ fn owned_by(update: UpdateItem, owner: &str) -> UpdateItem {
     update.expression_attribute_names("#owner", "owner").expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
 }
 
+/// When this function saw access entries created, so a deletion soon after is noticed
+/// (`short-lived-access-entry`): this container's memory, and with the table on, one
+/// item per entry (`event_id` = `entry#REGION|CLUSTER|PRINCIPAL`) that every container reads.
+pub trait EntryLog: Send + Sync {
+    fn created<'a>(&'a self, entry: &'a str, at: u64) -> BoxFuture<'a, Result<(), String>>;
+    fn created_at<'a>(&'a self, entry: &'a str) -> BoxFuture<'a, Result<Option<u64>, String>>;
+}
+
+fn entry_key(entry: &str) -> AttributeValue {
+    AttributeValue::S(format!("entry#{entry}"))
+}
+
+impl EntryLog for DynamoStore {
+    fn created<'a>(&'a self, entry: &'a str, at: u64) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let expires = at + crate::catalogue::SHORT_LIVED_SECS + 3600;
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("event_id", entry_key(entry))
+                .item("created_at", number(at))
+                .item("expires_at", number(expires))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| describe_sdk_error(&e))
+        })
+    }
+
+    fn created_at<'a>(&'a self, entry: &'a str) -> BoxFuture<'a, Result<Option<u64>, String>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("event_id", entry_key(entry))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| describe_sdk_error(&e))?;
+            Ok(out.item().and_then(|item| item.get("created_at")).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()))
+        })
+    }
+}
+
+/// The access entries this container saw created, at most `CAPACITY`, oldest forgotten
+/// first (a forgotten one means a short-lived entry goes unnoticed here, never a false alert).
+#[derive(Debug, Default)]
+pub struct RecentEntries {
+    order: VecDeque<String>,
+    created: HashMap<String, u64>,
+}
+
+impl RecentEntries {
+    pub const CAPACITY: usize = 4096;
+
+    pub fn created(&mut self, entry: &str, at: u64) {
+        if self.created.insert(entry.to_string(), at).is_none() {
+            self.order.push_back(entry.to_string());
+            if self.order.len() > Self::CAPACITY {
+                if let Some(old) = self.order.pop_front() {
+                    self.created.remove(&old);
+                }
+            }
+        }
+    }
+
+    pub fn created_at(&self, entry: &str) -> Option<u64> {
+        self.created.get(entry).copied()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_entries_forget_the_oldest() {
+        let mut entries = RecentEntries::default();
+        for i in 0..RecentEntries::CAPACITY + 1 {
+            entries.created(&i.to_string(), i as u64);
+        }
+        assert_eq!(entries.created_at("0"), None);
+        assert_eq!(entries.created_at("1"), Some(1));
+    }
 
     #[test]
     fn recent_ids_forget_the_oldest() {

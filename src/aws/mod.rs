@@ -8,6 +8,7 @@ pub mod handler;
 pub mod idempotency;
 pub mod lookup;
 pub mod s3;
+pub mod second_look;
 pub mod secrets;
 pub mod slack;
 pub mod sns;

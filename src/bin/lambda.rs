@@ -9,6 +9,7 @@ use eks_access_doctor::aws::config::{Settings, SlackWebhook};
 use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
 use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
+use eks_access_doctor::aws::second_look::SqsSecondLook;
 use eks_access_doctor::aws::secrets::fetch_webhook;
 use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
 use eks_access_doctor::aws::sns::SnsSink;
@@ -101,13 +102,20 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
         table: table.clone(),
         ttl: IDEMPOTENCY_TTL,
     });
-    tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), sns_format = ?settings.sns_message_format, min_severity = %settings.min_severity, idempotency = table.is_some(), "initialised");
+    tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), sns_format = ?settings.sns_message_format, min_severity = %settings.min_severity, idempotency = table.is_some(), second_look = settings.second_look_queue.is_some(), "initialised");
     let store = table.clone().map(|t| Box::new(t) as Box<dyn IdempotencyStore>);
-    let doctor = Doctor::new(settings, Box::new(lookups), sinks, store);
-    let doctor = match table {
-        Some(table) => doctor.with_flood_store(Box::new(table)),
-        None => doctor,
-    };
+    let second_look = settings.second_look_queue.clone().map(|queue_url| SqsSecondLook {
+        client: aws_sdk_sqs::Client::new(&config),
+        queue_url,
+        delay_secs: settings.second_look_delay,
+    });
+    let mut doctor = Doctor::new(settings, Box::new(lookups), sinks, store);
+    if let Some(table) = table {
+        doctor = doctor.with_flood_store(Box::new(table.clone())).with_entry_log(Box::new(table));
+    }
+    if let Some(queue) = second_look {
+        doctor = doctor.with_second_look(Box::new(queue));
+    }
     Ok((doctor, aws_sdk_s3::Client::new(&config)))
 }
 

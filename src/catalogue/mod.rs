@@ -8,6 +8,7 @@ use crate::finding::{Cause, Finding};
 
 mod access_entries_disabled;
 mod access_entry_already_exists;
+mod access_entry_grants_nothing;
 mod access_entry_not_found;
 mod access_policy_requires_standard;
 mod access_scope_namespaces;
@@ -16,16 +17,19 @@ mod auth_mode_two_step;
 mod auth_mode_unchanged;
 mod authenticator_denied;
 mod auto_mode_requires_access_entries;
+mod cluster_admin_policy_granted;
 mod cluster_update_in_progress;
 mod config_map_migration_notice;
 mod config_map_retired;
 mod creator_admin_required_for_config_map;
+mod cross_account_access_entry;
 mod identity_arn_mismatch;
 mod identity_not_mapped;
 mod invalid_policy_arn;
 mod invalid_principal;
 mod missing_iam_permission;
 mod node_identity_unmapped;
+mod node_role_standard_entry;
 mod node_type_cross_account;
 mod node_type_rejects_groups;
 mod node_type_requires_role;
@@ -33,6 +37,7 @@ mod principal_arn_format;
 mod reserved_group_prefix;
 mod reserved_username_prefix;
 mod service_linked_role;
+mod short_lived_access_entry;
 mod sts_throttled;
 mod sts_token_rejected;
 mod token_format_rejected;
@@ -66,6 +71,12 @@ pub static CATALOGUE: &[&Cause] = &[
     &invalid_policy_arn::CAUSE,
     &access_scope_namespaces::CAUSE,
     &config_map_retired::CAUSE,
+    // Risky calls that succeeded.
+    &cluster_admin_policy_granted::CAUSE,
+    &cross_account_access_entry::CAUSE,
+    &short_lived_access_entry::CAUSE,
+    &node_role_standard_entry::CAUSE,
+    &access_entry_grants_nothing::CAUSE,
     // The authenticator log: `kubectl … (Unauthorized)`.
     &identity_not_mapped::CAUSE,
     &identity_arn_mismatch::CAUSE,
@@ -121,5 +132,22 @@ pub fn diagnose(event: &Event, facts: &Facts) -> Vec<Finding> {
 /// and the fallback that need that fact.)
 pub fn lookup_plan(event: &Event) -> LookupPlan {
     let findings = diagnose(event, &Facts::default());
-    LookupPlan::new(event, findings.iter().flat_map(|f| f.cause.needs.iter().copied()))
+    let fact_only = FACT_ONLY.iter().filter(|(_, wants)| wants(event)).flat_map(|(cause, _)| cause.needs.iter().copied());
+    LookupPlan::new(event, findings.iter().flat_map(|f| f.cause.needs.iter().copied()).chain(fact_only))
 }
+
+/// Whether an event calls for a cause's facts.
+type WantsFacts = fn(&Event) -> bool;
+
+/// Causes that match on a live fact alone, with the events that call for their facts:
+/// nothing matches without the fact, so the plan asks for it whenever such an event comes.
+static FACT_ONLY: &[(&Cause, WantsFacts)] = &[(&node_role_standard_entry::CAUSE, node_role_standard_entry::wants_facts)];
+
+/// Whether the entry an event created needs a second look after a delay (whether it
+/// still grants nothing), as `access-entry-grants-nothing` asks.
+pub fn wants_second_look(event: &Event) -> bool {
+    access_entry_grants_nothing::wants_second_look(event)
+}
+
+/// Seconds within which a deleted entry counts as short-lived.
+pub const SHORT_LIVED_SECS: u64 = short_lived_access_entry::SHORT_LIVED_SECS;

@@ -12,6 +12,7 @@ Every client uses the access key "test"; scripts/e2e starts MiniStack with
 MINISTACK_ACCOUNT_ID=111122223333, the fixtures' account, so the deployed function runs in
 the same account as the events and looks them up (it skips events of other accounts).
 """
+import concurrent.futures
 import copy
 import json
 import os
@@ -48,6 +49,8 @@ EXISTING_ENTRIES = {
     # fixture -> (type, kubernetes groups, access policy or None)
     "access-entry-already-exists": ("STANDARD", ["payments-deployers"], "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"),
     "access-policy-requires-standard": ("EC2_LINUX", [], None),
+    # Its second look finds the entry as it stands: no groups, no policy.
+    "access-entry-grants-nothing": ("STANDARD", [], None),
 }
 # The principal of this fixture must not exist in IAM (the finding says so, live).
 ABSENT_PRINCIPAL_FIXTURE = "invalid-principal"
@@ -100,12 +103,18 @@ def expected_branches(event):
     if name in A_NAMES and error is not None:
         out.add("a")
     groups = params.get("kubernetesGroups")
-    if name in ("CreateAccessEntry", "UpdateAccessEntry") and error is None and isinstance(groups, list) and groups:
+    if name == "UpdateAccessEntry" and error is None and isinstance(groups, list) and groups:
         out.add("b")
     if name == "UpdateClusterConfig" and ((params.get("accessConfig") or {}).get("authenticationMode") is not None):
         out.add("c")
     if isinstance(error, str) and error.startswith("AccessDenied"):
         out.add("d")
+    if name in ("CreateAccessEntry", "DeleteAccessEntry") and error is None:
+        out.add("e")
+    policy, scope = params.get("policyArn") or "", (params.get("accessScope") or {}).get("type")
+    if (name == "AssociateAccessPolicy" and error is None and scope == "cluster"
+            and policy.rsplit("/", 1)[-1] in ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy")):
+        out.add("f")
     return out
 
 
@@ -117,8 +126,15 @@ def client(service, region=REGION):
     )
 
 
+# Causes that match on the function's live facts or state alone (replay cannot show
+# them): checked apart, by check_risky_successes.
+LIVE_ONLY = {"node-role-standard-entry", "short-lived-access-entry", "access-entry-grants-nothing"}
+# The e2e stack's second look comes this many seconds after the call (SecondLookDelaySeconds).
+SECOND_LOOK_DELAY = 2
+
+
 def fixtures():
-    cause = sorted(EVENTS.glob("*.json"))
+    cause = sorted(p for p in EVENTS.glob("*.json") if p.stem not in LIVE_ONLY)
     none = sorted((EVENTS / "no-finding").glob("*.json"))
     return cause, none
 
@@ -148,10 +164,12 @@ def setup(slack_url):
     sm, iam, eks = client("secretsmanager"), client("iam"), client("eks")
     secret = sm.create_secret(Name="eks-access-doctor/slack-webhook", SecretString=json.dumps({"url": slack_url}))
     cause, none = fixtures()
-    events = {p.stem: json.loads(p.read_text()) for p in cause + none}
+    events = {p.stem: json.loads(p.read_text()) for p in cause + none + [EVENTS / f"{stem}.json" for stem in LIVE_ONLY]}
 
     # IAM: every role/user of this account that a fixture names, except the "invalid" one.
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    # Roles trust the account; the node role's fixture names a role EC2 may assume.
+    def trust(principal):
+        return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
     made = set()
     for stem, event in sorted(events.items()):
         arn = principal_of(event)
@@ -162,7 +180,8 @@ def setup(slack_url):
             continue
         path = (m.group(3) or "") + "/"
         if m.group(2) == "role":
-            iam.create_role(RoleName=m.group(4), Path=path, AssumeRolePolicyDocument=trust)
+            trusted = {"Service": "ec2.amazonaws.com"} if stem == "node-role-standard-entry" else {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+            iam.create_role(RoleName=m.group(4), Path=path, AssumeRolePolicyDocument=trust(trusted))
         else:
             iam.create_user(UserName=m.group(4), Path=path)
         made.add(arn)
@@ -288,6 +307,8 @@ def hostile_event():
     event["detail"]["eventID"] = str(uuid.uuid4())
     event["detail"]["requestParameters"]["username"] = "system:<!channel> <@U024BE7LH> <!subteam^S1|ops> ```x``` <https://evil.example|click>"
     event["detail"]["userIdentity"]["arn"] = "arn:aws:sts::111122223333:assumed-role/PlatformDeployer/<!here>"
+    # Another principal: the same one would be a repeat of the fixture, counted and not sent.
+    event["detail"]["requestParameters"]["principalArn"] = "arn:aws:iam::111122223333:role/CheckoutOnCall-<!here>"
     return event
 
 
@@ -333,9 +354,10 @@ def check():
 
     for name, pattern in patterns.items():
         branches = branch_patterns(pattern)
-        r.check(f"rule {name} has the four $or branches (a)-(d)", sorted(branches) == list("abcd"), sorted(branches))
-        for path in cause_files + none_files:
-            event = loaded[path]
+        r.check(f"rule {name} has the six $or branches (a)-(f)", sorted(branches) == list("abcdef"), sorted(branches))
+        live_files = [EVENTS / f"{stem}.json" for stem in sorted(LIVE_ONLY)]
+        for path in cause_files + none_files + live_files:
+            event = loaded.get(path) or json.loads(path.read_text())
             label = path.relative_to(EVENTS)
             want = expected_branches(event)
             got = {b for b, p in branches.items() if matches(p, event)}
@@ -343,7 +365,9 @@ def check():
             if path.parent == EVENTS:
                 ok = whole and got == want and bool(want)
             else:
-                ok = not whole and not got and not want
+                # A call without a finding may still reach the function (every entry
+                # created does): the rule matches exactly when the oracle says so.
+                ok = whole == bool(want) and got == want
             r.check(f"pattern: {label} matches branches {sorted(want) or 'none'}", ok,
                     f"whole pattern {whole}, branches {sorted(got)}, expected {sorted(want)}")
     print(f"# rule checks: {time.monotonic() - t0:.1f}s")
@@ -462,7 +486,9 @@ def check():
 
     # -- the authenticator log: real-shaped lines written with PutLogEvents reach the
     #    function through the stack's subscription filter, as {"awslogs":{"data":…}}
-    check_authenticator(r, logs, sqs, sink_q, slack_dir, len(slack_records))
+    check_risky_successes(r, lam, fn, sqs, sink_q, slack_dir)
+    check_authenticator(r, logs, sqs, sink_q, slack_dir, len(list(slack_dir.glob("[0-9]*.json"))))
+    check_cloudtrail_flood(r, lam, fn, logs, sqs, sink_q, slack_dir)
 
     # -- an unreadable payload: sync it fails the invocation; async it ends in the failure queue
     resp = lam.invoke(FunctionName=fn, InvocationType="RequestResponse", Payload=b'{"hello":1}')
@@ -496,6 +522,7 @@ def check():
     sns.delete_topic(TopicArn=topic)
     event = json.loads((EVENTS / "reserved-group-prefix.json").read_text())
     event["detail"]["eventID"] = down_id = str(uuid.uuid4())
+    event["detail"]["requestParameters"]["principalArn"] = "arn:aws:iam::111122223333:role/e2e-sinks-down"  # not a repeat
     t3 = time.monotonic()
     resp = lam.invoke(FunctionName=fn, InvocationType="Event", Payload=json.dumps(event).encode())
     r.check("sinks down: asynchronous invoke accepted (202)", resp.get("StatusCode") == 202, resp.get("StatusCode"))
@@ -537,6 +564,120 @@ def check():
     print(f"# check total: {time.monotonic() - t0:.1f}s")
     print(f"{r.passed} passed, {r.failed} failed")
     return 0 if r.failed == 0 else 1
+
+
+CLOUDTRAIL_FLOOD = 1000
+
+
+def check_risky_successes(r, lam, fn, sqs, sink_q, slack_dir):
+    """The causes that need the function's live facts or state: a node role given a
+    STANDARD entry (its trust policy, read live), an entry deleted soon after the
+    function saw it created (its own record), and an entry that still grants nothing
+    at its second look (the SQS delay queue, then the entry read live); and an entry
+    given a policy before its second look, which stays quiet."""
+    t0 = time.monotonic()
+    slack_before = len(list(slack_dir.glob("[0-9]*.json")))
+
+    def invoke(event):
+        resp = lam.invoke(FunctionName=fn, InvocationType="RequestResponse", Payload=json.dumps(event).encode())
+        return json.loads(resp["Payload"].read() or b"{}")
+
+    node = json.loads((EVENTS / "node-role-standard-entry.json").read_text())
+    out = invoke(node)
+    r.check("node-role-standard-entry: alerted, from the role's trust policy read live", out.get("causes") == ["node-role-standard-entry"], out)
+
+    deleted = json.loads((EVENTS / "short-lived-access-entry.json").read_text())
+    created = copy.deepcopy(node)
+    created["detail"]["eventID"] = str(uuid.uuid4())
+    created["detail"]["requestParameters"]["principalArn"] = urllib.parse.unquote(deleted["detail"]["requestParameters"]["principalArn"])
+    out = invoke(created)
+    r.check("short-lived-access-entry: the creation is recorded (no finding of its own)", out.get("outcome") == "no_finding", out)
+    out = invoke(deleted)
+    r.check("short-lived-access-entry: the deletion soon after alerts", out.get("causes") == ["short-lived-access-entry"], out)
+
+    nothing = json.loads((EVENTS / "access-entry-grants-nothing.json").read_text())
+    out = invoke(nothing)
+    r.check("access-entry-grants-nothing: nothing said at creation (a policy may follow)", out.get("outcome") == "no_finding", out)
+    # The same call for a role that gets its policy within the delay: quiet at its second look.
+    granted = copy.deepcopy(nothing)
+    granted["detail"]["eventID"] = str(uuid.uuid4())
+    writer = f"arn:aws:iam::{ACCOUNT}:role/ReportingWriters"
+    granted["detail"]["requestParameters"]["principalArn"] = writer
+    cluster = cluster_of(nothing)
+    eks = client("eks", nothing["detail"]["awsRegion"])  # the cluster's region
+    eks.create_access_entry(clusterName=cluster, principalArn=writer, type="STANDARD")
+    eks.associate_access_policy(clusterName=cluster, principalArn=writer, policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+                                accessScope={"type": "cluster"})
+    out = invoke(granted)
+    r.check("access-entry-grants-nothing: a granted entry is quiet at creation too", out.get("outcome") == "no_finding", out)
+
+    received = [json.loads(m["Body"]) for m in drain(sqs, sink_q, want=3, timeout=60 + SECOND_LOOK_DELAY, quiet=5 + SECOND_LOOK_DELAY)]
+    causes = sorted(((m.get("MessageAttributes") or {}).get("cause") or {}).get("Value") for m in received)
+    r.check("risky successes: SNS got exactly node-role-standard-entry, short-lived-access-entry and the second look's access-entry-grants-nothing",
+            causes == ["access-entry-grants-nothing", "node-role-standard-entry", "short-lived-access-entry"], causes)
+    by_cause = {((m.get("MessageAttributes") or {}).get("cause") or {}).get("Value"): m.get("Message", "") for m in received}
+    r.check("node-role-standard-entry: says EC2 may assume the role, and how to recreate the entry",
+            "ec2.amazonaws.com" in by_cause.get("node-role-standard-entry", "") and "--type EC2_LINUX" in by_cause.get("node-role-standard-entry", ""))
+    r.check("short-lived-access-entry: says how long the entry lived", "seconds after it was created" in by_cause.get("short-lived-access-entry", ""),
+            by_cause.get("short-lived-access-entry", "")[:300])
+    m = by_cause.get("access-entry-grants-nothing", "")
+    r.check("access-entry-grants-nothing: names the entry and the fix, and not the granted one", "ReportingReaders" in m and "associate-access-policy" in m
+            and "ReportingWriters" not in json.dumps(received), m[:300])
+    time.sleep(1)
+    posts = [json.loads(p.read_text()) for p in sorted(slack_dir.glob("[0-9]*.json"))][slack_before:]
+    r.check("risky successes: Slack got the same 3 alerts", len(posts) == 3, len(posts))
+    print(f"# risky successes: {time.monotonic() - t0:.1f}s")
+
+
+CLOUDTRAIL_FLOOD = 1000
+
+
+def check_cloudtrail_flood(r, lam, fn, logs, sqs, sink_q, slack_dir):
+    """A controller retrying one failing call: 1,000 identical CloudTrail events, invoked
+    asynchronously as EventBridge invokes the function (MiniStack refuses PutEvents from
+    aws.* sources, as AWS does), 8 at a time so MiniStack runs many containers at once,
+    page at most a handful of times per sink (the stack's DynamoDB table shares the
+    windows: without it each new container alerts once), and every event is accounted
+    for in the function's log as alerted or counted."""
+    t0 = time.monotonic()
+    slack_before = len(list(slack_dir.glob("[0-9]*.json")))
+    base = json.loads((EVENTS / "reserved-group-prefix.json").read_text())
+    base["detail"]["requestParameters"]["principalArn"] = "arn:aws:iam::111122223333:role/e2e-reconciler"
+    ids = [f"flood-{uuid.uuid4()}" for _ in range(CLOUDTRAIL_FLOOD)]
+
+    def invoke(eid):
+        event = copy.deepcopy(base)
+        event["id"], event["detail"]["eventID"] = str(uuid.uuid4()), eid
+        return lam.invoke(FunctionName=fn, InvocationType="Event", Payload=json.dumps(event).encode())["StatusCode"]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(invoke, ids))
+    assert statuses == [202] * len(ids), f"asynchronous invokes answered {set(statuses)}"
+    wanted = set(ids)
+    handled, deadline, text = {}, time.monotonic() + 180, ""
+    while time.monotonic() < deadline and len(handled) < len(wanted):
+        evs = logs.filter_log_events(logGroupName=f"/aws/lambda/{STACK}", filterPattern='"flood-"', limit=10000).get("events", [])
+        for e in evs:
+            m = re.search(r'"outcome":"(\w+)[^}]*?"event_id":"(flood-[0-9a-f-]+)"', e["message"].replace('\\"', '"'))
+            if m and m.group(2) in wanted:
+                handled[m.group(2)] = m.group(1)
+        time.sleep(2)
+    outcomes = {}
+    for outcome in handled.values():
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    seconds = time.monotonic() - t0
+    r.check(f"CloudTrail flood: all {CLOUDTRAIL_FLOOD} events handled, each alerted or counted ({outcomes}, {seconds:.1f}s)",
+            len(handled) == CLOUDTRAIL_FLOOD and set(outcomes) <= {"alerted", "suppressed"}, f"{len(handled)} handled: {outcomes}")
+    alerts = outcomes.get("alerted", 0)
+    received = [json.loads(m["Body"]) for m in drain(sqs, sink_q, want=alerts, timeout=30, quiet=3)]
+    ours = [m for m in received if "e2e-reconciler" in m.get("Message", "")]
+    r.check(f"CloudTrail flood: SNS delivered one message per alerted event, a handful at most ({len(ours)})",
+            1 <= len(ours) == alerts <= 5, f"{len(ours)} SNS messages, {alerts} alerted")
+    time.sleep(1)
+    posts = [json.loads(p.read_text()) for p in sorted(slack_dir.glob("[0-9]*.json"))][slack_before:]
+    slack_ours = [p for p in posts if "e2e-reconciler" in json.dumps(p["payload"])]
+    r.check(f"CloudTrail flood: Slack received as many posts ({len(slack_ours)})", len(slack_ours) == alerts, f"{len(slack_ours)} vs {alerts}")
+    print(f"# CloudTrail flood: {CLOUDTRAIL_FLOOD} events in, {alerts} alert(s) per sink, {outcomes.get('suppressed', 0)} counted, {seconds:.1f}s")
 
 
 def authenticator_line(role, when):
@@ -700,9 +841,13 @@ def check_lookup(r):
         eks.create_cluster(name=LOOKUP_CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster-role",
                            resourcesVpcConfig={"subnetIds": ["subnet-0e2e0001", "subnet-0e2e0002"]},
                            accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False})
+        node_role = iam.create_role(RoleName="e2e-lookup-nodes", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
         eks.meta.events.register("before-send.eks.CreateAccessEntry", as_cloudtrail_records_it)
         eks.create_access_entry(clusterName=LOOKUP_CLUSTER, principalArn=principal, kubernetesGroups=["lookup-deployers"])
+        eks.create_access_entry(clusterName=LOOKUP_CLUSTER, principalArn=node_role, type="STANDARD")
         found = cli("lookup", "--since", "30m", "--region", REGION, "--format", "json", "--color", "never")
+        live = cli("lookup", "--since", "30m", "--region", REGION, "--format", "json", "--only-findings", "--live-facts", "--color", "never")
         history = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "eks.amazonaws.com"}],
                                       StartTime=time.time() - 1800)
     finally:
@@ -722,6 +867,14 @@ def check_lookup(r):
         commands = " ".join(c for f in ours[0]["findings"] for c in f["commands"])
         r.check(f"lookup: diagnoses it as unbound-kubernetes-group on {LOOKUP_CLUSTER}", causes == ["unbound-kubernetes-group"]
                 and ours[0].get("cluster") == LOOKUP_CLUSTER and "lookup-deployers" in commands, (causes, ours[0].get("cluster"), commands[:300]))
+    node_lines = [line for line in lines if line.get("principal") == node_role]
+    r.check("lookup: without --live-facts, the node role's STANDARD entry has no finding (its trust policy is not read)",
+            len(node_lines) == 1 and node_lines[0]["findings"] == [], node_lines)
+    live_lines = [json.loads(line) for line in live.stdout.splitlines() if line.strip()]
+    live_causes = {line.get("principal"): [f["cause"] for f in line["findings"]] for line in live_lines}
+    r.check("lookup --live-facts: reads the role's trust policy with the caller's credentials: node-role-standard-entry",
+            live.returncode == 0 and live_causes.get(node_role) == ["node-role-standard-entry"] and live_causes.get(principal) == ["unbound-kubernetes-group"],
+            (live.returncode, live_causes, live.stderr[-300:]))
     ignored = [line for line in lines if line.get("ignored")]
     r.check("lookup: the other recorded calls are skipped with why (as replay does)", ignored and all(line["findings"] == [] for line in ignored),
             [(line.get("event_name"), line.get("ignored")) for line in ignored][:5])
