@@ -14,35 +14,13 @@ use aws_sdk_iam::types::Role;
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
-use base64::Engine;
 use eks_access_doctor::aws::config::Settings;
 use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::Sink;
 use eks_access_doctor::render::sns::MessageFormat;
-use std::io::Write;
-
-const DENIED: &str = r#"time="2026-11-28T15:37:19Z" level=warning msg="access denied" arn="arn:aws:iam::111122223333:role/admin-test-role" client="127.0.0.1:33384" error="ARN is not mapped" method=POST path=/authenticate"#;
-const GRANTED: &str = r#"time="2026-11-28T15:36:58Z" level=info msg="access granted" arn="arn:aws:iam::111122223333:role/platform-admins" client="127.0.0.1:57586" groups="[]" method=POST path=/authenticate uid="aws-iam-authenticator:111122223333:AROARZ3KX7QJ5PLM2TD4N" username=admin"#;
-
-/// A subscription payload as CloudWatch Logs delivers it: `lines` with ids from `first_id`.
-fn subscription(lines: &[&str], first_id: usize) -> String {
-    let events: Vec<serde_json::Value> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| serde_json::json!({"id": format!("{:056}", first_id + i), "timestamp": 1_795_900_000_000u64 + i as u64, "message": line}))
-        .collect();
-    let message = serde_json::json!({
-        "messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "/aws/eks/payments-prod/cluster",
-        "logStream": "authenticator-8c0c570ea5676c62c44d98da6189a02b", "subscriptionFilters": ["eks-access-doctor-authenticator"],
-        "logEvents": events,
-    });
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gzip.write_all(message.to_string().as_bytes()).unwrap();
-    let data = base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap());
-    serde_json::json!({"awslogs": {"data": data}}).to_string()
-}
+use support::logs::{subscription, DENIED, GRANTED};
 
 fn doctor(sns: &Rule) -> Doctor {
     doctor_with(sns, &[], &[])

@@ -54,6 +54,42 @@ fn delivers_to_slack_and_logs_one_json_line_per_event() {
     assert!(!logs.contains("very-secret-token"), "{logs}");
 }
 
+/// The Slack routes and the metric lines as the deployed function has them: an error
+/// on a production cluster goes to on-call only, and stdout carries its EMF lines.
+#[test]
+fn routes_a_finding_and_writes_its_metric_lines() {
+    let (oncall, team) = (Webhook::start(vec![]), Webhook::start(vec![]));
+    let api = RuntimeApi::start(support::fixture_text("auth-mode-irreversible.json"));
+    let child = function(
+        &api,
+        &[
+            ("SLACK_ROUTES", "oncall".into()),
+            ("SLACK_ROUTE_ONCALL_URL", oncall.url.clone()),
+            ("SLACK_ROUTE_ONCALL_MIN_SEVERITY", "error".into()),
+            ("SLACK_ROUTE_ONCALL_CLUSTERS", "prod-*".into()),
+            ("SLACK_WEBHOOK_URL", team.url.clone()),
+            ("METRIC_CLUSTERS", "prod-*".into()),
+            ("AWS_ENDPOINT_URL", refused_url()),
+        ],
+    );
+    let answer = api.answer(Duration::from_secs(20));
+    let logs = logs(child);
+    assert_eq!(answer.kind, "response", "{answer:?}\n{logs}");
+    assert_eq!((oncall.received().len(), team.received().len()), (1, 0), "{logs}");
+    let emf: Vec<String> = logs.lines().filter(|l| l.starts_with("{\"_aws\"")).map(String::from).collect();
+    let lines = support::emf::parse(&emf);
+    let summary: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .map(|l| match l.metric.as_str() {
+            "Deliveries" => ("Deliveries", l.text("Sink"), l.text("Outcome")),
+            "Findings" => ("Findings", l.text("Cause"), l.text("Cluster")),
+            other => panic!("{other}"),
+        })
+        .collect();
+    assert_eq!(summary, [("Deliveries", "slack:oncall", "delivered"), ("Findings", "auth-mode-irreversible", "prod-eu")], "{logs}");
+    assert!(!logs.contains("very-secret-token"), "{logs}");
+}
+
 #[test]
 fn failed_delivery_fails_the_invocation_without_leaking_the_webhook() {
     let api = RuntimeApi::start(support::fixture_text("service-linked-role.json"));

@@ -1,6 +1,8 @@
 //! Least privilege and safe defaults, read from `template.yaml` itself: the
 //! function's role and the organization scan's state machine may grant only the
 //! documented actions on the documented resources, the topic is encrypted, the failure queue keeps messages.
+//! Also: the function's environment is a configuration it accepts (the Slack routes),
+//! and the dashboard is valid JSON that graphs only metrics the code emits.
 
 use serde_yaml::Value;
 use std::collections::BTreeMap;
@@ -22,7 +24,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sqs:GetQueueAttributes", &["!GetAtt SecondLookQueue.Arn"]),
     ("sqs:ChangeMessageVisibility", &["!GetAtt SecondLookQueue.Arn"]),
     ("sns:Publish", &["!Ref AlertTopic"]),
-    ("secretsmanager:GetSecretValue", &["!Ref SlackWebhookSecretArn"]),
+    ("secretsmanager:GetSecretValue", &["!Ref SlackWebhookSecretArn", "!Ref SlackOnCallWebhookSecretArn"]),
     ("dynamodb:PutItem", &["!GetAtt IdempotencyTable.Arn"]),
     ("dynamodb:UpdateItem", &["!GetAtt IdempotencyTable.Arn"]),
     ("dynamodb:GetItem", &["!GetAtt IdempotencyTable.Arn"]),
@@ -196,6 +198,11 @@ fn the_check_catches_wider_grants() {
         ),
         ("- states:StopExecution", "- states:*", "ArchiveScanStateMachine: action states:* is not in the documented list"),
         ("s3:::${ArchiveBucketName}/*", "s3:::*", "DoctorFunctionRole: s3:GetObject on arn:${AWS::Partition}:s3:::* is wider"),
+        (
+            "Resource: !Ref SlackOnCallWebhookSecretArn",
+            "Resource: \"arn:${AWS::Partition}:secretsmanager:*\"",
+            "secretsmanager:GetSecretValue on arn:${AWS::Partition}:secretsmanager:* is wider",
+        ),
     ] {
         assert!(original.contains(from), "template no longer contains {from:?}: update this test");
         let widened: Value = serde_yaml::from_str(&original.replacen(from, to, 1)).unwrap();
@@ -219,18 +226,269 @@ fn topic_is_encrypted_and_the_failure_queue_keeps_messages() {
     assert!(!t["Resources"]["DoctorLogGroup"]["Properties"]["RetentionInDays"].is_null());
 }
 
+/// Every parameter's default, then `given`.
+fn parameters(template: &Value, given: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut values: BTreeMap<String, String> = template["Parameters"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(name, p)| (text(name), if p["Default"].is_null() { String::new() } else { text(&p["Default"]) }))
+        .collect();
+    for (name, value) in given {
+        assert!(values.contains_key(*name), "no parameter {name}");
+        values.insert(name.to_string(), value.to_string());
+    }
+    values
+}
+
+/// A value as CloudFormation gives it for these parameters; `None` for `AWS::NoValue`.
+/// Resources resolve to `<Name>` (their physical ids are not known here).
+fn resolve(template: &Value, params: &BTreeMap<String, String>, value: &Value) -> Option<String> {
+    match value {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => Some(text(value)),
+        Value::Tagged(t) if t.tag == "!Ref" => match text(&t.value).as_str() {
+            "AWS::NoValue" => None,
+            name => Some(params.get(name).cloned().unwrap_or_else(|| format!("<{name}>"))),
+        },
+        Value::Tagged(t) if t.tag == "!GetAtt" => Some(format!("<{}>", text(&t.value))),
+        Value::Tagged(t) if t.tag == "!If" => {
+            let branches = t.value.as_sequence().unwrap();
+            let chosen = if condition(template, params, &text(&branches[0])) { &branches[1] } else { &branches[2] };
+            resolve(template, params, chosen)
+        }
+        other => panic!("cannot resolve {other:?}"),
+    }
+}
+
+fn condition(template: &Value, params: &BTreeMap<String, String>, name: &str) -> bool {
+    evaluate(template, params, &template["Conditions"][name])
+}
+
+fn evaluate(template: &Value, params: &BTreeMap<String, String>, value: &Value) -> bool {
+    let Value::Tagged(t) = value else { panic!("not a condition: {value:?}") };
+    let args = || t.value.as_sequence().unwrap().iter();
+    match t.tag.to_string().as_str() {
+        "!Equals" => {
+            let pair: Vec<Option<String>> = args().map(|v| resolve(template, params, v)).collect();
+            pair[0] == pair[1]
+        }
+        "!Not" => !args().all(|v| evaluate(template, params, v)),
+        "!And" => args().all(|v| evaluate(template, params, v)),
+        "!Or" => args().any(|v| evaluate(template, params, v)),
+        "!Condition" => condition(template, params, &text(&t.value)),
+        other => panic!("unknown condition function {other}"),
+    }
+}
+
+/// The function's environment for these parameters.
+fn environment(template: &Value, params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let variables = &template["Resources"]["DoctorFunction"]["Properties"]["Environment"]["Variables"];
+    variables.as_mapping().unwrap().iter().filter_map(|(name, value)| Some((text(name), resolve(template, params, value)?))).collect()
+}
+
+#[test]
+fn the_functions_environment_is_a_configuration_it_accepts() {
+    use eks_access_doctor::aws::config::{Settings, SlackWebhook};
+    use eks_access_doctor::aws::routing::RouteFilter;
+    use eks_access_doctor::finding::Severity;
+    let t = template();
+    let settings = |given: &[(&str, &str)]| {
+        let env = environment(&t, &parameters(&t, given));
+        Settings::from_lookup(|name| env.get(name).cloned()).map_err(|e| e.to_string())
+    };
+    let sinks = |s: &Settings| s.slack_routes.iter().map(|r| r.sink.clone()).collect::<Vec<_>>();
+    let team = ("SlackWebhookSecretArn", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:team");
+    let oncall = ("SlackOnCallWebhookSecretArn", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:oncall");
+
+    let defaults = settings(&[]).unwrap();
+    assert!(defaults.slack_routes.is_empty() && defaults.sns_topic_arn.as_deref() == Some("<AlertTopic>"), "{defaults:?}");
+    assert_eq!(sinks(&settings(&[team]).unwrap()), ["slack"]);
+    let routed = settings(&[team, oncall, ("SlackOnCallClusters", "prod-*, payments")]).unwrap();
+    assert_eq!(sinks(&routed), ["slack:oncall", "slack"]);
+    assert_eq!(routed.slack_routes[0].webhook, SlackWebhook::Secret(oncall.1.into()));
+    assert_eq!(
+        routed.slack_routes[0].filter,
+        RouteFilter { min_severity: Severity::Error, clusters: vec!["prod-*".into(), "payments".into()] }
+    );
+    assert_eq!(routed.slack_routes[1].webhook, SlackWebhook::Secret(team.1.into()));
+    // Parameters the function refuses are refused at init, by name.
+    let shadowing = settings(&[team, oncall, ("SlackOnCallMinSeverity", "info")]).unwrap_err();
+    assert!(shadowing.contains("route \"slack\" is never used"), "{shadowing}");
+    let unrouted = settings(&[("EnableSns", "false"), oncall, ("SlackOnCallClusters", "prod-*")]).unwrap_err();
+    assert!(unrouted.contains("would reach no one"), "{unrouted}");
+
+    assert_eq!(settings(&[("IncludeClusters", "prod-*")]).unwrap().metric_clusters, ["prod-*"]);
+    assert_eq!(settings(&[("IncludeClusters", "prod-*"), ("MetricClusters", "prod-eu")]).unwrap().metric_clusters, ["prod-eu"]);
+}
+
+/// What `!Sub` fills into the dashboard body in the tests below.
+const STACK_VALUES: &[(&str, &str)] = &[
+    ("AWS::Region", "eu-west-1"),
+    ("AWS::StackName", "doctor"),
+    ("FailureQueue.QueueName", "doctor-FailureQueue-1A2B3C"),
+    ("DoctorFunction", "doctor-DoctorFunction-4D5E6F"),
+];
+
+fn stack_value(name: &str) -> &'static str {
+    STACK_VALUES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap()
+}
+
+/// Every way the dashboard is not what it should be: invalid JSON once `!Sub` is done, a
+/// substitution of something the stack does not have, a metric the code never emits
+/// (or under dimensions it never uses), an emitted metric not graphed, a widget off the grid.
+fn dashboard_problems(template: &Value) -> Vec<String> {
+    use eks_access_doctor::aws::metrics;
+    let mut found = Vec::new();
+    let body = &template["Resources"]["Dashboard"]["Properties"]["DashboardBody"];
+    let Value::Tagged(sub) = body else { return vec![format!("DashboardBody is not a !Sub: {body:?}")] };
+    let mut text = sub.value.as_str().unwrap().to_string();
+    while let Some(at) = text.find("${") {
+        let end = at + text[at..].find('}').unwrap();
+        let name = text[at + 2..end].to_string();
+        let resource = name.split('.').next().unwrap();
+        let value = STACK_VALUES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        match value {
+            Some(value) if name.starts_with("AWS::") || !template["Resources"][resource].is_null() => text.replace_range(at..=end, value),
+            _ => {
+                found.push(format!("${{{name}}} is not a pseudo parameter or resource the test knows"));
+                text.replace_range(at..=end, "?");
+            }
+        }
+    }
+    let body: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(body) => body,
+        Err(e) => return [found, vec![format!("not JSON after !Sub: {e}")]].concat(),
+    };
+    let mut graphed = std::collections::BTreeSet::new();
+    let mut ours = |name: &str, dimensions: Vec<&str>, filters: Vec<(&str, &str)>, found: &mut Vec<String>| {
+        let Some(metric) = metrics::ALL.iter().find(|m| m.name == name) else {
+            return found.push(format!("graphs {name}, which the code never emits"));
+        };
+        let set: std::collections::BTreeSet<&str> = dimensions.iter().copied().collect();
+        if !metric.dimensions.iter().any(|d| d.iter().copied().collect::<std::collections::BTreeSet<_>>() == set) {
+            found.push(format!("graphs {name} by {dimensions:?}, a dimension set the code never emits"));
+        }
+        for (key, value) in filters {
+            let known = match key {
+                "Outcome" => ["delivered", "failed"].contains(&value),
+                "Severity" => ["info", "warning", "error"].contains(&value),
+                _ => true,
+            };
+            if !set.contains(key) || !known {
+                found.push(format!("graphs {name} where {key}={value:?}, which the code never emits"));
+            }
+        }
+        graphed.insert(name.to_string());
+    };
+    let (mut queue, mut errors) = (false, false);
+    for widget in body["widgets"].as_array().into_iter().flatten() {
+        let p = &widget["properties"];
+        if widget["x"].as_u64().unwrap_or(99) + widget["width"].as_u64().unwrap_or(99) > 24 {
+            found.push(format!("widget {:?} is off the 24-column grid", p["title"]));
+        }
+        if widget["type"] != "metric" {
+            continue;
+        }
+        if p["region"] != stack_value("AWS::Region") {
+            found.push(format!("widget {:?} is not in the stack's region", p["title"]));
+        }
+        for entry in p["metrics"].as_array().into_iter().flatten() {
+            let entry = entry.as_array().unwrap();
+            if let Some(expression) = entry[0]["expression"].as_str() {
+                // SEARCH('{Namespace,Dimension,…} MetricName="Name" Dimension="value"', 'Stat', period)
+                let Some(query) = expression.strip_prefix("SEARCH('{").and_then(|q| q.split_once("'")).map(|(q, _)| q) else {
+                    found.push(format!("unexpected expression {expression}"));
+                    continue;
+                };
+                let (schema, terms) = query.split_once('}').unwrap();
+                let mut schema = schema.split(',');
+                if schema.next() != Some(metrics::NAMESPACE) {
+                    found.push(format!("{expression} searches another namespace than {}", metrics::NAMESPACE));
+                    continue;
+                }
+                let terms: Vec<(&str, &str)> =
+                    terms.split_whitespace().filter_map(|t| t.split_once('=')).map(|(k, v)| (k, v.trim_matches('"'))).collect();
+                let Some(name) = terms.iter().find(|(k, _)| *k == "MetricName").map(|(_, v)| *v) else {
+                    found.push(format!("{expression} names no metric"));
+                    continue;
+                };
+                let filters = terms.into_iter().filter(|(k, _)| *k != "MetricName").collect();
+                ours(name, schema.collect(), filters, &mut found);
+                continue;
+            }
+            let strings: Vec<&str> = entry.iter().filter_map(|v| v.as_str()).collect();
+            let dimensions: Vec<(&str, &str)> = strings[2..].chunks(2).map(|pair| (pair[0], pair[1])).collect();
+            match (strings[0], strings[1], &dimensions[..]) {
+                (ns, name, dims) if ns == metrics::NAMESPACE => {
+                    ours(name, dims.iter().map(|(k, _)| *k).collect(), dims.to_vec(), &mut found);
+                }
+                ("AWS/SQS", "ApproximateNumberOfMessagesVisible", [("QueueName", queue_name)])
+                    if *queue_name == stack_value("FailureQueue.QueueName") =>
+                {
+                    queue = true;
+                }
+                ("AWS/Lambda", name, [("FunctionName", function)]) if *function == stack_value("DoctorFunction") => {
+                    errors |= name == "Errors";
+                }
+                other => found.push(format!("graphs {other:?}, not this stack's")),
+            }
+        }
+    }
+    for metric in metrics::ALL {
+        if !graphed.contains(metric.name) {
+            found.push(format!("{} is emitted but not graphed", metric.name));
+        }
+    }
+    if !queue || !errors {
+        found.push("the failure queue's depth and the function's errors must be graphed".to_string());
+    }
+    found
+}
+
+#[test]
+fn the_dashboard_graphs_what_the_code_emits() {
+    let found = dashboard_problems(&template());
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn the_dashboard_check_catches_mistakes() {
+    let original = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
+    for (from, to, want) in [
+        (r#"MetricName=\"Findings\""#, r#"MetricName=\"Finding\""#, "graphs Finding, which the code never emits"),
+        ("{EksAccessDoctor,Cluster}", "{EksAccessDoctor,Cluster,Cause}", "a dimension set the code never emits"),
+        (r#"Outcome=\"failed\""#, r#"Outcome=\"error\""#, "where Outcome=\"error\""),
+        (
+            "{EksAccessDoctor,Cause} MetricName=\\\"SuppressedRepeats\\\"",
+            "{EksAccessDoctor,Cause} MetricName=\\\"Findings\\\"",
+            "SuppressedRepeats is emitted but not graphed",
+        ),
+        ("${FailureQueue.QueueName}", "${FailureQueue.Arn}", "${FailureQueue.Arn} is not a pseudo parameter or resource"),
+        ("\"widgets\": [", "\"widgets\": [[", "not JSON after !Sub"),
+        ("\"x\": 16, \"y\": 8, \"width\": 8", "\"x\": 16, \"y\": 8, \"width\": 9", "off the 24-column grid"),
+        ("\"AWS/SQS\"", "\"AWS/SNS\"", "not this stack's"),
+    ] {
+        assert!(original.contains(from), "template no longer contains {from:?}: update this test");
+        let broken: Value = serde_yaml::from_str(&original.replacen(from, to, 1)).unwrap();
+        let found = dashboard_problems(&broken);
+        assert!(found.iter().any(|v| v.contains(want)), "{to:?} not caught: {found:#?}");
+    }
+}
+
 /// The parameter offers exactly the formats the function accepts, defaults to text, and
-/// reaches the function as SNS_MESSAGE_FORMAT.
+/// each value reaches the function's settings through SNS_MESSAGE_FORMAT.
 #[test]
 fn the_sns_message_format_parameter_reaches_the_function() {
+    use eks_access_doctor::aws::config::Settings;
     use eks_access_doctor::render::sns::MessageFormat;
     let t = template();
-    let parameter = &t["Parameters"]["SnsMessageFormat"];
-    let allowed: Vec<String> = parameter["AllowedValues"].as_sequence().unwrap().iter().map(text).collect();
+    let allowed: Vec<String> = t["Parameters"]["SnsMessageFormat"]["AllowedValues"].as_sequence().unwrap().iter().map(text).collect();
     assert_eq!(allowed, ["text", "chatbot"]);
-    let parsed: Vec<MessageFormat> = allowed.iter().map(|v| v.parse().unwrap()).collect();
-    assert_eq!(parsed, [MessageFormat::Text, MessageFormat::Chatbot]);
-    assert_eq!(text(&parameter["Default"]).parse::<MessageFormat>(), Ok(MessageFormat::default()));
-    let env = &t["Resources"]["DoctorFunction"]["Properties"]["Environment"]["Variables"];
-    assert_eq!(text(&env["SNS_MESSAGE_FORMAT"]), "!Ref SnsMessageFormat");
+    let format = |given: &[(&str, &str)]| {
+        let env = environment(&t, &parameters(&t, given));
+        Settings::from_lookup(|name| env.get(name).cloned()).unwrap().sns_message_format
+    };
+    assert_eq!(format(&[]), MessageFormat::Text);
+    assert_eq!(format(&[("SnsMessageFormat", "text")]), MessageFormat::Text);
+    assert_eq!(format(&[("SnsMessageFormat", "chatbot")]), MessageFormat::Chatbot);
 }

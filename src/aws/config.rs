@@ -1,6 +1,7 @@
 //! The function's settings, read once at init from the environment. Pure: takes a
 //! lookup function so tests pass plain maps.
 
+use super::routing::RouteFilter;
 use crate::finding::Severity;
 use crate::render::sns::MessageFormat;
 use std::time::Duration;
@@ -23,6 +24,19 @@ impl std::fmt::Debug for SlackWebhook {
     }
 }
 
+/// One Slack destination and the findings it takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlackRoute {
+    /// The sink's name: `slack` for the default route, `slack:NAME` for a named one.
+    /// Partial deliveries are remembered by it, so it never changes between retries.
+    pub sink: String,
+    pub webhook: SlackWebhook,
+    pub filter: RouteFilter,
+}
+
+/// The sink name of the default route, the one `SLACK_WEBHOOK_SECRET_ARN` names.
+pub const DEFAULT_SLACK_SINK: &str = "slack";
+
 /// A setting the function cannot start with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -30,6 +44,21 @@ pub enum ConfigError {
     NoDestination,
     #[error("MIN_SEVERITY: {0}")]
     MinSeverity(String),
+    #[error("SLACK_ROUTES: {0:?} is not a route name (1 to 32 lowercase letters, digits and '-', starting with a letter or digit)")]
+    SlackRouteName(String),
+    #[error("SLACK_ROUTES: route {0:?} is listed twice")]
+    DuplicateSlackRoute(String),
+    #[error("Slack route {route:?}: set {prefix}_SECRET_ARN (or {prefix}_URL for local runs)")]
+    SlackRouteWebhook { route: String, prefix: String },
+    #[error("{variable}: {message}")]
+    SlackRouteMinSeverity { variable: String, message: String },
+    #[error("Slack route {route:?} is never used: route {before:?} before it takes every finding")]
+    UnreachableSlackRoute { route: String, before: String },
+    #[error(
+        "with no SNS topic, findings that no Slack route takes would reach no one: add a route without cluster globs or \
+         minimum severity (SLACK_WEBHOOK_SECRET_ARN, the default route) or set SNS_TOPIC_ARN"
+    )]
+    UnroutedFindings,
     #[error("ENRICHMENT_TIMEOUT_MS: {0:?} is not a whole number of milliseconds")]
     EnrichmentTimeout(String),
     #[error("FLOOD_WINDOW_SECONDS: {0:?} is not a whole number of seconds")]
@@ -47,10 +76,14 @@ pub struct Settings {
     pub sns_topic_arn: Option<String>,
     /// The body of SNS messages: plain text, or the AWS Chatbot custom notification.
     pub sns_message_format: MessageFormat,
-    pub slack: Option<SlackWebhook>,
+    /// Tried in order; a finding goes to the first that takes it (see `routing`).
+    /// The default route, when set, is last and takes everything.
+    pub slack_routes: Vec<SlackRoute>,
     pub min_severity: Severity,
     pub include_clusters: Vec<String>,
     pub exclude_clusters: Vec<String>,
+    /// Clusters named in metrics (`METRIC_CLUSTERS`, else `INCLUDE_CLUSTERS`); see `metrics`.
+    pub metric_clusters: Vec<String>,
     pub enrichment_budget: Duration,
     pub idempotency_table: Option<String>,
     /// One alert per cause, cluster and principal per window (`FLOOD_WINDOW_SECONDS`).
@@ -65,28 +98,34 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads `SNS_TOPIC_ARN`, `SNS_MESSAGE_FORMAT`, `SLACK_WEBHOOK_SECRET_ARN` /
-    /// `SLACK_WEBHOOK_URL`, `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`,
-    /// `ENRICHMENT_TIMEOUT_MS`, `IDEMPOTENCY_TABLE`, `FLOOD_WINDOW_SECONDS`, `MUTE_CAUSES`,
-    /// `SECOND_LOOK_QUEUE_URL`, `SECOND_LOOK_DELAY_SECONDS`. Fails when no sink is
-    /// configured: an alerting function that cannot alert must not start.
+    /// Reads `SNS_TOPIC_ARN`, `SNS_MESSAGE_FORMAT`, the Slack routes (`SLACK_ROUTES` and each route's
+    /// `SLACK_ROUTE_<NAME>_*`, then the default `SLACK_WEBHOOK_SECRET_ARN` /
+    /// `SLACK_WEBHOOK_URL`), `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`,
+    /// `METRIC_CLUSTERS`, `ENRICHMENT_TIMEOUT_MS`, `IDEMPOTENCY_TABLE`,
+    /// `FLOOD_WINDOW_SECONDS`, `MUTE_CAUSES`, `SECOND_LOOK_QUEUE_URL`,
+    /// `SECOND_LOOK_DELAY_SECONDS`. Fails when a finding could reach no one: an
+    /// alerting function that cannot alert must not start.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let non_empty = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let slack = non_empty("SLACK_WEBHOOK_SECRET_ARN")
-            .map(SlackWebhook::Secret)
-            .or_else(|| non_empty("SLACK_WEBHOOK_URL").map(SlackWebhook::Url));
-        let sns_topic_arn = non_empty("SNS_TOPIC_ARN");
-        if sns_topic_arn.is_none() && slack.is_none() {
-            return Err(ConfigError::NoDestination);
-        }
-        let sns_message_format = match non_empty("SNS_MESSAGE_FORMAT") {
-            Some(v) => v.parse().map_err(ConfigError::SnsMessageFormat)?,
-            None => MessageFormat::Text,
+        let list = |name: &str| -> Vec<String> {
+            non_empty(name).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()).unwrap_or_default()
         };
         let min_severity = match non_empty("MIN_SEVERITY") {
             Some(v) => v.parse().map_err(ConfigError::MinSeverity)?,
             None => Severity::Info,
         };
+        let slack_routes = slack_routes(&non_empty, &list, min_severity)?;
+        let sns_topic_arn = non_empty("SNS_TOPIC_ARN");
+        let sns_message_format = match non_empty("SNS_MESSAGE_FORMAT") {
+            Some(v) => v.parse().map_err(ConfigError::SnsMessageFormat)?,
+            None => MessageFormat::Text,
+        };
+        if sns_topic_arn.is_none() && slack_routes.is_empty() {
+            return Err(ConfigError::NoDestination);
+        }
+        if sns_topic_arn.is_none() && !slack_routes.iter().any(|r| r.filter.takes_everything_from(min_severity)) {
+            return Err(ConfigError::UnroutedFindings);
+        }
         let millis = match non_empty("ENRICHMENT_TIMEOUT_MS") {
             Some(v) => v.parse::<u64>().map_err(|_| ConfigError::EnrichmentTimeout(v.clone()))?,
             None => 1500,
@@ -95,8 +134,10 @@ impl Settings {
             Some(v) => Duration::from_secs(v.parse::<u64>().map_err(|_| ConfigError::FloodWindow(v.clone()))?),
             None => Duration::from_secs(900),
         };
-        let list = |name: &str| -> Vec<String> {
-            non_empty(name).map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()).unwrap_or_default()
+        let include_clusters = list("INCLUDE_CLUSTERS");
+        let metric_clusters = match list("METRIC_CLUSTERS") {
+            named if named.is_empty() => include_clusters.clone(),
+            named => named,
         };
         let muted = list("MUTE_CAUSES")
             .into_iter()
@@ -109,10 +150,11 @@ impl Settings {
         Ok(Settings {
             sns_topic_arn,
             sns_message_format,
-            slack,
+            slack_routes,
             min_severity,
-            include_clusters: list("INCLUDE_CLUSTERS"),
+            include_clusters,
             exclude_clusters: list("EXCLUDE_CLUSTERS"),
+            metric_clusters,
             enrichment_budget: Duration::from_millis(millis),
             idempotency_table: non_empty("IDEMPOTENCY_TABLE"),
             flood_window,
@@ -138,6 +180,55 @@ impl Settings {
         let included = self.include_clusters.is_empty() || self.include_clusters.iter().any(|p| glob(p, cluster));
         included && !self.exclude_clusters.iter().any(|p| glob(p, cluster))
     }
+}
+
+/// The named routes of `SLACK_ROUTES` in order, then the default route. A route
+/// after one that takes every finding could never be used: that is a mistake, said.
+fn slack_routes(
+    non_empty: &impl Fn(&str) -> Option<String>,
+    list: &impl Fn(&str) -> Vec<String>,
+    floor: Severity,
+) -> Result<Vec<SlackRoute>, ConfigError> {
+    let mut routes: Vec<SlackRoute> = Vec::new();
+    for name in list("SLACK_ROUTES") {
+        if !is_route_name(&name) {
+            return Err(ConfigError::SlackRouteName(name));
+        }
+        let sink = format!("{DEFAULT_SLACK_SINK}:{name}");
+        if routes.iter().any(|r| r.sink == sink) {
+            return Err(ConfigError::DuplicateSlackRoute(name));
+        }
+        let prefix = format!("SLACK_ROUTE_{}", name.to_ascii_uppercase().replace('-', "_"));
+        let webhook = non_empty(&format!("{prefix}_SECRET_ARN"))
+            .map(SlackWebhook::Secret)
+            .or_else(|| non_empty(&format!("{prefix}_URL")).map(SlackWebhook::Url))
+            .ok_or_else(|| ConfigError::SlackRouteWebhook { route: name.clone(), prefix: prefix.clone() })?;
+        let variable = format!("{prefix}_MIN_SEVERITY");
+        let min_severity = match non_empty(&variable) {
+            Some(v) => v.parse().map_err(|message| ConfigError::SlackRouteMinSeverity { variable, message })?,
+            None => Severity::Info,
+        };
+        routes.push(SlackRoute { sink, webhook, filter: RouteFilter { min_severity, clusters: list(&format!("{prefix}_CLUSTERS")) } });
+    }
+    let default =
+        non_empty("SLACK_WEBHOOK_SECRET_ARN").map(SlackWebhook::Secret).or_else(|| non_empty("SLACK_WEBHOOK_URL").map(SlackWebhook::Url));
+    if let Some(webhook) = default {
+        routes.push(SlackRoute { sink: DEFAULT_SLACK_SINK.to_string(), webhook, filter: RouteFilter::everything() });
+    }
+    if let Some(at) = routes.iter().position(|r| r.filter.takes_everything_from(floor)) {
+        if let Some(next) = routes.get(at + 1) {
+            return Err(ConfigError::UnreachableSlackRoute { route: next.sink.clone(), before: routes[at].sink.clone() });
+        }
+    }
+    Ok(routes)
+}
+
+/// Route names become sink names (`slack:NAME`) and environment variable names.
+fn is_route_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=32).contains(&bytes.len())
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
 /// `*` matches any run of characters; everything else matches itself.
@@ -212,8 +303,91 @@ mod tests {
 
     #[test]
     fn the_webhook_url_never_shows_in_debug_output() {
-        let s = settings(&[("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/secret")]).unwrap();
-        assert!(!format!("{s:?}").contains("secret"));
+        let s = settings(&[
+            ("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/secret"),
+            ("SLACK_ROUTES", "oncall"),
+            ("SLACK_ROUTE_ONCALL_URL", "https://hooks.slack.com/services/T0/B1/other-secret"),
+            ("SLACK_ROUTE_ONCALL_CLUSTERS", "prod-*"),
+        ])
+        .unwrap();
+        assert!(!format!("{s:?}").contains("secret"), "{s:?}");
+    }
+
+    fn sinks(s: &Settings) -> Vec<&str> {
+        s.slack_routes.iter().map(|r| r.sink.as_str()).collect()
+    }
+
+    #[test]
+    fn named_slack_routes_come_before_the_default_route() {
+        let s = settings(&[
+            ("SLACK_ROUTES", " oncall , platform-eu "),
+            ("SLACK_ROUTE_ONCALL_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:oncall"),
+            ("SLACK_ROUTE_ONCALL_MIN_SEVERITY", "ERROR"),
+            ("SLACK_ROUTE_ONCALL_CLUSTERS", "prod-*, payments"),
+            ("SLACK_ROUTE_PLATFORM_EU_URL", "http://127.0.0.1:1/platform"),
+            ("SLACK_ROUTE_PLATFORM_EU_CLUSTERS", "platform-*"),
+            ("SLACK_WEBHOOK_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:team"),
+        ])
+        .unwrap();
+        assert_eq!(sinks(&s), ["slack:oncall", "slack:platform-eu", "slack"]);
+        let [oncall, platform, default] = &s.slack_routes[..] else { panic!("{s:?}") };
+        assert_eq!(oncall.webhook, SlackWebhook::Secret("arn:aws:secretsmanager:eu-west-1:1:secret:oncall".into()));
+        assert_eq!(oncall.filter, RouteFilter { min_severity: Severity::Error, clusters: vec!["prod-*".into(), "payments".into()] });
+        assert_eq!(platform.webhook, SlackWebhook::Url("http://127.0.0.1:1/platform".into()));
+        assert_eq!(platform.filter, RouteFilter { min_severity: Severity::Info, clusters: vec!["platform-*".into()] });
+        assert_eq!(default.filter, RouteFilter::everything());
+        // Without SLACK_ROUTES the default route is the only one, as before routes existed.
+        let s = settings(&[("SLACK_WEBHOOK_URL", "http://127.0.0.1:1/team"), ("SLACK_ROUTE_ONCALL_URL", "http://127.0.0.1:1/x")]).unwrap();
+        assert_eq!(sinks(&s), ["slack"]);
+    }
+
+    #[test]
+    fn slack_route_mistakes_are_named() {
+        let base = [("SNS_TOPIC_ARN", "t")];
+        let fails = |extra: &[(&str, &str)]| settings(&[&base[..], extra].concat()).unwrap_err();
+        for bad in ["On-Call", "-oncall", "on_call", "a".repeat(33).as_str(), "on call"] {
+            assert!(fails(&[("SLACK_ROUTES", bad)]).contains("is not a route name"), "{bad}");
+        }
+        assert!(fails(&[("SLACK_ROUTES", "oncall,oncall"), ("SLACK_ROUTE_ONCALL_URL", "http://h/x")]).contains("listed twice"));
+        let missing = fails(&[("SLACK_ROUTES", "on-call")]);
+        assert!(missing.contains("SLACK_ROUTE_ON_CALL_SECRET_ARN") && missing.contains("SLACK_ROUTE_ON_CALL_URL"), "{missing}");
+        let severity =
+            fails(&[("SLACK_ROUTES", "oncall"), ("SLACK_ROUTE_ONCALL_URL", "http://h/x"), ("SLACK_ROUTE_ONCALL_MIN_SEVERITY", "loud")]);
+        assert!(severity.starts_with("SLACK_ROUTE_ONCALL_MIN_SEVERITY: unknown severity"), "{severity}");
+        // A route without globs or minimum severity takes everything: nothing after it is reached.
+        let shadowed = fails(&[("SLACK_ROUTES", "oncall"), ("SLACK_ROUTE_ONCALL_URL", "http://h/x"), ("SLACK_WEBHOOK_URL", "http://h/y")]);
+        assert!(shadowed.contains("route \"slack\" is never used: route \"slack:oncall\" before it"), "{shadowed}");
+        // The same, once MIN_SEVERITY already drops what the route's minimum would.
+        let floor = fails(&[
+            ("MIN_SEVERITY", "error"),
+            ("SLACK_ROUTES", "oncall"),
+            ("SLACK_ROUTE_ONCALL_URL", "http://h/x"),
+            ("SLACK_ROUTE_ONCALL_MIN_SEVERITY", "error"),
+            ("SLACK_WEBHOOK_URL", "http://h/y"),
+        ]);
+        assert!(floor.contains("never used"), "{floor}");
+    }
+
+    #[test]
+    fn without_sns_every_finding_needs_a_slack_route() {
+        let oncall_only = [("SLACK_ROUTES", "oncall"), ("SLACK_ROUTE_ONCALL_URL", "http://h/x"), ("SLACK_ROUTE_ONCALL_CLUSTERS", "prod-*")];
+        assert!(settings(&oncall_only).unwrap_err().contains("would reach no one"));
+        assert!(settings(&[&oncall_only[..], &[("SNS_TOPIC_ARN", "t")]].concat()).is_ok());
+        assert!(settings(&[&oncall_only[..], &[("SLACK_WEBHOOK_URL", "http://h/y")]].concat()).is_ok());
+        let errors_only =
+            [("SLACK_ROUTES", "oncall"), ("SLACK_ROUTE_ONCALL_URL", "http://h/x"), ("SLACK_ROUTE_ONCALL_MIN_SEVERITY", "error")];
+        assert!(settings(&errors_only).unwrap_err().contains("would reach no one"));
+        // MIN_SEVERITY=error already keeps only errors: the route takes every finding left.
+        assert!(settings(&[&errors_only[..], &[("MIN_SEVERITY", "error")]].concat()).is_ok());
+    }
+
+    #[test]
+    fn metric_clusters_default_to_the_included_clusters() {
+        let s = settings(&[("SNS_TOPIC_ARN", "t"), ("INCLUDE_CLUSTERS", "prod-*")]).unwrap();
+        assert_eq!(s.metric_clusters, ["prod-*"]);
+        let s = settings(&[("SNS_TOPIC_ARN", "t"), ("INCLUDE_CLUSTERS", "prod-*"), ("METRIC_CLUSTERS", "prod-eu, prod-us")]).unwrap();
+        assert_eq!(s.metric_clusters, ["prod-eu", "prod-us"]);
+        assert!(settings(&[("SNS_TOPIC_ARN", "t")]).unwrap().metric_clusters.is_empty());
     }
 
     #[test]

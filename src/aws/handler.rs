@@ -9,6 +9,7 @@
 use super::config::Settings;
 use super::enrich::{gather, Home, Lookups};
 use super::idempotency::{EntryLog, FloodStore, IdempotencyStore, PartialDeliveries, RecentEntries, RecentIds};
+use super::metrics::{self, Metrics};
 use super::second_look::{self, SecondLook};
 use super::{DeliveryError, Sink};
 use crate::event::Event;
@@ -142,6 +143,8 @@ pub struct Doctor {
     entry_log: Option<Box<dyn EntryLog>>,
     /// The delay queue for second looks, when configured.
     second_look: Option<Box<dyn SecondLook>>,
+    /// EMF lines for findings, deliveries and suppressed repeats; off unless given.
+    metrics: Metrics,
 }
 
 impl Doctor {
@@ -165,6 +168,7 @@ impl Doctor {
             entries: Mutex::default(),
             entry_log: None,
             second_look: None,
+            metrics: Metrics::off(),
         }
     }
 
@@ -183,6 +187,12 @@ impl Doctor {
     /// Reads time from `clock` (seconds since the epoch) instead of the system's.
     pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Doctor {
         self.clock = Box::new(clock);
+        self
+    }
+
+    /// Writes EMF metric lines to `out` (stdout in the function).
+    pub fn with_metrics(mut self, out: Box<dyn metrics::Emit>) -> Doctor {
+        self.metrics = Metrics::new(out, self.settings.metric_clusters.clone());
         self
     }
 
@@ -427,6 +437,7 @@ impl Doctor {
 
     /// `repeats` more of `fingerprint` were counted, not sent: here and in the shared windows.
     async fn count_repeats(&self, fingerprint: &Fingerprint, repeats: u64) {
+        self.metrics.suppressed(fingerprint.cause, repeats);
         if let Ok(mut windows) = self.floods.lock() {
             windows.suppressed(fingerprint, repeats);
         }
@@ -474,8 +485,9 @@ impl Doctor {
         (!diagnosis.findings.is_empty()).then_some(diagnosis)
     }
 
-    /// Publishes every finding to every sink. Within a warm container a retry after a
-    /// partial failure re-sends only the parts that failed.
+    /// Publishes every finding to every sink that wants it (Slack routes share them
+    /// out). Within a warm container a retry after a partial failure re-sends only the
+    /// parts that failed.
     async fn deliver(&self, diagnosis: &Diagnosis) -> Result<(), HandlerError> {
         let event_id = &diagnosis.event.event_id;
         let mut errors = Vec::new();
@@ -483,10 +495,13 @@ impl Doctor {
         for finding in &diagnosis.findings {
             for sink in &self.sinks {
                 let part = (finding.cause.id, sink.name());
-                if self.delivered_parts.lock().map(|d| d.contains(event_id, part)).unwrap_or(false) {
+                if !sink.wants(diagnosis, finding) || self.delivered_parts.lock().map(|d| d.contains(event_id, part)).unwrap_or(false) {
                     continue;
                 }
-                match sink.publish(diagnosis, finding).await {
+                let result = sink.publish(diagnosis, finding).await;
+                let outcome = if result.is_ok() { metrics::Outcome::Delivered } else { metrics::Outcome::Failed };
+                self.metrics.delivery(sink.name(), diagnosis, finding, outcome);
+                match result {
                     Ok(()) => delivered.push(part),
                     Err(e) => errors.push(e),
                 }
@@ -501,6 +516,7 @@ impl Doctor {
         if let Ok(mut parts) = self.delivered_parts.lock() {
             parts.forget(event_id);
         }
+        self.metrics.findings(diagnosis);
         Ok(())
     }
 

@@ -7,6 +7,8 @@ pub mod enrich;
 pub mod handler;
 pub mod idempotency;
 pub mod lookup;
+pub mod metrics;
+pub mod routing;
 pub mod s3;
 pub mod second_look;
 pub mod secrets;
@@ -48,9 +50,16 @@ impl InitError {
     }
 }
 
-/// A place alerts go: SNS or Slack.
+/// A place alerts go: SNS or a Slack route.
 pub trait Sink: Send + Sync {
+    /// Distinct among the sinks and stable across retries: partial deliveries are
+    /// remembered by it, and metrics count deliveries by it.
     fn name(&self) -> &'static str;
+    /// Whether this finding is this sink's to send. Slack routes share findings out
+    /// between them (the first route that takes one gets it); others take them all.
+    fn wants(&self, _diagnosis: &crate::render::Diagnosis, _finding: &crate::finding::Finding) -> bool {
+        true
+    }
     fn publish<'a>(
         &'a self,
         diagnosis: &'a crate::render::Diagnosis,

@@ -2,6 +2,9 @@
 //! `Retry-After`, retries `5xx`, timeouts and refused connections with backoff, and
 //! never lets the webhook URL (a secret) into an error message.
 
+use super::config::{SlackRoute, SlackWebhook, DEFAULT_SLACK_SINK};
+use super::routing::Routes;
+use super::secrets::fetch_webhook;
 use super::{BoxFuture, DeliveryError, Sink};
 use crate::finding::Finding;
 use crate::render::{slack, Diagnosis};
@@ -28,25 +31,36 @@ impl Default for RetryPolicy {
     }
 }
 
+/// One Slack incoming webhook: the default route, or a named route of `routes`.
 pub struct SlackSink {
     http: reqwest::Client,
     webhook: String,
     policy: RetryPolicy,
+    name: &'static str,
+    /// Every Slack route, in order, when there is more than this one.
+    routes: Option<Routes>,
 }
 
 impl SlackSink {
+    /// The default route (`slack`), taking every finding until `route` says otherwise.
     pub fn new(webhook: String, policy: RetryPolicy) -> Result<SlackSink, String> {
         let http = reqwest::Client::builder()
             .timeout(policy.request_timeout)
             .connect_timeout(policy.request_timeout.min(Duration::from_secs(2)))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {}", e.without_url()))?;
-        Ok(SlackSink { http, webhook, policy })
+        Ok(SlackSink { http, webhook, policy, name: DEFAULT_SLACK_SINK, routes: None })
+    }
+
+    /// Makes this sink the route `name` of `routes`: it sends only the findings that
+    /// route is the first to take.
+    pub fn route(self, name: &'static str, routes: Routes) -> SlackSink {
+        SlackSink { name, routes: Some(routes), ..self }
     }
 
     /// Posts one payload with retries; errors name the status, never the URL.
     pub async fn post(&self, payload: &slack::Message) -> Result<(), DeliveryError> {
-        let fail = |message: String| DeliveryError { sink: "slack", message };
+        let fail = |message: String| DeliveryError { sink: self.name, message };
         let mut last = String::new();
         for attempt in 0..self.policy.attempts {
             let backoff = self.policy.backoff * 2u32.saturating_pow(attempt);
@@ -89,6 +103,26 @@ impl SlackSink {
     }
 }
 
+/// One sink per route, in route order, each with the webhook its secret holds (or its
+/// URL, for local runs). Each route is a sink of its own, so a failed route is retried
+/// alone. Errors name the route, never a URL.
+pub async fn route_sinks(
+    routes: &[SlackRoute],
+    secrets: &aws_sdk_secretsmanager::Client,
+    policy: RetryPolicy,
+) -> Result<Vec<SlackSink>, String> {
+    let shared = Routes::of(routes);
+    let mut sinks = Vec::with_capacity(routes.len());
+    for (name, route) in shared.names().zip(routes) {
+        let url = match &route.webhook {
+            SlackWebhook::Url(url) => url.clone(),
+            SlackWebhook::Secret(id) => fetch_webhook(secrets, id).await.map_err(|e| format!("Slack route {name}: {e}"))?,
+        };
+        sinks.push(SlackSink::new(url, policy)?.route(name, shared.clone()));
+    }
+    Ok(sinks)
+}
+
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let seconds: u64 = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
     Some(Duration::from_secs(seconds))
@@ -96,7 +130,14 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 impl Sink for SlackSink {
     fn name(&self) -> &'static str {
-        "slack"
+        self.name
+    }
+
+    fn wants(&self, diagnosis: &Diagnosis, finding: &Finding) -> bool {
+        match &self.routes {
+            Some(routes) => routes.pick(finding.severity(), diagnosis.event.cluster.as_deref()) == Some(self.name),
+            None => true,
+        }
     }
 
     fn publish<'a>(&'a self, diagnosis: &'a Diagnosis, finding: &'a Finding) -> BoxFuture<'a, Result<(), DeliveryError>> {

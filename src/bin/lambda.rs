@@ -1,17 +1,18 @@
-//! The Lambda function: init once (settings, SDK clients, the Slack webhook), then
-//! per event parse → diagnose → enrich → publish. One JSON log line per event.
+//! The Lambda function: init once (settings, SDK clients, the Slack webhooks), then
+//! per event parse → diagnose → enrich → publish. One JSON log line per event, and
+//! EMF metric lines (see `aws::metrics`).
 
 #![forbid(unsafe_code)]
 
 use eks_access_doctor::arn::Arn;
 use eks_access_doctor::aws::archive;
-use eks_access_doctor::aws::config::{Settings, SlackWebhook};
+use eks_access_doctor::aws::config::Settings;
 use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
 use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
+use eks_access_doctor::aws::metrics;
 use eks_access_doctor::aws::second_look::SqsSecondLook;
-use eks_access_doctor::aws::secrets::fetch_webhook;
-use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
+use eks_access_doctor::aws::slack::{route_sinks, RetryPolicy};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::{InitError, Sink};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -86,14 +87,9 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
             format: settings.sns_message_format,
         }));
     }
-    if let Some(webhook) = &settings.slack {
-        let url = match webhook {
-            SlackWebhook::Url(url) => url.clone(),
-            SlackWebhook::Secret(id) => {
-                fetch_webhook(&aws_sdk_secretsmanager::Client::new(&config), id).await.map_err(InitError::SlackWebhook)?
-            }
-        };
-        sinks.push(Box::new(SlackSink::new(url, RetryPolicy::default()).map_err(InitError::SlackWebhook)?));
+    let secrets = aws_sdk_secretsmanager::Client::new(&config);
+    for sink in route_sinks(&settings.slack_routes, &secrets, RetryPolicy::default()).await.map_err(InitError::SlackWebhook)? {
+        sinks.push(Box::new(sink));
     }
     let lookups = AwsLookups { eks: aws_sdk_eks::Client::new(&config), iam: aws_sdk_iam::Client::new(&config) };
     // One DynamoDB table holds both the delivered event ids and the shared flood windows.
@@ -109,7 +105,7 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
         queue_url,
         delay_secs: settings.second_look_delay,
     });
-    let mut doctor = Doctor::new(settings, Box::new(lookups), sinks, store);
+    let mut doctor = Doctor::new(settings, Box::new(lookups), sinks, store).with_metrics(Box::new(metrics::Stdout));
     if let Some(table) = table {
         doctor = doctor.with_flood_store(Box::new(table.clone())).with_entry_log(Box::new(table));
     }

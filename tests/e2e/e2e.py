@@ -557,6 +557,7 @@ def check():
             f"{handled} lines; log text starts {text[:300]!r}")
     secret_part = urllib.parse.urlparse(slack_url).path.rsplit("/", 1)[-1]
     r.check("log group: the webhook URL is never logged", text != "" and secret_part not in text and slack_url not in text)
+    check_metrics(r, text, expected_alerts, down_id, outputs, fn)
 
     check_archive(r, outputs)
     check_lookup(r)
@@ -678,6 +679,48 @@ def check_cloudtrail_flood(r, lam, fn, logs, sqs, sink_q, slack_dir):
     slack_ours = [p for p in posts if "e2e-reconciler" in json.dumps(p["payload"])]
     r.check(f"CloudTrail flood: Slack received as many posts ({len(slack_ours)})", len(slack_ours) == alerts, f"{len(slack_ours)} vs {alerts}")
     print(f"# CloudTrail flood: {CLOUDTRAIL_FLOOD} events in, {alerts} alert(s) per sink, {outcomes.get('suppressed', 0)} counted, {seconds:.1f}s")
+
+
+def check_metrics(r, text, expected_alerts, down_id, outputs, fn):
+    """The EMF lines in the function's log group, and the dashboard as deployed (MiniStack
+    keeps the lines as log events; it does not turn them into metrics)."""
+    lines = []
+    for line in text.splitlines():
+        at = line.find('{"_aws"')
+        if at >= 0:
+            try:
+                lines.append(json.loads(line[at:].strip()))
+            except ValueError:
+                r.check("metrics: every EMF line is JSON", False, line[:200])
+    r.check("metrics: EMF lines in the log group", len(lines) > 0, f"log text starts {text[:300]!r}")
+
+    def metric(line):
+        return line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]
+
+    findings = [l for l in lines if metric(l) == "Findings"]
+    deliveries = [l for l in lines if metric(l) == "Deliveries"]
+    missing = [label for eid, (label, cause, *_rest) in expected_alerts.items()
+               if not any(l.get("EventId") == eid and l.get("Cause") == cause for l in findings)]
+    r.check(f"metrics: a Findings line for each of the {len(expected_alerts)} alerted fixtures", not missing, missing)
+    undelivered = [label for eid, (label, *_rest) in expected_alerts.items()
+                   if {l.get("Sink") for l in deliveries if l.get("EventId") == eid and l.get("Outcome") == "delivered"} != {"sns", "slack"}]
+    r.check("metrics: each alerted fixture delivered to sns and slack", not undelivered, undelivered)
+    down = [(l.get("Sink"), l.get("Outcome")) for l in deliveries if l.get("EventId") == down_id]
+    r.check("metrics: sinks down: failed deliveries counted, the finding not",
+            {"sns", "slack"} <= {sink for sink, outcome in down if outcome == "failed"}
+            and not any(l.get("EventId") == down_id for l in findings), down)
+    auth = [l for l in findings if l.get("Cause") == "identity-not-mapped"]
+    r.check("metrics: the authenticator's two alerts are two findings", len(auth) == 2, len(auth))
+
+    cw = client("cloudwatch")
+    try:
+        body = json.loads(cw.get_dashboard(DashboardName=outputs["DashboardName"])["DashboardBody"])
+    except Exception as e:  # noqa: BLE001
+        body = {"error": str(e)}
+    queue_name = outputs["FailureQueueUrl"].rsplit("/", 1)[-1]
+    said = json.dumps(body)
+    r.check("dashboard: deployed, its widgets graph this stack's function and failure queue",
+            len(body.get("widgets", [])) == 9 and f'"{fn}"' in said and f'"{queue_name}"' in said, said[:300])
 
 
 def authenticator_line(role, when):

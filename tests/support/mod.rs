@@ -78,5 +78,10 @@ pub fn diagnose_cause_fixture(cause: &Cause) -> eks_access_doctor::render::Diagn
     eks_access_doctor::diagnose(fixture_event(&cause_fixture(cause)), &facts_for(cause))
 }
 
+#[cfg(feature = "lambda")]
+pub mod doctor;
+#[cfg(feature = "lambda")]
+pub mod emf;
+pub mod logs;
 pub mod runtime_api;
 pub mod webhook;
