@@ -158,6 +158,11 @@ pub fn access_policy_arn(partition: &str, name: &str) -> String {
     format!("arn:{partition}:eks::aws:cluster-access-policy/{name}")
 }
 
+/// An EKS cluster's ARN: `arn:P:eks:REGION:ACCOUNT:cluster/NAME`.
+pub fn eks_cluster_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:eks:{region}:{account}:cluster/{name}")
+}
+
 /// The partition a region belongs to, by its documented prefixes.
 pub fn partition_of_region(region: &str) -> &'static str {
     const PREFIXES: &[(&str, &str)] = &[
@@ -221,5 +226,6 @@ mod tests {
         assert_eq!(partition_of_region("eu-west-1"), "aws");
         assert_eq!(access_policy_arn("aws-cn", "AmazonEKSViewPolicy"), "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSViewPolicy");
         assert_eq!(iam_role_arn("aws-us-gov", "1", "/x/", "R"), "arn:aws-us-gov:iam::1:role/x/R");
+        assert_eq!(eks_cluster_arn("aws-cn", "cn-north-1", "1", "prod"), "arn:aws-cn:eks:cn-north-1:1:cluster/prod");
     }
 }

@@ -5,6 +5,7 @@
 use crate::facts::Facts;
 use crate::finding::Severity;
 use crate::input::{self, Parsed, Record};
+use crate::render::sns::MessageFormat;
 use crate::render::{self, Diagnosis};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -18,6 +19,8 @@ pub enum Format {
     Markdown,
     Slack,
     Sns,
+    /// The AWS Chatbot custom notification that `SNS_MESSAGE_FORMAT=chatbot` publishes.
+    Chatbot,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -214,7 +217,7 @@ pub fn render_records<'f>(name: &str, records: impl IntoIterator<Item = (Record,
     rendered
 }
 
-/// One diagnosis in the chosen format (Slack and SNS: one line per finding).
+/// One diagnosis in the chosen format (Slack, SNS and Chatbot: one line per finding).
 pub fn render_diagnosis(d: &Diagnosis, options: &Options) -> String {
     let lines = |f: &dyn Fn(&crate::finding::Finding) -> String| -> String { d.findings.iter().map(|finding| f(finding) + "\n").collect() };
     match options.format {
@@ -222,7 +225,8 @@ pub fn render_diagnosis(d: &Diagnosis, options: &Options) -> String {
         Format::Markdown => render::markdown::render(d),
         Format::Json => render::json::diagnosis(d).to_json() + "\n",
         Format::Slack => lines(&|f| render::slack::payload(d, f).to_json()),
-        Format::Sns => lines(&|f| serde_json::to_string(&render::sns::message(d, f)).unwrap_or_default()),
+        Format::Sns => lines(&|f| serde_json::to_string(&render::sns::message(d, f, MessageFormat::Text)).unwrap_or_default()),
+        Format::Chatbot => lines(&|f| render::chatbot::notification(d, f).to_json()),
     }
 }
 

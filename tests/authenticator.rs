@@ -19,6 +19,7 @@ use eks_access_doctor::aws::enrich::{AwsLookups, Home};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::Sink;
+use eks_access_doctor::render::sns::MessageFormat;
 use support::logs::{subscription, DENIED, GRANTED};
 
 fn doctor(sns: &Rule) -> Doctor {
@@ -43,6 +44,7 @@ fn doctor_with(sns: &Rule, eks: &[&Rule], iam: &[&Rule]) -> Doctor {
     let sinks: Vec<Box<dyn Sink>> = vec![Box::new(SnsSink {
         client: mock_client!(aws_sdk_sns, RuleMode::MatchAny, [sns]),
         topic_arn: "arn:aws:sns:eu-west-1:111122223333:alerts".into(),
+        format: MessageFormat::Text,
     })];
     Doctor::new(settings, Box::new(lookups), sinks, None)
 }

@@ -4,46 +4,11 @@
 mod support;
 
 use eks_access_doctor::catalogue::{all_causes, cause_by_id};
-use eks_access_doctor::event::Evidence;
 use eks_access_doctor::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts};
-use eks_access_doctor::finding::Cause;
-use eks_access_doctor::render::{json, markdown, slack, sns, text};
+use eks_access_doctor::render::sns::MessageFormat;
+use eks_access_doctor::render::{chatbot, json, markdown, slack, sns, text};
 use serde_json::json;
 use support::*;
-
-/// A cause's fixture: `events/ID.json` for CloudTrail causes, `events/authenticator/ID.json`
-/// (a decoded CloudWatch Logs subscription message) for authenticator causes.
-fn cause_fixture(cause: &Cause) -> String {
-    match cause.evidence {
-        Evidence::CloudTrail => format!("{}.json", cause.id),
-        Evidence::Authenticator => format!("authenticator/{}.json", cause.id),
-    }
-}
-
-/// The live facts a cause that matches on facts alone is shown with; none for the others.
-fn facts_for(cause: &Cause) -> Facts {
-    match cause.id {
-        "short-lived-access-entry" => Facts { entry_lifetime: Lookup::Found(754), ..Facts::default() },
-        "node-role-standard-entry" => Facts {
-            principal: Lookup::Found(PrincipalFacts {
-                arn: Some("arn:aws:iam::111122223333:role/KarpenterNodeRole-prod-eu".into()),
-                path: "/".into(),
-                trusted_services: vec!["ec2.amazonaws.com".into()],
-                ..PrincipalFacts::default()
-            }),
-            ..Facts::default()
-        },
-        "access-entry-grants-nothing" => Facts {
-            settled_entry: Lookup::Found(AccessEntryFacts { entry_type: Some("STANDARD".into()), ..AccessEntryFacts::default() }),
-            ..Facts::default()
-        },
-        _ => Facts::default(),
-    }
-}
-
-fn diagnose_cause_fixture(cause: &Cause) -> eks_access_doctor::render::Diagnosis {
-    eks_access_doctor::diagnose(fixture_event(&cause_fixture(cause)), &facts_for(cause))
-}
 
 #[test]
 fn every_cause_has_a_fixture_diagnosed_to_its_id() {
@@ -89,7 +54,8 @@ fn rendered_output_of_every_cause_is_stable() {
         insta::assert_snapshot!(format!("{}.markdown", cause.id), markdown::render(&d));
         insta::assert_json_snapshot!(format!("{}.json", cause.id), json::diagnosis(&d));
         insta::assert_json_snapshot!(format!("{}.slack", cause.id), slack::payload(&d, f));
-        insta::assert_json_snapshot!(format!("{}.sns", cause.id), sns::message(&d, f));
+        insta::assert_json_snapshot!(format!("{}.sns", cause.id), sns::message(&d, f, MessageFormat::Text));
+        insta::assert_json_snapshot!(format!("{}.chatbot", cause.id), chatbot::notification(&d, f));
     }
 }
 
@@ -227,6 +193,7 @@ fn variant_fixtures_diagnose_to_their_cause_and_render_stably() {
         insta::assert_snapshot!(format!("variant.{stem}.text"), text::render(&d, false));
         insta::assert_json_snapshot!(format!("variant.{stem}.json"), json::diagnosis(&d));
         insta::assert_json_snapshot!(format!("variant.{stem}.slack"), slack::payload(&d, &d.findings[0]));
+        insta::assert_json_snapshot!(format!("variant.{stem}.chatbot"), chatbot::notification(&d, &d.findings[0]));
     }
 }
 

@@ -176,6 +176,29 @@ fn readme_samples_match_what_the_tool_prints() {
         serde_json::from_str(stdout(&run(&["replay", "events/node-type-requires-role.json", "--format", "slack"])).trim()).unwrap();
     let readme_slack: Value = serde_json::from_str(&readme_sample("slack")).unwrap();
     assert_eq!(readme_slack, slack, "README Slack sample is stale");
+
+    let chatbot: Value = serde_json::from_str(
+        stdout(&run(&["replay", "events/reserved-username-prefix.json", "--format", "chatbot", "--no-summary"])).trim(),
+    )
+    .unwrap();
+    let readme_chatbot: Value = serde_json::from_str(&readme_sample("chatbot")).unwrap();
+    assert_eq!(readme_chatbot, chatbot, "README Chatbot sample is stale");
+}
+
+/// `--format chatbot`: one notification per finding, one per line, each the JSON the
+/// function publishes with SNS_MESSAGE_FORMAT=chatbot; events without findings print nothing.
+#[test]
+fn replay_chatbot_prints_one_notification_per_finding() {
+    let findings: usize =
+        json_lines(&run(&["replay", "events", "--format", "json"])).iter().map(|o| o["findings"].as_array().unwrap().len()).sum();
+    let out = run(&["replay", "events", "--format", "chatbot"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let notifications = json_lines(&out);
+    assert_eq!(notifications.len(), findings);
+    for n in &notifications {
+        assert_eq!((n["version"].as_str(), n["source"].as_str()), (Some("1.0"), Some("custom")), "{n}");
+        assert_eq!(n["content"]["textType"], "client-markdown");
+    }
 }
 
 /// Every saved shape beyond CloudTrail files: `lookup-events` output (CLI v1 with epoch

@@ -80,6 +80,7 @@ fn doctor(settings: Settings, lookups: Box<dyn Lookups>, sns: &[&Rule], slack: O
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(SnsSink {
         client: mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns),
         topic_arn: "arn:aws:sns:eu-west-1:111122223333:alerts".into(),
+        format: settings.sns_message_format,
     })];
     if let Some(hook) = slack {
         sinks.push(Box::new(SlackSink::new(hook.url.clone(), policy()).unwrap()));
@@ -110,6 +111,38 @@ async fn alerts_with_live_facts_on_both_sinks() {
     let text = slack[0].to_string();
     assert!(text.contains("Live: the existing entry has type STANDARD"), "{text}");
     assert!(!text.contains("Could not check"), "{text}");
+}
+
+/// With SNS_MESSAGE_FORMAT=chatbot the message body is the custom notification itself
+/// (Chatbot reads nothing else), and the subject and filter attributes stay as they were.
+#[tokio::test]
+async fn chatbot_format_publishes_the_custom_notification_as_the_message() {
+    let sns = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|r| {
+            let Ok(n) = serde_json::from_str::<serde_json::Value>(r.message().unwrap_or_default()) else { return false };
+            let attrs = r.message_attributes().unwrap();
+            n["version"] == "1.0"
+                && n["source"] == "custom"
+                && n["metadata"]["eventType"] == "reserved-group-prefix"
+                && n["metadata"]["threadId"].as_str().is_some_and(|t| t.len() == 32)
+                && n["content"]["description"].as_str().is_some_and(|d| d.contains("*Cluster* `data-platform`"))
+                && r.subject().is_some_and(|s| s.starts_with("[EKS error] reserved-group-prefix on data-platform"))
+                && attrs["cause"].string_value() == Some("reserved-group-prefix")
+                && attrs["cluster"].string_value() == Some("data-platform")
+        })
+        .then_output(|| PublishOutput::builder().message_id("m").build());
+    let chatbot = doctor(settings(&[("SNS_MESSAGE_FORMAT", "chatbot")]), aws_lookups(&[], &[]), &[&sns], None);
+    let outcome = chatbot.handle(&support::fixture_text("reserved-group-prefix.json"), &home("111122223333")).await.unwrap();
+    assert!(matches!(outcome, Outcome::Alerted { .. }), "{outcome:?}");
+    assert_eq!(sns.num_calls(), 1, "the published message was not the notification");
+
+    // The default stays the plain text an e-mail subscriber reads.
+    let text = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|r| r.message().is_some_and(|m| m.starts_with("ERROR [reserved-group-prefix]")))
+        .then_output(|| PublishOutput::builder().message_id("m").build());
+    let plain = doctor(settings(&[]), aws_lookups(&[], &[]), &[&text], None);
+    plain.handle(&support::fixture_text("reserved-group-prefix.json"), &home("111122223333")).await.unwrap();
+    assert_eq!(text.num_calls(), 1);
 }
 
 #[tokio::test]

@@ -6,7 +6,8 @@ mod support;
 
 use eks_access_doctor::input::{parse_document, Parsed};
 use eks_access_doctor::render::escape::is_unsafe_char;
-use eks_access_doctor::render::{markdown, slack, sns, text, Diagnosis};
+use eks_access_doctor::render::sns::MessageFormat;
+use eks_access_doctor::render::{chatbot, markdown, slack, sns, text, Diagnosis};
 use serde_json::{json, Value};
 use support::*;
 
@@ -196,7 +197,7 @@ fn assert_safe(name: &str, d: &Diagnosis, forbidden: &str) {
             );
         }
         assert!(!all_text.chars().any(|c| invisible(c) && c != '\n'), "{name}: slack has an invisible character");
-        let message = sns::message(d, f);
+        let message = sns::message(d, f, MessageFormat::Text);
         assert!(
             message.subject.len() < 100 && message.subject.chars().all(|c| c.is_ascii_graphic() || c == ' '),
             "{name}: subject {:?}",
@@ -210,7 +211,60 @@ fn assert_safe(name: &str, d: &Diagnosis, forbidden: &str) {
         if !forbidden.is_empty() {
             assert!(!all_text.contains(forbidden), "{name}: Slack payload contains {forbidden:?}");
         }
+        assert_chatbot_safe(name, d, f, forbidden);
     }
+}
+
+/// The labels the Chatbot description writes in bold; any other `*` in its prose came from a value.
+const CHATBOT_LABELS: &[&str] =
+    &["*Cluster*", "*Principal*", "*Caller*", "*Call*", "*Region*", "*Time*", "*Event*", "*Commands*", "*Minimal IAM policy*", "*Note*"];
+
+/// What a Chatbot client would read as markup in a notification: each backtick toggles
+/// code (escaped values have none), so the even pieces are prose, the odd ones code.
+/// Prose holds no markup but ours (bold labels, the docs link); code holds no `<` (a
+/// Slack control sequence), and a fact's code span no line break. The facts are one
+/// line each, so no value forged one. Every text is within its documented limit.
+fn assert_chatbot_safe(name: &str, d: &Diagnosis, f: &eks_access_doctor::finding::Finding, forbidden: &str) {
+    let n: Value = serde_json::from_str(&chatbot::notification(d, f).to_json()).unwrap();
+    let (content, metadata) = (&n["content"], &n["metadata"]);
+    let description = content["description"].as_str().unwrap();
+    let link = format!("<{}|AWS documentation>", f.cause.docs);
+    let strings = |v: &Value| v.as_array().into_iter().flatten().map(|s| s.as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let mut prose: Vec<String> = description.split('`').step_by(2).map(|p| p.replace(&link, "")).collect();
+    prose.extend([content["title"].as_str().unwrap().to_string(), metadata["summary"].as_str().unwrap().to_string()]);
+    prose.extend(
+        strings(&content["nextSteps"]).into_iter().chain(strings(&content["keywords"])).chain(strings(&metadata["relatedResources"])),
+    );
+    prose.extend(metadata["additionalContext"].as_object().unwrap().values().map(|v| v.as_str().unwrap().to_string()));
+    for text in &prose {
+        let bare = CHATBOT_LABELS.iter().fold(text.clone(), |t, label| t.replace(label, ""));
+        for markup in ["<", ">", "&", "*", "~", "`", "]("] {
+            assert!(!bare.contains(markup), "{name}: {markup:?} in Chatbot prose {text:?}");
+        }
+        let chars: Vec<char> = bare.chars().collect();
+        for (i, c) in chars.iter().enumerate() {
+            let word = |j: Option<usize>| j.and_then(|j| chars.get(j)).is_some_and(|c| c.is_alphanumeric());
+            assert!(*c != '_' || (word(i.checked_sub(1)) && word(Some(i + 1))), "{name}: '_' outside a word in {text:?}");
+            assert!(*c != '@' || word(i.checked_sub(1)), "{name}: a mention in {text:?}");
+            assert!(*c == '\n' || !is_unsafe_char(*c), "{name}: U+{:04X} in Chatbot prose", *c as u32);
+        }
+        if !forbidden.is_empty() {
+            assert!(!text.contains(forbidden), "{name}: Chatbot prose contains {forbidden:?}");
+        }
+    }
+    for code in description.split('`').skip(1).step_by(2) {
+        assert!(!code.contains('<') && !code.chars().any(|c| c != '\n' && is_unsafe_char(c)), "{name}: Chatbot code {code:?}");
+    }
+    let facts = description.split("\n\n").next().unwrap();
+    assert_eq!(facts.lines().count(), d.fields().len() + 1, "{name}: a value forged a fact line:\n{facts}");
+    assert!(
+        facts.lines().all(|l| CHATBOT_LABELS.iter().any(|label| l.starts_with(&format!("{label} `")) && l.ends_with('`'))),
+        "{name}: {facts}"
+    );
+    let count = |v: &Value| v.as_str().unwrap().chars().count();
+    assert!(count(&content["title"]) <= chatbot::TITLE_LIMIT && description.chars().count() <= chatbot::DESCRIPTION_LIMIT, "{name}");
+    assert!(content["nextSteps"].as_array().into_iter().flatten().all(|s| count(s) <= chatbot::NEXT_STEP_LIMIT), "{name}");
+    assert!(content["keywords"].as_array().unwrap().iter().all(|k| count(k) <= chatbot::KEYWORD_LIMIT), "{name}");
 }
 
 #[test]
@@ -249,11 +303,36 @@ fn separators_and_tags_in_a_username_are_escaped_in_the_suggested_command() {
         for f in &d.findings {
             let markdown = markdown::render(&d);
             let slack = serde_json::to_string(&slack::payload(&d, f)).unwrap();
-            let sns = sns::message(&d, f).message;
+            let sns = sns::message(&d, f, MessageFormat::Text).message;
             for (format, out) in [("markdown", &markdown), ("slack", &slack), ("sns", &sns)] {
                 assert!(!out.contains(c), "U+{:04X} raw in {format}:\n{out}", c as u32);
                 assert!(out.contains(escaped), "U+{:04X} not shown escaped in {format}:\n{out}", c as u32);
             }
+        }
+    }
+}
+
+/// Chat markup in values reaches a Chatbot channel as text: in prose each sequence is
+/// swapped for look-alikes, in code only what ends the code or starts a Slack control
+/// sequence; a line break never forges a fact.
+#[test]
+fn chat_markup_in_values_reaches_chatbot_as_text() {
+    let markup = "system:*ping* _it_ ~gone~ @here <!channel> <https://evil.example|x> [l](https://evil.example) `x`\n*Cluster* `prod`";
+    for (fixture, pointer) in [
+        ("reserved-username-prefix.json", "/requestParameters/username"),
+        ("access-entry-already-exists.json", "/requestParameters/name"),
+        ("unclassified.json", "/errorMessage"),
+    ] {
+        let records = parse_document(&with(fixture, pointer, json!(markup)));
+        let Ok(Parsed::Event(event)) = &records[0].outcome else { panic!("{fixture}: {:?}", records[0].outcome) };
+        let d = diagnose((**event).clone());
+        assert!(!d.findings.is_empty(), "{fixture}");
+        for f in &d.findings {
+            for raw in ["*ping*", "_it_", "~gone~", " @here", "<!channel>", "<https://evil", "](https", "`x`"] {
+                assert_chatbot_safe(fixture, &d, f, raw);
+            }
+            let json = chatbot::notification(&d, f).to_json();
+            assert!(json.contains("∗ping∗"), "{fixture}: the value is not shown at all: {json}");
         }
     }
 }

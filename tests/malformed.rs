@@ -72,7 +72,7 @@ fn a_ten_megabyte_username_is_diagnosed_and_bounded() {
     assert_eq!(cause_ids(&d), ["reserved-username-prefix"]);
     let slack = eks_access_doctor::render::slack::payload(&d, &d.findings[0]).to_json();
     assert!(slack.len() < 40_000, "slack payload {} bytes", slack.len());
-    let sns = eks_access_doctor::render::sns::message(&d, &d.findings[0]);
+    let sns = eks_access_doctor::render::sns::message(&d, &d.findings[0], eks_access_doctor::render::sns::MessageFormat::Text);
     assert!(sns.message.len() <= eks_access_doctor::render::sns::MESSAGE_LIMIT);
 }
 

@@ -11,6 +11,7 @@ use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::Sink;
 use eks_access_doctor::facts::{Lookup, PrincipalKind};
 use eks_access_doctor::flood::Decision;
+use eks_access_doctor::render::sns::MessageFormat;
 use std::time::Duration;
 
 async fn config() -> aws_config::SdkConfig {
@@ -108,8 +109,9 @@ async fn sns_publishes_to_a_real_topic_and_fails_on_a_missing_one() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/reserved-group-prefix.json")).unwrap();
     let Ok(eks_access_doctor::input::Parsed::Event(event)) = eks_access_doctor::input::parse_envelope(&text) else { panic!() };
     let d = eks_access_doctor::diagnose(*event, &Default::default());
-    SnsSink { client: sns.clone(), topic_arn: topic }.publish(&d, &d.findings[0]).await.unwrap();
-    let missing = SnsSink { client: sns, topic_arn: "arn:aws:sns:us-east-1:000000000000:no-such-topic".into() };
+    SnsSink { client: sns.clone(), topic_arn: topic, format: MessageFormat::Text }.publish(&d, &d.findings[0]).await.unwrap();
+    let missing =
+        SnsSink { client: sns, topic_arn: "arn:aws:sns:us-east-1:000000000000:no-such-topic".into(), format: MessageFormat::Text };
     assert!(missing.publish(&d, &d.findings[0]).await.is_err());
 }
 

@@ -16,6 +16,7 @@ use eks_access_doctor::aws::enrich::{AwsLookups, Lookups};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::Sink;
 use eks_access_doctor::facts::{Lookup, PrincipalKind};
+use eks_access_doctor::render::sns::MessageFormat;
 
 fn eks_error(code: &str, message: &str) -> ErrorMetadata {
     ErrorMetadata::builder().code(code).message(message).build()
@@ -149,7 +150,8 @@ async fn sns_publish_carries_subject_and_attributes() {
                 && attrs.contains_key("region")
         })
         .then_output(|| PublishOutput::builder().message_id("m-1").build());
-    let sink = SnsSink { client: mock_client!(aws_sdk_sns, [&rule]), topic_arn: "arn:aws:sns:eu-west-1:1:t".into() };
+    let sink =
+        SnsSink { client: mock_client!(aws_sdk_sns, [&rule]), topic_arn: "arn:aws:sns:eu-west-1:1:t".into(), format: MessageFormat::Text };
     let d = support::diagnose(support::fixture_event("reserved-group-prefix.json"));
     sink.publish(&d, &d.findings[0]).await.unwrap();
     assert_eq!(rule.num_calls(), 1);
@@ -163,12 +165,12 @@ async fn sns_failures_become_delivery_errors() {
     for (code, message) in cases {
         let want = format!("{code}: {message}");
         let rule = mock!(aws_sdk_sns::Client::publish).then_error(move || PublishError::generic(eks_error(code, message)));
-        let sink = SnsSink { client: mock_client!(aws_sdk_sns, [&rule]), topic_arn: "t".into() };
+        let sink = SnsSink { client: mock_client!(aws_sdk_sns, [&rule]), topic_arn: "t".into(), format: MessageFormat::Text };
         let err = sink.publish(&d, &d.findings[0]).await.unwrap_err();
         assert_eq!(err.sink, "sns");
         assert!(err.message.contains(&want), "{err}");
     }
     let outage = mock!(aws_sdk_sns::Client::publish).sequence().http_status(500, None).times(5).build();
-    let sink = SnsSink { client: mock_client!(aws_sdk_sns, [&outage]), topic_arn: "t".into() };
+    let sink = SnsSink { client: mock_client!(aws_sdk_sns, [&outage]), topic_arn: "t".into(), format: MessageFormat::Text };
     assert!(sink.publish(&d, &d.findings[0]).await.is_err());
 }

@@ -474,3 +474,21 @@ fn the_dashboard_check_catches_mistakes() {
         assert!(found.iter().any(|v| v.contains(want)), "{to:?} not caught: {found:#?}");
     }
 }
+
+/// The parameter offers exactly the formats the function accepts, defaults to text, and
+/// each value reaches the function's settings through SNS_MESSAGE_FORMAT.
+#[test]
+fn the_sns_message_format_parameter_reaches_the_function() {
+    use eks_access_doctor::aws::config::Settings;
+    use eks_access_doctor::render::sns::MessageFormat;
+    let t = template();
+    let allowed: Vec<String> = t["Parameters"]["SnsMessageFormat"]["AllowedValues"].as_sequence().unwrap().iter().map(text).collect();
+    assert_eq!(allowed, ["text", "chatbot"]);
+    let format = |given: &[(&str, &str)]| {
+        let env = environment(&t, &parameters(&t, given));
+        Settings::from_lookup(|name| env.get(name).cloned()).unwrap().sns_message_format
+    };
+    assert_eq!(format(&[]), MessageFormat::Text);
+    assert_eq!(format(&[("SnsMessageFormat", "text")]), MessageFormat::Text);
+    assert_eq!(format(&[("SnsMessageFormat", "chatbot")]), MessageFormat::Chatbot);
+}

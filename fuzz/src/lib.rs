@@ -8,7 +8,8 @@ use eks_access_doctor::facts::Facts;
 use eks_access_doctor::finding::Finding;
 use eks_access_doctor::input::{parse_document, Parsed};
 use eks_access_doctor::render::escape::is_unsafe_char;
-use eks_access_doctor::render::{json, markdown, slack, sns, text, Diagnosis};
+use eks_access_doctor::render::sns::MessageFormat;
+use eks_access_doctor::render::{chatbot, json, markdown, slack, sns, text, Diagnosis};
 use serde_json::Value;
 
 /// Checks for two bugs the fuzzing work found (now fixed, with regression tests in
@@ -533,7 +534,7 @@ fn check_slack_text(what: &str, t: &str, link: &str, limit: usize) {
 
 pub fn check_sns(d: &Diagnosis) {
     for f in &d.findings {
-        let m = sns::message(d, f);
+        let m = sns::message(d, f, MessageFormat::Text);
         assert!(!m.subject.is_empty(), "empty SNS subject");
         assert!(m.subject.len() < 100, "SNS subject of {} bytes: {:?}", m.subject.len(), m.subject);
         assert!(m.subject.chars().all(|c| c.is_ascii_graphic() || c == ' '), "SNS subject not printable ASCII: {:?}", m.subject);
@@ -549,6 +550,65 @@ pub fn check_sns(d: &Diagnosis) {
         assert_eq!(m.attributes["cause"], f.cause.id);
         let body = serde_json::to_string(&m).expect("SNS message serializes");
         assert!(body.len() <= 2 * sns::MESSAGE_LIMIT);
+        // The Chatbot body: the same subject and attributes, the notification as the message.
+        let c = sns::message(d, f, MessageFormat::Chatbot);
+        assert_eq!((&c.subject, &c.attributes), (&m.subject, &m.attributes), "the Chatbot format changed the subject or attributes");
+        assert!(c.message.len() <= sns::MESSAGE_LIMIT, "Chatbot SNS message of {} bytes", c.message.len());
+        check_chatbot_notification(d, f, &serde_json::from_str(&c.message).expect("the Chatbot message is JSON"));
+    }
+}
+
+// ---------------------------------------------------------------- Chatbot
+
+/// The labels the notification's description writes in bold.
+const CHATBOT_LABELS: &[&str] =
+    &["*Cluster*", "*Principal*", "*Caller*", "*Call*", "*Region*", "*Time*", "*Event*", "*Commands*", "*Minimal IAM policy*", "*Note*"];
+
+/// The documented shape and limits, and what a chat client would read as markup: each
+/// backtick toggles code, so a value with a backtick left in it would shift every piece
+/// after it. Prose holds no markup but the labels and the docs link; code no `<`; the
+/// facts are one line each; nothing invisible anywhere.
+pub fn check_chatbot_notification(d: &Diagnosis, f: &Finding, n: &Value) {
+    assert_eq!((n["version"].as_str(), n["source"].as_str()), (Some("1.0"), Some("custom")));
+    let (content, metadata) = (&n["content"], &n["metadata"]);
+    assert_eq!(content["textType"], "client-markdown");
+    assert_eq!(metadata["eventType"], f.cause.id);
+    let count = |v: &Value| v.as_str().expect("a string").chars().count();
+    let strings = |v: &Value| v.as_array().into_iter().flatten().map(|s| s.as_str().expect("a string").to_string()).collect::<Vec<_>>();
+    assert!(count(&content["title"]) <= chatbot::TITLE_LIMIT, "Chatbot title over its limit");
+    assert!(count(&content["description"]) <= chatbot::DESCRIPTION_LIMIT, "Chatbot description over its limit");
+    assert!(strings(&content["nextSteps"]).iter().all(|s| s.chars().count() <= chatbot::NEXT_STEP_LIMIT), "a next step over its limit");
+    assert!(strings(&content["keywords"]).iter().all(|s| s.chars().count() <= chatbot::KEYWORD_LIMIT), "a keyword over its limit");
+    let description = content["description"].as_str().unwrap();
+    let link = format!("<{}|AWS documentation>", f.cause.docs);
+    assert!(description.ends_with(&format!("{link} · cause `{}`", f.cause.id)), "the docs line is not last: {description}");
+    let mut prose: Vec<String> = description.split('`').step_by(2).map(|p| p.replace(&link, "")).collect();
+    prose.extend([content["title"].as_str().unwrap().to_string(), metadata["summary"].as_str().unwrap().to_string()]);
+    prose.extend(
+        strings(&content["nextSteps"]).into_iter().chain(strings(&content["keywords"])).chain(strings(&metadata["relatedResources"])),
+    );
+    prose.extend(metadata["additionalContext"].as_object().expect("additionalContext").values().map(|v| v.as_str().unwrap().to_string()));
+    for text in &prose {
+        let bare = CHATBOT_LABELS.iter().fold(text.clone(), |t, label| t.replace(label, ""));
+        for markup in ["<", ">", "&", "*", "~", "`", "]("] {
+            assert!(!bare.contains(markup), "{markup:?} in Chatbot prose {text:?}");
+        }
+        let chars: Vec<char> = bare.chars().collect();
+        let word = |j: Option<usize>| j.and_then(|j| chars.get(j)).is_some_and(|c| c.is_alphanumeric());
+        for (i, c) in chars.iter().enumerate() {
+            assert!(*c != '_' || (word(i.checked_sub(1)) && word(Some(i + 1))), "'_' outside a word in Chatbot prose {text:?}");
+            assert!(*c != '@' || word(i.checked_sub(1)), "a mention in Chatbot prose {text:?}");
+        }
+        assert_printable("Chatbot prose", text);
+    }
+    for code in description.split('`').skip(1).step_by(2) {
+        assert!(!code.contains('<'), "'<' in Chatbot code {code:?}");
+        assert_printable("Chatbot code", code);
+    }
+    let facts = description.split("\n\n").next().unwrap();
+    assert_eq!(facts.lines().count(), d.fields().len() + 1, "a value forged a Chatbot fact line:\n{facts}");
+    for line in facts.lines() {
+        assert!(CHATBOT_LABELS.iter().any(|l| line.starts_with(&format!("{l} `"))) && line.ends_with('`'), "Chatbot fact line {line:?}");
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::routing::RouteFilter;
 use crate::finding::Severity;
+use crate::render::sns::MessageFormat;
 use std::time::Duration;
 
 /// Where the Slack webhook URL comes from. The URL is a secret: it is never logged.
@@ -62,6 +63,8 @@ pub enum ConfigError {
     EnrichmentTimeout(String),
     #[error("FLOOD_WINDOW_SECONDS: {0:?} is not a whole number of seconds")]
     FloodWindow(String),
+    #[error("SNS_MESSAGE_FORMAT: {0}")]
+    SnsMessageFormat(String),
     #[error("MUTE_CAUSES: {0:?} is not a cause id (eks-access-doctor causes lists them)")]
     MuteCauses(String),
     #[error("SECOND_LOOK_DELAY_SECONDS: {0:?} is not a whole number of seconds from 0 to 900 (SQS's longest delay)")]
@@ -71,6 +74,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub sns_topic_arn: Option<String>,
+    /// The body of SNS messages: plain text, or the AWS Chatbot custom notification.
+    pub sns_message_format: MessageFormat,
     /// Tried in order; a finding goes to the first that takes it (see `routing`).
     /// The default route, when set, is last and takes everything.
     pub slack_routes: Vec<SlackRoute>,
@@ -93,7 +98,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads `SNS_TOPIC_ARN`, the Slack routes (`SLACK_ROUTES` and each route's
+    /// Reads `SNS_TOPIC_ARN`, `SNS_MESSAGE_FORMAT`, the Slack routes (`SLACK_ROUTES` and each route's
     /// `SLACK_ROUTE_<NAME>_*`, then the default `SLACK_WEBHOOK_SECRET_ARN` /
     /// `SLACK_WEBHOOK_URL`), `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`,
     /// `METRIC_CLUSTERS`, `ENRICHMENT_TIMEOUT_MS`, `IDEMPOTENCY_TABLE`,
@@ -111,6 +116,10 @@ impl Settings {
         };
         let slack_routes = slack_routes(&non_empty, &list, min_severity)?;
         let sns_topic_arn = non_empty("SNS_TOPIC_ARN");
+        let sns_message_format = match non_empty("SNS_MESSAGE_FORMAT") {
+            Some(v) => v.parse().map_err(ConfigError::SnsMessageFormat)?,
+            None => MessageFormat::Text,
+        };
         if sns_topic_arn.is_none() && slack_routes.is_empty() {
             return Err(ConfigError::NoDestination);
         }
@@ -140,6 +149,7 @@ impl Settings {
         };
         Ok(Settings {
             sns_topic_arn,
+            sns_message_format,
             slack_routes,
             min_severity,
             include_clusters,
@@ -279,6 +289,16 @@ mod tests {
         assert!(!s.wants_cluster(Some("prod-sandbox")) && !s.wants_cluster(Some("dev")));
         assert_eq!(s.idempotency_table.as_deref(), Some("seen"));
         assert!(settings(&[("SNS_TOPIC_ARN", "t"), ("MIN_SEVERITY", "loud")]).unwrap_err().contains("MIN_SEVERITY"));
+    }
+
+    #[test]
+    fn sns_message_format_is_text_unless_chatbot_is_asked_for() {
+        assert_eq!(settings(&[("SNS_TOPIC_ARN", "t")]).unwrap().sns_message_format, MessageFormat::Text);
+        for (value, want) in [("chatbot", MessageFormat::Chatbot), (" Chatbot ", MessageFormat::Chatbot), ("text", MessageFormat::Text)] {
+            assert_eq!(settings(&[("SNS_TOPIC_ARN", "t"), ("SNS_MESSAGE_FORMAT", value)]).unwrap().sns_message_format, want, "{value:?}");
+        }
+        let err = settings(&[("SNS_TOPIC_ARN", "t"), ("SNS_MESSAGE_FORMAT", "slack")]).unwrap_err();
+        assert_eq!(err, "SNS_MESSAGE_FORMAT: \"slack\" is not a message format: expected text or chatbot");
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! Publishes findings to an SNS topic, with `cause`, `severity`, `cluster`,
-//! `account` and `region` as message attributes for subscription filter policies.
+//! `account` and `region` as message attributes for subscription filter policies. The
+//! body is plain text, or the AWS Chatbot custom notification (`SNS_MESSAGE_FORMAT`).
 
 use super::{describe_sdk_error, BoxFuture, DeliveryError, Sink};
 use crate::finding::Finding;
-use crate::render::{sns, Diagnosis};
+use crate::render::sns::{self, MessageFormat};
+use crate::render::Diagnosis;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 pub struct SnsSink {
     pub client: aws_sdk_sns::Client,
     pub topic_arn: String,
+    pub format: MessageFormat,
 }
 
 impl Sink for SnsSink {
@@ -18,7 +21,7 @@ impl Sink for SnsSink {
 
     fn publish<'a>(&'a self, diagnosis: &'a Diagnosis, finding: &'a Finding) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            let message = sns::message(diagnosis, finding);
+            let message = sns::message(diagnosis, finding, self.format);
             let mut request = self.client.publish().topic_arn(&self.topic_arn).subject(message.subject).message(message.message);
             for (name, value) in message.attributes {
                 let attribute = MessageAttributeValue::builder()

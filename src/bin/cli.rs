@@ -81,6 +81,7 @@ impl OutputArgs {
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Slack => Format::Slack,
             FormatArg::Sns => Format::Sns,
+            FormatArg::Chatbot => Format::Chatbot,
         };
         let color = match self.color {
             ColorArg::Always => true,
@@ -100,6 +101,9 @@ enum FormatArg {
     Slack,
     /// The SNS messages the function would publish (one per line).
     Sns,
+    /// The AWS Chatbot custom notifications the function would publish with
+    /// SNS_MESSAGE_FORMAT=chatbot: each message's body (one per line).
+    Chatbot,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -81,7 +81,11 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
         .await;
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     if let Some(topic_arn) = &settings.sns_topic_arn {
-        sinks.push(Box::new(SnsSink { client: aws_sdk_sns::Client::new(&config), topic_arn: topic_arn.clone() }));
+        sinks.push(Box::new(SnsSink {
+            client: aws_sdk_sns::Client::new(&config),
+            topic_arn: topic_arn.clone(),
+            format: settings.sns_message_format,
+        }));
     }
     let secrets = aws_sdk_secretsmanager::Client::new(&config);
     for sink in route_sinks(&settings.slack_routes, &secrets, RetryPolicy::default()).await.map_err(InitError::SlackWebhook)? {
@@ -94,7 +98,7 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
         table: table.clone(),
         ttl: IDEMPOTENCY_TTL,
     });
-    tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), min_severity = %settings.min_severity, idempotency = table.is_some(), second_look = settings.second_look_queue.is_some(), "initialised");
+    tracing::info!(sinks = ?sinks.iter().map(|s| s.name()).collect::<Vec<_>>(), sns_format = ?settings.sns_message_format, min_severity = %settings.min_severity, idempotency = table.is_some(), second_look = settings.second_look_queue.is_some(), "initialised");
     let store = table.clone().map(|t| Box::new(t) as Box<dyn IdempotencyStore>);
     let second_look = settings.second_look_queue.clone().map(|queue_url| SqsSecondLook {
         client: aws_sdk_sqs::Client::new(&config),

@@ -87,6 +87,53 @@ pub fn markdown_fence(body: &str) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
+/// Prose in Amazon Q Developer in chat applications (AWS Chatbot) `client-markdown`,
+/// which Chatbot renders in each chat client's own markdown (Slack mrkdwn, Teams
+/// markdown): no escape sequence means the same in both (Slack has no backslash escapes,
+/// and what Chatbot does with `&lt;` is not documented). So every character with a
+/// meaning becomes a look-alike with none: `<` `>` `&` (mentions, links, HTML,
+/// entities), `*` `~` (emphasis), backticks (code), the `](` of a Markdown link, and `_`
+/// or `@` unless inside a word, where neither client reads them (`EC2_LINUX`,
+/// `jdoe@example.com` stay as they are).
+/// <https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html>
+pub fn client_markdown(text: &str) -> String {
+    let text = inline(text);
+    let chars: Vec<char> = text.chars().collect();
+    let word = |i: Option<usize>| i.and_then(|i| chars.get(i)).is_some_and(|c| c.is_alphanumeric());
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let (before, after) = (word(i.checked_sub(1)), word(Some(i + 1)));
+        out.push(match c {
+            '_' if !(before && after) => '\u{FF3F}',
+            '@' if !before => '\u{FF20}',
+            ']' if chars.get(i + 1) == Some(&'(') => '\u{FF3D}',
+            '*' => '\u{2217}',
+            '~' => '\u{223C}',
+            c => client_markdown_literal(c),
+        });
+    }
+    out
+}
+
+/// Text shown as code (a span or block) in `client-markdown`: the clients show it as
+/// written, so only what could end the code or start a Slack control sequence changes:
+/// a backtick, and `<` (`&` and `>` stay: commands use `&&` and `>`, and without `<`
+/// they form no mention or link).
+pub fn client_markdown_code(text: &str) -> String {
+    inline(text).chars().map(|c| if c == '>' || c == '&' { c } else { client_markdown_literal(c) }).collect()
+}
+
+/// The look-alikes both `client-markdown` escapes share.
+fn client_markdown_literal(c: char) -> char {
+    match c {
+        '<' => '\u{FF1C}',
+        '>' => '\u{FF1E}',
+        '&' => '\u{FF06}',
+        '`' => '\u{02CB}',
+        c => c,
+    }
+}
+
 /// Cuts `text` to at most `max` characters, marking the cut.
 pub fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -121,6 +168,18 @@ mod tests {
     #[test]
     fn mrkdwn_disarms_mentions_and_links() {
         assert_eq!(mrkdwn("<!channel> & <https://evil|x>"), "&lt;!channel&gt; &amp; &lt;https://evil|x&gt;");
+    }
+
+    #[test]
+    fn client_markdown_disarms_every_sequence_but_keeps_words() {
+        let hostile = "<!channel> <https://evil|x> *b* _i_ ~s~ `c` [l](https://evil) @here a\nb";
+        let prose = client_markdown(hostile);
+        for raw in ["<", ">", "*", "~", "`", "](", " _", "_ ", " @", "\n"] {
+            assert!(!prose.contains(raw), "{raw:?} in {prose}");
+        }
+        assert!(prose.ends_with("\u{FF20}here a\\nb"), "{prose}");
+        assert_eq!(client_markdown("EC2_LINUX for jdoe@example.com & co"), "EC2_LINUX for jdoe@example.com \u{FF06} co");
+        assert_eq!(client_markdown_code("x && y > f `z` <!here>"), "x && y > f \u{02CB}z\u{02CB} \u{FF1C}!here>");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Renderers: the same diagnosis as terminal text, NDJSON, Markdown, a Slack Block
-//! Kit payload and an SNS message. Every event-supplied string passes through
+//! Kit payload, an SNS message and an AWS Chatbot custom notification. Every event-supplied string passes through
 //! `escape` on its way out: the event is attacker-shaped text.
 
+pub mod chatbot;
 pub mod escape;
 pub mod json;
 pub mod markdown;

@@ -10,6 +10,7 @@ use eks_access_doctor::aws::slack::RetryPolicy;
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::BoxFuture;
 use eks_access_doctor::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
+use eks_access_doctor::render::sns::MessageFormat;
 use std::time::Duration;
 
 pub const TOPIC: &str = "arn:aws:sns:eu-west-1:111122223333:alerts";
@@ -66,5 +67,5 @@ pub fn sns_down_once() -> Rule {
 }
 
 pub fn sns(rule: &Rule) -> SnsSink {
-    SnsSink { client: mock_client!(aws_sdk_sns, RuleMode::MatchAny, [rule]), topic_arn: TOPIC.into() }
+    SnsSink { client: mock_client!(aws_sdk_sns, RuleMode::MatchAny, [rule]), topic_arn: TOPIC.into(), format: MessageFormat::Text }
 }

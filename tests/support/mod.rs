@@ -1,8 +1,9 @@
 //! Helpers the integration tests share: load fixtures and diagnose them.
 #![allow(dead_code)]
 
-use eks_access_doctor::event::Event;
-use eks_access_doctor::facts::Facts;
+use eks_access_doctor::event::{Event, Evidence};
+use eks_access_doctor::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts};
+use eks_access_doctor::finding::Cause;
 use eks_access_doctor::input::{self, Parsed};
 use eks_access_doctor::render::Diagnosis;
 use std::path::PathBuf;
@@ -43,6 +44,40 @@ pub fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> 
     edit(&mut value["detail"]);
     serde_json::to_vec(&value).unwrap()
 }
+/// A cause's fixture: `events/ID.json` for CloudTrail causes, `events/authenticator/ID.json`
+/// (a decoded CloudWatch Logs subscription message) for authenticator causes.
+pub fn cause_fixture(cause: &Cause) -> String {
+    match cause.evidence {
+        Evidence::CloudTrail => format!("{}.json", cause.id),
+        Evidence::Authenticator => format!("authenticator/{}.json", cause.id),
+    }
+}
+
+/// The live facts a cause that matches on facts alone is shown with; none for the others.
+pub fn facts_for(cause: &Cause) -> Facts {
+    match cause.id {
+        "short-lived-access-entry" => Facts { entry_lifetime: Lookup::Found(754), ..Facts::default() },
+        "node-role-standard-entry" => Facts {
+            principal: Lookup::Found(PrincipalFacts {
+                arn: Some("arn:aws:iam::111122223333:role/KarpenterNodeRole-prod-eu".into()),
+                path: "/".into(),
+                trusted_services: vec!["ec2.amazonaws.com".into()],
+                ..PrincipalFacts::default()
+            }),
+            ..Facts::default()
+        },
+        "access-entry-grants-nothing" => Facts {
+            settled_entry: Lookup::Found(AccessEntryFacts { entry_type: Some("STANDARD".into()), ..AccessEntryFacts::default() }),
+            ..Facts::default()
+        },
+        _ => Facts::default(),
+    }
+}
+
+pub fn diagnose_cause_fixture(cause: &Cause) -> eks_access_doctor::render::Diagnosis {
+    eks_access_doctor::diagnose(fixture_event(&cause_fixture(cause)), &facts_for(cause))
+}
+
 #[cfg(feature = "lambda")]
 pub mod doctor;
 #[cfg(feature = "lambda")]
