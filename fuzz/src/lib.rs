@@ -286,6 +286,7 @@ const OPTIONS: &[&str] = &[
     "--permission-set-arn",
     "--inline-policy",
     "--child-id",
+    "--lookup-attributes",
 ];
 
 /// Each word the shell passes (quotes removed) that starts with `-` is one of the
