@@ -11,7 +11,7 @@ use aws_sdk_eks::operation::list_access_entries::{ListAccessEntriesError, ListAc
 use aws_sdk_eks::types::{AccessConfigResponse, AuthenticationMode, Cluster};
 use aws_sdk_iam::operation::get_role::GetRoleOutput;
 use aws_sdk_iam::types::Role;
-use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
+use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
 use eks_access_doctor::aws::config::Settings;
@@ -20,6 +20,7 @@ use eks_access_doctor::aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::Sink;
 use eks_access_doctor::render::sns::MessageFormat;
+use support::doctor::sns_down_once;
 use support::logs::{subscription, DENIED, GRANTED};
 
 fn doctor(sns: &Rule) -> Doctor {
@@ -116,16 +117,6 @@ async fn a_control_message_and_an_unreadable_batch() {
     let error = doctor.handle(&broken, &home()).await.unwrap_err();
     assert!(matches!(&error, HandlerError::Unreadable(m) if m.contains("base64")), "{error}");
     assert_eq!(sns.num_calls(), 0);
-}
-
-/// SNS fails the first publish, then accepts.
-fn sns_down_once() -> Rule {
-    mock!(aws_sdk_sns::Client::publish)
-        .sequence()
-        .error(|| PublishError::generic(ErrorMetadata::builder().code("InternalError").message("down").build()))
-        .times(1)
-        .output(|| PublishOutput::builder().message_id("m").build())
-        .build()
 }
 
 fn sns_capturing(want: &'static str) -> Rule {

@@ -6,32 +6,14 @@
 mod support;
 
 use eks_access_doctor::aws::config::{ConfigError, Settings};
-use eks_access_doctor::aws::enrich::{Home, Lookups};
+use eks_access_doctor::aws::enrich::Home;
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
 use eks_access_doctor::aws::{BoxFuture, DeliveryError, Sink};
-use eks_access_doctor::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
 use eks_access_doctor::finding::Finding;
 use eks_access_doctor::render::Diagnosis;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// Lookups that find nothing: grouping does not depend on live facts.
-struct NoLookups;
-
-impl Lookups for NoLookups {
-    fn cluster_auth_mode<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Lookup<String>> {
-        Box::pin(async { Lookup::NotChecked })
-    }
-    fn access_entry<'a>(&'a self, _: &'a str, _: &'a str, _: &'a str) -> BoxFuture<'a, Lookup<AccessEntryFacts>> {
-        Box::pin(async { Lookup::NotChecked })
-    }
-    fn principal<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>> {
-        Box::pin(async { Lookup::NotChecked })
-    }
-    fn cluster_entries<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Lookup<Vec<String>>> {
-        Box::pin(async { Lookup::NotChecked })
-    }
-}
+use support::doctor::NoLookups;
 
 /// What a sink was given: (event id, the finding's notes).
 type Sent = Arc<Mutex<Vec<(String, Vec<String>)>>>;
