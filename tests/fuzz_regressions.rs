@@ -68,3 +68,21 @@ fn a_log_file_reads_the_same_with_or_without_the_scanner() {
         assert_eq!(outcomes(&doc), outcomes(&read_by_serde), "{doc}");
     }
 }
+
+// A Chatbot summary cut just after a `_` left it outside a word, where Slack's
+// markdown could read it as the start of italics (found by the `fields` target).
+#[test]
+fn a_chatbot_cut_never_leaves_a_bare_underscore() {
+    let mut cut_after_underscore = 0;
+    for offset in 0..4 {
+        let cluster = format!("{}{}", "a".repeat(offset), "b_".repeat(300));
+        let bytes = edited_fixture("reserved-username-prefix.json", |r| r["requestParameters"]["name"] = serde_json::json!(cluster));
+        let d = diagnose(parse_one(&bytes));
+        let note = eks_access_doctor::render::chatbot::notification(&d, &d.findings[0]);
+        for text in note.content.keywords.iter().chain([&note.metadata.summary]) {
+            assert!(!text.contains("_…"), "{text}");
+            cut_after_underscore += usize::from(text.ends_with("\u{FF3F}…"));
+        }
+    }
+    assert!(cut_after_underscore > 0, "no cut landed just after an underscore: the test no longer tests anything");
+}

@@ -9,7 +9,7 @@
 //! cut to the documented limits. Commands sit in a code block in the description, where
 //! 8,000 characters hold them whole: a next step holds 350, less than some commands.
 
-use super::escape::{client_markdown, client_markdown_code, truncate};
+use super::escape::{client_markdown, client_markdown_code, truncate, truncate_client_markdown};
 use super::Diagnosis;
 use crate::arn::{eks_cluster_arn, Arn};
 use crate::finding::Finding;
@@ -86,21 +86,22 @@ pub fn notification(d: &Diagnosis, f: &Finding) -> Notification {
     let cluster = e.cluster.as_deref().filter(|c| !c.is_empty());
     let shown_cluster = client_markdown(cluster.unwrap_or("unknown cluster"));
     let mut keywords = vec![f.cause.id.to_string(), severity.to_string()];
-    keywords.extend(cluster.map(|c| truncate(&client_markdown(c), KEYWORD_LIMIT)));
-    let context = |v: Option<&str>| truncate(&client_markdown(v.filter(|s| !s.is_empty()).unwrap_or("unknown")), SUMMARY_LIMIT);
+    keywords.extend(cluster.map(|c| truncate_client_markdown(&client_markdown(c), KEYWORD_LIMIT)));
+    let context =
+        |v: Option<&str>| truncate_client_markdown(&client_markdown(v.filter(|s| !s.is_empty()).unwrap_or("unknown")), SUMMARY_LIMIT);
     Notification {
         version: "1.0",
         source: "custom",
         content: Content {
             text_type: "client-markdown",
-            title: truncate(&format!("{} {}", severity.to_uppercase(), client_markdown(f.cause.title)), TITLE_LIMIT),
+            title: truncate_client_markdown(&format!("{} {}", severity.to_uppercase(), client_markdown(f.cause.title)), TITLE_LIMIT),
             description: description(d, f),
-            next_steps: f.steps.iter().map(|s| truncate(&client_markdown(s), NEXT_STEP_LIMIT)).collect(),
+            next_steps: f.steps.iter().map(|s| truncate_client_markdown(&client_markdown(s), NEXT_STEP_LIMIT)).collect(),
             keywords,
         },
         metadata: Metadata {
             thread_id: Fingerprint::of(e, f.cause.id).stable_id(),
-            summary: truncate(&format!("{} {} on {shown_cluster}", severity.to_uppercase(), f.cause.id), SUMMARY_LIMIT),
+            summary: truncate_client_markdown(&format!("{} {} on {shown_cluster}", severity.to_uppercase(), f.cause.id), SUMMARY_LIMIT),
             event_type: f.cause.id,
             related_resources: related_resources(d),
             additional_context: BTreeMap::from([
@@ -159,7 +160,7 @@ impl Description {
     /// Escaped prose, cut to fit; nothing once the room is gone.
     fn prose(&mut self, escaped: &str) {
         if self.room > 1 {
-            self.push(truncate(escaped, self.room.min(PROSE_LIMIT)));
+            self.push(truncate_client_markdown(escaped, self.room.min(PROSE_LIMIT)));
         }
     }
 
@@ -185,7 +186,7 @@ fn related_resources(d: &Diagnosis) -> Vec<String> {
     let identities = [e.principal_arn.as_deref(), e.caller.as_deref()].into_iter().flatten().filter(|a| Arn::parse(a).is_some());
     let mut out: Vec<String> = Vec::new();
     for arn in cluster.into_iter().chain(identities.map(String::from)) {
-        let shown = truncate(&client_markdown(&arn), FACT_LIMIT);
+        let shown = truncate_client_markdown(&client_markdown(&arn), FACT_LIMIT);
         if !out.contains(&shown) {
             out.push(shown);
         }

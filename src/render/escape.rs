@@ -145,6 +145,16 @@ pub fn truncate(text: &str, max: usize) -> String {
     out
 }
 
+/// `truncate` for `client-markdown` prose already escaped: a `_` the cut leaves just
+/// before the ellipsis is no longer inside a word, so it becomes its look-alike too.
+pub fn truncate_client_markdown(escaped: &str, max: usize) -> String {
+    let cut = truncate(escaped, max);
+    match cut.strip_suffix("_…") {
+        Some(head) => format!("{head}\u{FF3F}…"),
+        None => cut,
+    }
+}
+
 /// SNS subjects: printable ASCII only, one line, under 100 characters.
 pub fn sns_subject(text: &str) -> String {
     let ascii: String = text.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
