@@ -4,7 +4,7 @@
 
 use crate::facts::Facts;
 use crate::finding::Severity;
-use crate::input::{self, Parsed, Record};
+use crate::input::{self, Parsed, Record, MAX_DOCUMENT_BYTES};
 use crate::render::sns::MessageFormat;
 use crate::render::{self, Diagnosis};
 use rayon::prelude::*;
@@ -158,12 +158,27 @@ pub fn is_event_name(name: &str) -> bool {
         && !name.split(['/', std::path::MAIN_SEPARATOR]).any(|part| part == DIGEST_FOLDER)
 }
 
+/// The whole source, refused beyond `MAX_DOCUMENT_BYTES` before it is read (a file
+/// that size would be refused once decompressed anyway), and never read past the
+/// limit (a file that grows while it is read), so memory stays bounded.
 fn read_source(source: &Source) -> std::io::Result<Vec<u8>> {
+    let too_big =
+        |size: u64| std::io::Error::other(format!("{size} bytes, more than the {MAX_DOCUMENT_BYTES} bytes one document may have"));
     let mut bytes = Vec::new();
     match source {
-        Source::Stdin => std::io::stdin().lock().read_to_end(&mut bytes)?,
-        Source::File(path) => std::fs::File::open(path)?.read_to_end(&mut bytes)?,
+        Source::Stdin => std::io::stdin().lock().take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes)?,
+        Source::File(path) => {
+            let file = std::fs::File::open(path)?;
+            let size = file.metadata()?.len();
+            if size > MAX_DOCUMENT_BYTES {
+                return Err(too_big(size));
+            }
+            file.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes)?
+        }
     };
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
     Ok(bytes)
 }
 

@@ -81,6 +81,34 @@ fn unreadable_input_fails_the_run_but_not_the_other_records() {
     assert_eq!(json_lines(&out)[0]["findings"][0]["cause"], "reserved-group-prefix");
 }
 
+/// A hostile directory: a 2 GB file (sparse: no disk used), a symlink loop, a corrupt
+/// gzip member after a good one. Every readable record is processed, every problem is
+/// named, and the big file is refused before a byte of it is read.
+#[cfg(unix)]
+#[test]
+fn a_hostile_directory_names_every_problem_and_reads_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::File::create(d.join("huge.json")).unwrap().set_len(2 << 30).unwrap();
+    std::os::unix::fs::symlink(d.join("loop-b.json"), d.join("loop-a.json")).unwrap();
+    std::os::unix::fs::symlink(d.join("loop-a.json"), d.join("loop-b.json")).unwrap();
+    let good = std::fs::read("events/reserved-group-prefix.json").unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &good).unwrap();
+    let mut members = gz.finish().unwrap();
+    members.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]);
+    std::fs::write(d.join("members.json.gz"), &members).unwrap();
+    std::fs::copy("events/reserved-username-prefix.json", d.join("ok.json")).unwrap();
+    let out = run(&["replay", d.to_str().unwrap(), "--format", "json", "--only-findings"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("huge.json: cannot read: 2147483648 bytes, more than the 1073741824 bytes one document may have"), "{stderr}");
+    assert!(stderr.contains("loop-a.json: cannot read") && stderr.contains("loop-b.json: cannot read"), "{stderr}");
+    assert!(stderr.contains("members.json.gz: record 1: cannot decompress gzip"), "{stderr}");
+    let causes: Vec<Value> = json_lines(&out).iter().map(|o| o["findings"][0]["cause"].clone()).collect();
+    assert_eq!(causes, ["reserved-username-prefix"], "the readable file is read");
+}
+
 #[test]
 fn a_missing_path_is_a_usage_error() {
     let out = run(&["replay", "no/such/file.json"]);
