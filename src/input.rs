@@ -31,26 +31,42 @@ pub struct Record {
 
 /// Reads bytes that may be gzip-compressed, up to `MAX_DOCUMENT_BYTES`.
 pub fn decompress(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(std::borrow::Cow::Borrowed(bytes));
+    match decompress_what_reads(bytes) {
+        (text, None) => Ok(text),
+        (_, Some(e)) => Err(e),
     }
-    let mut out = Vec::with_capacity(bytes.len() * 8);
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(MAX_DOCUMENT_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("cannot decompress gzip: {e} (truncated or corrupt file?)"))?;
-    if out.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Err(format!("decompressed size exceeds {MAX_DOCUMENT_BYTES} bytes"));
-    }
-    Ok(std::borrow::Cow::Owned(out))
 }
 
-/// Parses a whole document (possibly gzip) into records, in input order.
+/// `decompress`, keeping what decoded before a corrupt or truncated gzip member
+/// (the members before it are whole documents), with why it stopped. Nothing is kept
+/// past the size limit.
+fn decompress_what_reads(bytes: &[u8]) -> (std::borrow::Cow<'_, [u8]>, Option<String>) {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return (std::borrow::Cow::Borrowed(bytes), None);
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 8);
+    let read = flate2::read::MultiGzDecoder::new(bytes).take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut out);
+    if out.len() as u64 > MAX_DOCUMENT_BYTES {
+        return (std::borrow::Cow::Borrowed(&[]), Some(format!("decompressed size exceeds {MAX_DOCUMENT_BYTES} bytes")));
+    }
+    let error = read.err().map(|e| format!("cannot decompress gzip: {e} (truncated or corrupt file?)"));
+    (std::borrow::Cow::Owned(out), error)
+}
+
+/// Parses a whole document (possibly gzip) into records, in input order. When a gzip
+/// member is corrupt, what decoded before it is read too, then the error is the last record.
 pub fn parse_document(bytes: &[u8]) -> Vec<Record> {
     let mut records = Vec::new();
-    match decompress(bytes) {
-        Ok(text) => parse_text(&text, &mut records),
-        Err(e) => records.push(Record { number: 1, outcome: Err(e) }),
+    let (text, error) = decompress_what_reads(bytes);
+    if error.is_none() || !text.iter().all(u8::is_ascii_whitespace) {
+        parse_text(&text, &mut records);
+    }
+    if let Some(e) = error {
+        // The record the cut went through is unreadable because of it: one error says so.
+        if records.last().is_some_and(|r| r.outcome.is_err()) {
+            records.pop();
+        }
+        records.push(Record { number: records.len() + 1, outcome: Err(e) });
     }
     records
 }
