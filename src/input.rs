@@ -337,6 +337,8 @@ fn decide(raw: &str, head: Option<RecordHead>, envelope_source: Option<&str>) ->
 }
 
 mod lake;
+/// The columns a CloudTrail Lake query must select for diagnosis.
+pub use lake::NEEDED as LAKE_COLUMNS;
 pub mod logs;
 mod scan;
 

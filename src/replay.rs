@@ -37,13 +37,25 @@ pub struct Options {
 pub enum Source {
     Stdin,
     File(PathBuf),
+    /// Found in a directory but not to be read: what went wrong, said in its place.
+    Unlisted {
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Stdin => "<stdin>".to_string(),
-            Source::File(path) => path.display().to_string(),
+            Source::File(path) | Source::Unlisted { path, .. } => path.display().to_string(),
+        }
+    }
+
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Source::Stdin => None,
+            Source::File(path) | Source::Unlisted { path, .. } => Some(path),
         }
     }
 }
@@ -121,11 +133,12 @@ pub fn sources(paths: &[String]) -> Result<Vec<Source>, String> {
         let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files).map_err(|e| format!("{}: {e}", path.display()))?;
+            walk(path, &mut files);
             // In byte order of the whole path, as S3 lists keys: a directory and its
             // copy under an S3 prefix are read in the same order.
-            files.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
-            out.extend(files.into_iter().map(Source::File));
+            let key = |s: &Source| s.path().map(|p| p.as_os_str().as_encoded_bytes().to_vec()).unwrap_or_default();
+            files.sort_by_key(key);
+            out.extend(files);
         } else {
             out.push(Source::File(path.to_path_buf()));
         }
@@ -133,19 +146,37 @@ pub fn sources(paths: &[String]) -> Result<Vec<Source>, String> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
+/// The event files under `dir`. What cannot be listed, and what is not a regular file
+/// (a FIFO would block the replay for good, a device never ends), is named in place and
+/// not read; the rest of the tree still is.
+fn walk(dir: &Path, out: &mut Vec<Source>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return out.push(Source::Unlisted { path: dir.to_path_buf(), reason: format!("cannot list: {e}") }),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                out.push(Source::Unlisted { path: dir.to_path_buf(), reason: format!("cannot list: {e}") });
+                continue;
+            }
+        };
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
             if entry.file_name() != DIGEST_FOLDER {
-                walk(&path, out)?;
+                walk(&path, out);
             }
         } else if path.to_str().is_some_and(is_event_name) {
-            out.push(path);
+            // Followed through symlinks; a loop or a dangling link is said when it is read.
+            match std::fs::metadata(&path) {
+                Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+                    out.push(Source::Unlisted { path, reason: "not a regular file (a FIFO, socket or device): not read".into() })
+                }
+                _ => out.push(Source::File(path)),
+            }
         }
     }
-    Ok(())
 }
 
 /// CloudTrail's digest files sit in this folder beside the logs: signatures, not events.
@@ -167,6 +198,7 @@ fn read_source(source: &Source) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     match source {
         Source::Stdin => std::io::stdin().lock().take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes)?,
+        Source::Unlisted { reason, .. } => return Err(std::io::Error::other(reason.as_str())),
         Source::File(path) => {
             let file = std::fs::File::open(path)?;
             let size = file.metadata()?.len();
@@ -185,6 +217,9 @@ fn read_source(source: &Source) -> std::io::Result<Vec<u8>> {
 /// Reads, diagnoses and renders one source.
 pub fn replay_source(source: &Source, options: &Options) -> Rendered {
     let name = source.name();
+    if let Source::Unlisted { reason, .. } = source {
+        return Rendered::unreadable(format!("{name}: {reason}"));
+    }
     match read_source(source) {
         Ok(bytes) => replay_bytes(&name, &bytes, options),
         Err(e) => Rendered::unreadable(format!("{name}: cannot read: {e}")),

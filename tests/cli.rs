@@ -81,9 +81,41 @@ fn unreadable_input_fails_the_run_but_not_the_other_records() {
     assert_eq!(json_lines(&out)[0]["findings"][0]["cause"], "reserved-group-prefix");
 }
 
+/// Runs the binary and waits for it with `wait4`: its output and its peak resident
+/// memory in bytes.
+#[cfg(unix)]
+#[expect(clippy::zombie_processes, reason = "reaped by wait4, which std's wait cannot replace: it returns no rusage")]
+fn run_measured(args: &[&str]) -> (Output, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eks-access-doctor"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut buf).unwrap();
+        buf
+    });
+    let mut stdout = Vec::new();
+    std::io::Read::read_to_end(&mut out, &mut stdout).unwrap();
+    let stderr = reader.join().unwrap();
+    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+    // SAFETY: the child is ours and not yet waited for; status and usage are valid out-pointers.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    let code = std::os::unix::process::ExitStatusExt::from_raw(status);
+    (Output { status: code, stdout, stderr }, usage.ru_maxrss as u64 * 1024)
+}
+
 /// A hostile directory: a 2 GB file (sparse: no disk used), a symlink loop, a corrupt
-/// gzip member after a good one. Every readable record is processed (the good member
-/// too), every problem is named, and the big file is refused before a byte of it is read.
+/// gzip member after a good one, a truncated gzip object, a file whose read fails
+/// (EIO, even for root), a FIFO and a device. Every readable record is processed (the
+/// good member and the truncated object's whole records too), every problem is named,
+/// nothing blocks, memory stays small (the big file is refused before a byte of it is
+/// read), and the exit status is 1.
 #[cfg(unix)]
 #[test]
 fn a_hostile_directory_names_every_problem_and_reads_the_rest() {
@@ -92,21 +124,43 @@ fn a_hostile_directory_names_every_problem_and_reads_the_rest() {
     std::fs::File::create(d.join("huge.json")).unwrap().set_len(2 << 30).unwrap();
     std::os::unix::fs::symlink(d.join("loop-b.json"), d.join("loop-a.json")).unwrap();
     std::os::unix::fs::symlink(d.join("loop-a.json"), d.join("loop-b.json")).unwrap();
-    let good = std::fs::read("events/reserved-group-prefix.json").unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, &good).unwrap();
-    let mut members = gz.finish().unwrap();
+    let gzip = |bytes: &[u8]| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, bytes).unwrap();
+        gz.finish().unwrap()
+    };
+    let mut members = gzip(&std::fs::read("events/reserved-group-prefix.json").unwrap());
     members.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]);
     std::fs::write(d.join("members.json.gz"), &members).unwrap();
+    // An NDJSON object cut short (an interrupted upload): the first line survives whole.
+    let first = std::fs::read_to_string("events/node-type-requires-role.json").unwrap();
+    let filler: String = (0..200).map(|i| format!("{{\"eventVersion\":\"1.09\",\"eventID\":\"filler-{i}\"}}\n")).collect();
+    let ndjson = format!("{}\n{filler}", serde_json::to_string(&serde_json::from_str::<Value>(&first).unwrap()).unwrap());
+    let cut = gzip(ndjson.as_bytes());
+    std::fs::write(d.join("truncated.ndjson.gz"), &cut[..cut.len() * 2 / 3]).unwrap();
+    std::os::unix::fs::symlink("/proc/self/mem", d.join("eio.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", d.join("device.json")).unwrap();
+    assert!(Command::new("mkfifo").arg(d.join("fifo.json")).status().unwrap().success());
     std::fs::copy("events/reserved-username-prefix.json", d.join("ok.json")).unwrap();
-    let out = run(&["replay", d.to_str().unwrap(), "--format", "json", "--only-findings"]);
+
+    let (out, peak) = run_measured(&["replay", d.to_str().unwrap(), "--format", "json", "--only-findings"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("huge.json: cannot read: 2147483648 bytes, more than the 1073741824 bytes one document may have"), "{stderr}");
     assert!(stderr.contains("loop-a.json: cannot read") && stderr.contains("loop-b.json: cannot read"), "{stderr}");
     assert!(stderr.contains("members.json.gz: record 2: cannot decompress gzip"), "{stderr}");
+    assert!(stderr.contains("truncated.ndjson.gz: record"), "{stderr}");
+    assert!(stderr.contains("eio.json: cannot read: Input/output error"), "{stderr}");
+    for name in ["fifo.json", "device.json"] {
+        assert!(stderr.contains(&format!("{name}: not a regular file (a FIFO, socket or device): not read")), "{stderr}");
+    }
     let causes: Vec<Value> = json_lines(&out).iter().map(|o| o["findings"][0]["cause"].clone()).collect();
-    assert_eq!(causes, ["reserved-group-prefix", "reserved-username-prefix"], "the good member and the readable file are read");
+    assert_eq!(
+        causes,
+        ["reserved-group-prefix", "reserved-username-prefix", "node-type-requires-role"],
+        "the good member, the readable file and the truncated object's whole first record are read"
+    );
+    assert!(peak < 64 << 20, "peak memory {peak} bytes");
 }
 
 #[test]

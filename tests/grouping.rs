@@ -127,6 +127,15 @@ async fn a_failed_alert_leaves_the_window_closed_so_the_retry_pages() {
 }
 
 #[tokio::test]
+async fn a_window_of_zero_turns_grouping_off() {
+    let (doctor, sink) = doctor(&[("FLOOD_WINDOW_SECONDS", "0")], clock());
+    for n in 0..3 {
+        assert!(matches!(doctor.handle(&repeat(n, None), &home()).await, Ok(Outcome::Alerted { .. })), "event {n}");
+    }
+    assert_eq!(sink.sent.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
 async fn muted_causes_are_never_sent_and_unknown_ids_stop_init() {
     let (doctor, sink) = doctor(&[("MUTE_CAUSES", "reserved-username-prefix, unclassified")], clock());
     assert!(matches!(doctor.handle(&repeat(0, None), &home()).await, Ok(Outcome::NoFinding { .. })));
@@ -135,4 +144,127 @@ async fn muted_causes_are_never_sent_and_unknown_ids_stop_init() {
         settings(&[("MUTE_CAUSES", "reserved-username-prefx")]).unwrap_err(),
         ConfigError::MuteCauses("reserved-username-prefx".into())
     );
+}
+
+/// The shared record (DynamoDB, here `aws-smithy-mocks`) with the claims of the
+/// first `pending` puts failing as another container's lease until `until` would.
+mod shared_record {
+    use super::*;
+    use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+    use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use eks_access_doctor::aws::idempotency::DynamoStore;
+    use std::time::Duration;
+
+    fn claimed_by_another(until: u64) -> Rule {
+        mock!(aws_sdk_dynamodb::Client::put_item).match_requests(|r| r.condition_expression().is_some()).then_error(move || {
+            PutItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .message("The conditional request failed")
+                    .item("status", AttributeValue::S("pending".into()))
+                    .item("lease_until", AttributeValue::N(until.to_string()))
+                    .build(),
+            )
+        })
+    }
+
+    fn accepted_put() -> Rule {
+        mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build())
+    }
+
+    fn doctor_with(rules: &[&Rule], sink: &Recorder) -> Doctor {
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules);
+        let store = DynamoStore { client, table: "seen".into(), ttl: Duration::from_secs(3600) };
+        Doctor::new(settings(&[]).unwrap(), Box::new(NoLookups), vec![Box::new(sink.clone())], Some(Box::new(store)))
+    }
+
+    #[tokio::test]
+    async fn an_event_another_container_is_delivering_is_not_sent_and_fails_for_a_retry() {
+        let sink = Recorder::default();
+        let doctor = doctor_with(&[&claimed_by_another(1_795_900_030)], &sink);
+        let error = doctor.handle(&repeat(0, None), &home()).await.unwrap_err();
+        assert!(matches!(&error, HandlerError::InProgress { event_id, until: 1_795_900_030 } if event_id == "retry-0000"), "{error:?}");
+        assert_eq!(error.error_type(), "EventInProgress");
+        assert!(sink.sent.lock().unwrap().is_empty(), "the other container delivers it");
+    }
+
+    #[tokio::test]
+    async fn a_failed_delivery_gives_its_claim_up_so_the_retry_need_not_wait() {
+        let sink = Recorder::default();
+        sink.fail.store(1, Ordering::SeqCst);
+        let put = accepted_put();
+        let end_lease = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|r| {
+                r.key().and_then(|k| k.get("event_id")) == Some(&AttributeValue::S("retry-0000".into()))
+                    && r.update_expression() == Some("SET lease_until = :ended")
+            })
+            .then_output(|| UpdateItemOutput::builder().build());
+        let doctor = doctor_with(&[&put, &end_lease], &sink);
+        assert!(matches!(doctor.handle(&repeat(0, None), &home()).await, Err(HandlerError::Delivery(_))));
+        assert_eq!(end_lease.num_calls(), 1, "the claim is given up");
+        assert!(matches!(doctor.handle(&repeat(0, None), &home()).await, Ok(Outcome::Alerted { .. })));
+        assert_eq!(end_lease.num_calls(), 1, "a delivered event's record stays");
+        assert_eq!(put.num_calls(), 3, "claim, claim again, record delivered");
+    }
+
+    #[tokio::test]
+    async fn a_retry_in_another_container_sends_only_what_the_failed_attempt_did_not() {
+        let (sent, unsent) = (Recorder::default(), Recorder::default());
+        let earlier = mock!(aws_sdk_dynamodb::Client::put_item).match_requests(|r| r.condition_expression().is_some()).then_output(|| {
+            PutItemOutput::builder().attributes("parts", AttributeValue::Ss(vec!["reserved-username-prefix|recorder".into()])).build()
+        });
+        let done = accepted_put();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&earlier, &done]);
+        let store = DynamoStore { client, table: "seen".into(), ttl: Duration::from_secs(3600) };
+        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(sent.clone()), Box::new(Other(unsent.clone()))];
+        let doctor = Doctor::new(settings(&[]).unwrap(), Box::new(NoLookups), sinks, Some(Box::new(store)));
+        assert!(matches!(doctor.handle(&repeat(0, None), &home()).await, Ok(Outcome::Alerted { .. })));
+        assert!(sent.sent.lock().unwrap().is_empty(), "the part the earlier attempt delivered is not sent again");
+        assert_eq!(unsent.sent.lock().unwrap().len(), 1, "the part it did not deliver is");
+    }
+
+    /// A second sink under another name.
+    struct Other(Recorder);
+
+    impl Sink for Other {
+        fn name(&self) -> &'static str {
+            "other"
+        }
+        fn publish<'a>(&'a self, d: &'a Diagnosis, f: &'a Finding) -> BoxFuture<'a, Result<(), DeliveryError>> {
+            self.0.publish(d, f)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_delivery_records_the_parts_that_went_out() {
+        let (ok, failing) = (Recorder::default(), Recorder::default());
+        failing.fail.store(1, Ordering::SeqCst);
+        let put = accepted_put();
+        let recorded = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|r| {
+                r.expression_attribute_values().and_then(|v| v.get(":parts"))
+                    == Some(&AttributeValue::Ss(vec!["reserved-username-prefix|recorder".into()]))
+            })
+            .then_output(|| UpdateItemOutput::builder().build());
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put, &recorded]);
+        let store = DynamoStore { client, table: "seen".into(), ttl: Duration::from_secs(3600) };
+        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(ok.clone()), Box::new(Other(failing.clone()))];
+        let doctor = Doctor::new(settings(&[]).unwrap(), Box::new(NoLookups), sinks, Some(Box::new(store)));
+        assert!(matches!(doctor.handle(&repeat(0, None), &home()).await, Err(HandlerError::Delivery(_))));
+        assert_eq!(recorded.num_calls(), 1, "the delivered part is in the shared record");
+    }
+
+    #[tokio::test]
+    async fn the_claim_lasts_until_the_invocations_deadline() {
+        let sink = Recorder::default();
+        let put = mock!(aws_sdk_dynamodb::Client::put_item)
+            .match_requests(|r| r.item().and_then(|i| i.get("lease_until")) == Some(&AttributeValue::N("1795900042".into())))
+            .then_output(|| PutItemOutput::builder().build());
+        let done = accepted_put();
+        let doctor = doctor_with(&[&put, &done], &sink);
+        assert!(matches!(doctor.handle_until(&repeat(0, None), &home(), 1_795_900_042).await, Ok(Outcome::Alerted { .. })));
+        assert_eq!(put.num_calls(), 1, "the claim carries the deadline as its lease");
+    }
 }

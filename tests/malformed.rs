@@ -124,24 +124,13 @@ fn lake_rows(record: &serde_json::Value) -> Vec<u8> {
     let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     let params: serde_json::Map<String, serde_json::Value> =
         record["requestParameters"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), text(v).into())).collect();
-    let row: Vec<serde_json::Value> = [
-        "eventID",
-        "eventTime",
-        "eventSource",
-        "eventName",
-        "awsRegion",
-        "recipientAccountId",
-        "userIdentity",
-        "requestParameters",
-        "errorCode",
-        "errorMessage",
-    ]
-    .iter()
-    .map(|&k| match k {
-        "requestParameters" => serde_json::json!({ k: serde_json::Value::Object(params.clone()).to_string() }),
-        _ => serde_json::json!({ k: text(&record[k]) }),
-    })
-    .collect();
+    let row: Vec<serde_json::Value> = eks_access_doctor::input::LAKE_COLUMNS
+        .iter()
+        .map(|&k| match k {
+            "requestParameters" => serde_json::json!({ k: serde_json::Value::Object(params.clone()).to_string() }),
+            _ => serde_json::json!({ k: text(&record[k]) }),
+        })
+        .collect();
     serde_json::json!({"QueryStatus": "FINISHED", "QueryResultRows": [row]}).to_string().into_bytes()
 }
 

@@ -6,7 +6,7 @@
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
 use eks_access_doctor::aws::enrich::{AwsLookups, Lookups};
-use eks_access_doctor::aws::idempotency::{DynamoStore, FloodStore, IdempotencyStore};
+use eks_access_doctor::aws::idempotency::{Claim, DynamoStore, FloodStore, IdempotencyStore};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::Sink;
 use eks_access_doctor::facts::{Lookup, PrincipalKind};
@@ -84,20 +84,41 @@ async fn the_idempotency_record_blocks_only_delivered_events() {
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let table = table(&dynamodb, "doctor-seen").await;
     let store = DynamoStore { client: dynamodb.clone(), table: table.clone(), ttl: Duration::from_secs(3600) };
-    assert_eq!(store.begin("e-1").await, Ok(true), "first delivery goes ahead");
-    assert_eq!(store.begin("e-1").await, Ok(true), "an undelivered (pending) event is retried, not dropped");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let (lease, ended) = (now + 30, now - 1);
+    let go = || Ok(Claim::Go { delivered: vec![] });
+    assert_eq!(store.begin("e-1", lease).await, go(), "first delivery goes ahead");
+    assert_eq!(
+        store.begin("e-1", lease).await,
+        Ok(Claim::InProgress { until: lease }),
+        "a second container given the same event while the first delivers it waits (retries)"
+    );
+    let slack = vec!["reserved-group-prefix|slack".to_string()];
+    store.abandon("e-1", &slack).await.unwrap();
+    assert_eq!(
+        store.begin("e-1", ended).await,
+        Ok(Claim::Go { delivered: slack }),
+        "a failed attempt gave its claim up: the retry goes ahead, knowing what went out"
+    );
+    assert_eq!(
+        store.begin("e-1", lease).await,
+        go(),
+        "a claim whose lease ended (its container was killed) is taken over: at most one duplicate, never a loss"
+    );
     store.complete("e-1").await.unwrap();
-    assert_eq!(store.begin("e-1").await, Ok(false), "a delivered event is a duplicate");
-    assert_eq!(store.begin("e-2").await, Ok(true));
+    assert_eq!(store.begin("e-1", lease).await, Ok(Claim::Delivered), "a delivered event is a duplicate");
+    store.abandon("e-1", &[]).await.unwrap();
+    assert_eq!(store.begin("e-1", lease).await, Ok(Claim::Delivered), "giving up a claim never forgets a delivery");
+    assert_eq!(store.begin("e-2", lease).await, go());
 
     let expiring = DynamoStore { client: dynamodb, table, ttl: Duration::ZERO };
     expiring.complete("e-3").await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(expiring.begin("e-3").await, Ok(true), "an expired record no longer blocks");
+    assert_eq!(expiring.begin("e-3", lease).await, go(), "an expired record no longer blocks");
 
     let missing =
         DynamoStore { client: aws_sdk_dynamodb::Client::new(&config), table: "no-such-table".into(), ttl: Duration::from_secs(60) };
-    assert!(missing.begin("e-4").await.is_err(), "a broken store is an error the handler logs, not a silent duplicate");
+    assert!(missing.begin("e-4", lease).await.is_err(), "a broken store is an error the handler logs, not a silent duplicate");
 }
 
 #[tokio::test]

@@ -104,8 +104,13 @@ async fn an_entry_that_still_grants_nothing_alerts_at_its_second_look_and_only_t
     let queued = queue.queued.lock().unwrap().clone();
     assert_eq!(queued.len(), 1);
     let outcome = doctor.handle(&sqs_batch(&queued[0]), &home()).await.unwrap();
+    // What the runtime sends back as the response (a value that cannot be serialized
+    // would end the function's process).
+    let response = serde_json::to_value(&outcome).unwrap();
+    assert_eq!(response["outcome"], "second_looks");
+    assert_eq!(response["looks"][0]["outcome"], "alerted", "{response}");
     match outcome {
-        Outcome::SecondLooks(outcomes) => {
+        Outcome::SecondLooks { looks: outcomes } => {
             assert!(
                 matches!(&outcomes[..], [Outcome::Alerted { event_id, causes, .. }] if event_id.ends_with("#second-look") && causes == &["access-entry-grants-nothing"]),
                 "{outcomes:?}"
@@ -116,7 +121,7 @@ async fn an_entry_that_still_grants_nothing_alerts_at_its_second_look_and_only_t
     assert_eq!(*sink.0.lock().unwrap(), ["access-entry-grants-nothing"]);
     // The same second look again (SQS delivers at least once): not sent twice.
     assert!(
-        matches!(doctor.handle(&sqs_batch(&queued[0]), &home()).await, Ok(Outcome::SecondLooks(o)) if matches!(o[..], [Outcome::Duplicate { .. }]))
+        matches!(doctor.handle(&sqs_batch(&queued[0]), &home()).await, Ok(Outcome::SecondLooks { looks: o }) if matches!(o[..], [Outcome::Duplicate { .. }]))
     );
 }
 
@@ -127,7 +132,7 @@ async fn an_entry_given_a_policy_meanwhile_stays_quiet() {
     doctor.handle(&support::fixture_text("access-entry-grants-nothing.json"), &home()).await.unwrap();
     let queued = queue.queued.lock().unwrap()[0].clone();
     assert!(
-        matches!(doctor.handle(&sqs_batch(&queued), &home()).await, Ok(Outcome::SecondLooks(o)) if matches!(o[..], [Outcome::NoFinding { .. }]))
+        matches!(doctor.handle(&sqs_batch(&queued), &home()).await, Ok(Outcome::SecondLooks { looks: o }) if matches!(o[..], [Outcome::NoFinding { .. }]))
     );
     assert!(sink.0.lock().unwrap().is_empty());
 }

@@ -8,12 +8,13 @@
 
 use super::config::Settings;
 use super::enrich::{gather, Home, Lookups};
-use super::idempotency::{EntryLog, FloodStore, IdempotencyStore, PartialDeliveries, RecentEntries, RecentIds};
+use super::idempotency::{part_key, Claim, EntryLog, FloodStore, IdempotencyStore, PartialDeliveries, RecentEntries, RecentIds};
 use super::metrics::{self, Metrics};
 use super::second_look::{self, SecondLook};
 use super::{DeliveryError, Sink};
 use crate::event::Event;
-use crate::facts::{Fact, Facts, Lookup};
+use crate::facts::{Fact, Facts, Lookup, LookupPlan};
+use crate::finding::Finding;
 use crate::flood::{self, Decision, Fingerprint, Windows};
 use crate::input::{self, Parsed};
 use crate::render::Diagnosis;
@@ -45,8 +46,12 @@ pub enum Outcome {
     },
     /// A CloudWatch Logs batch.
     LogBatch(LogBatch),
-    /// A batch of second looks from the delay queue, one outcome each.
-    SecondLooks(Vec<Outcome>),
+    /// A batch of second looks from the delay queue, one outcome each. (A struct
+    /// variant: an internally tagged newtype of a sequence cannot be serialized, and
+    /// the runtime must send this back as the invocation's response.)
+    SecondLooks {
+        looks: Vec<Outcome>,
+    },
     /// Archive objects scanned for the organization scan.
     Scanned(super::archive::ScanReport),
     /// The organization scan's run, added up.
@@ -79,6 +84,10 @@ pub enum HandlerError {
     /// At least one sink failed: retry.
     #[error("{}", join(.0))]
     Delivery(Vec<DeliveryError>),
+    /// Another container is delivering this event right now: the retry finds it
+    /// delivered, or takes over if that container died.
+    #[error("event {event_id} is being delivered by another invocation until {until} (seconds since the epoch); retry")]
+    InProgress { event_id: String, until: u64 },
     /// The organization scan could not read or write S3: Step Functions retries the step.
     #[error(transparent)]
     Archive(#[from] super::s3::S3Error),
@@ -90,6 +99,7 @@ impl HandlerError {
         match self {
             HandlerError::Unreadable(_) => "UnreadableEvent",
             HandlerError::Delivery(_) => "DeliveryFailed",
+            HandlerError::InProgress { .. } => "EventInProgress",
             HandlerError::Archive(_) => "ArchiveUnavailable",
         }
     }
@@ -212,8 +222,12 @@ impl Doctor {
     }
 
     /// Whether `fingerprint` may alert now: the shared windows when on (this
-    /// container's if they cannot answer), else this container's.
+    /// container's if they cannot answer), else this container's. A window of 0
+    /// turns grouping off: every event alerts.
     async fn flood_decision(&self, fingerprint: &str, key: &Fingerprint, owner: &str, now: u64) -> Decision {
+        if self.settings.flood_window.is_zero() {
+            return Decision::Alert { suppressed_before: 0 };
+        }
         let local = || self.floods.lock().map(|w| w.decide(key, now)).unwrap_or(Decision::Alert { suppressed_before: 0 });
         let Some(store) = &self.flood_store else { return local() };
         match store.claim(fingerprint, owner, now, self.settings.flood_window.as_secs()).await {
@@ -233,11 +247,17 @@ impl Doctor {
     /// the cause matched without live facts when there is one, so repeats cost no
     /// lookups; otherwise from the finding the live facts gave.
     pub async fn handle(&self, payload: &str, home: &Home) -> Result<Outcome, HandlerError> {
+        self.handle_until(payload, home, (self.clock)() + MAX_LAMBDA_TIMEOUT_SECS).await
+    }
+
+    /// [`Doctor::handle`] for an invocation that must end by `deadline` (seconds since
+    /// the epoch): the claim on an event it delivers lasts that long, no longer.
+    pub async fn handle_until(&self, payload: &str, home: &Home, deadline: u64) -> Result<Outcome, HandlerError> {
         if is_log_subscription(payload) {
             return self.handle_logs(payload, home).await;
         }
         if let Some(batch) = second_look::batch(payload) {
-            return self.handle_second_looks(batch, home).await;
+            return self.handle_second_looks(batch, home, deadline).await;
         }
         let event = match parse_payload(payload) {
             Ok(Parsed::Event(event)) => *event,
@@ -249,6 +269,7 @@ impl Doctor {
             return Ok(skip);
         }
         let now = (self.clock)();
+        let at = Moment { now, deadline };
         // Before anything is sent, so that Lambda's retry after a failure here sends nothing twice.
         if crate::catalogue::wants_second_look(&event) {
             if let Some(queue) = &self.second_look {
@@ -259,20 +280,22 @@ impl Doctor {
             }
         }
         let known = Facts { entry_lifetime: self.entry_lifetime(&event, now).await, ..Facts::default() };
-        match self.fingerprint_offline(&event) {
+        // Once, without live facts: the fingerprint and the lookups to make both come from it.
+        let offline = crate::catalogue::diagnose(&event, &Facts::default());
+        match self.fingerprint_offline(&event, &offline) {
             Some(fingerprint) => {
                 let decision = self.flood_decision(&fingerprint.to_string(), &fingerprint, &event_id, now).await;
                 if decision == Decision::Suppress {
-                    return self.suppressed(&event_id, &fingerprint).await;
+                    return self.suppressed(&event_id, &fingerprint, deadline).await;
                 }
-                let diagnosis = self.diagnose(event, home, known).await;
-                self.alert(&event_id, fingerprint, decision, diagnosis, now).await
+                let diagnosis = self.diagnose(event, home, known, &offline).await;
+                self.alert(&event_id, fingerprint, decision, diagnosis, at).await
             }
             None => {
-                let Some(diagnosis) = self.diagnose(event, home, known).await else {
+                let Some(diagnosis) = self.diagnose(event, home, known, &offline).await else {
                     return Ok(Outcome::NoFinding { event_id });
                 };
-                self.alert_unless_repeat(&event_id, diagnosis, now).await
+                self.alert_unless_repeat(&event_id, diagnosis, at).await
             }
         }
     }
@@ -280,7 +303,7 @@ impl Doctor {
     /// Second looks from the SQS delay queue, one at a time: the entry as it stands now
     /// decides whether it grants nothing. Only that cause is judged again; everything
     /// else about the event was said the first time.
-    async fn handle_second_looks(&self, batch: Vec<Result<String, String>>, home: &Home) -> Result<Outcome, HandlerError> {
+    async fn handle_second_looks(&self, batch: Vec<Result<String, String>>, home: &Home, deadline: u64) -> Result<Outcome, HandlerError> {
         let mut outcomes = Vec::new();
         for payload in batch {
             let event = match payload.map(|p| parse_payload(&p)) {
@@ -297,23 +320,17 @@ impl Doctor {
                 outcomes.push(skip);
                 continue;
             }
-            let region = event.region.clone();
-            let (cluster, principal) = (event.cluster.clone().unwrap_or_default(), event.principal_arn.clone().unwrap_or_default());
-            let settled_entry = match home.why_not_here(&event) {
-                Some(why) => Lookup::Failed(why),
-                None => tokio::time::timeout(self.settings.enrichment_budget, self.lookups.access_entry(&region, &cluster, &principal))
-                    .await
-                    .unwrap_or_else(|_| Lookup::Failed("timed out".into())),
-            };
+            let plan = LookupPlan::new(&event, [Fact::AccessEntry]);
+            let settled_entry = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await.access_entry;
             let mut diagnosis = crate::diagnose(event, &Facts { settled_entry, ..Facts::default() });
             diagnosis.findings.retain(|f| f.cause.needs.contains(&Fact::SettledEntry) && self.settings.wants(f));
             if diagnosis.findings.is_empty() {
                 outcomes.push(Outcome::NoFinding { event_id: id });
                 continue;
             }
-            outcomes.push(self.alert_unless_repeat(&id, diagnosis, (self.clock)()).await?);
+            outcomes.push(self.alert_unless_repeat(&id, diagnosis, Moment { now: (self.clock)(), deadline }).await?);
         }
-        Ok(Outcome::SecondLooks(outcomes))
+        Ok(Outcome::SecondLooks { looks: outcomes })
     }
 
     /// The function's own record of access entries: a creation is noted (here and in the
@@ -354,13 +371,13 @@ impl Doctor {
     }
 
     /// Alerts a diagnosis unless its fingerprint alerted within the window.
-    async fn alert_unless_repeat(&self, id: &str, diagnosis: Diagnosis, now: u64) -> Result<Outcome, HandlerError> {
+    async fn alert_unless_repeat(&self, id: &str, diagnosis: Diagnosis, at: Moment) -> Result<Outcome, HandlerError> {
         let fingerprint = Fingerprint::of(&diagnosis.event, diagnosis.findings[0].cause.id);
-        let decision = self.flood_decision(&fingerprint.to_string(), &fingerprint, id, now).await;
+        let decision = self.flood_decision(&fingerprint.to_string(), &fingerprint, id, at.now).await;
         if decision == Decision::Suppress {
-            return self.suppressed(id, &fingerprint).await;
+            return self.suppressed(id, &fingerprint, at.deadline).await;
         }
-        self.alert(id, fingerprint, decision, Some(diagnosis), now).await
+        self.alert(id, fingerprint, decision, Some(diagnosis), at).await
     }
 
     /// Sends what the window's claim allowed: `diagnosis` with its repeats note, once
@@ -372,7 +389,7 @@ impl Doctor {
         fingerprint: Fingerprint,
         decision: Decision,
         diagnosis: Option<Diagnosis>,
-        now: u64,
+        at: Moment,
     ) -> Result<Outcome, HandlerError> {
         let key = fingerprint.to_string();
         let suppressed_before = match decision {
@@ -385,12 +402,14 @@ impl Doctor {
             return Ok(Outcome::NoFinding { event_id });
         };
         if let Some(store) = &self.store {
-            match store.begin(id).await {
-                Ok(false) => {
+            match store.begin(id, at.deadline).await {
+                Ok(Claim::Go { delivered }) => self.already_delivered(&diagnosis, &delivered),
+                Ok(Claim::Delivered) => {
                     self.release_window(&key, id, suppressed_before).await;
                     return Ok(Outcome::Duplicate { event_id });
                 }
-                Ok(true) => {}
+                // The window is the other invocation's (same owner): it marks or releases it.
+                Ok(Claim::InProgress { until }) => return Err(HandlerError::InProgress { event_id, until }),
                 Err(e) => tracing::warn!(event_id = %id, error = %e, "idempotency store unavailable; delivering anyway"),
             }
         }
@@ -401,9 +420,11 @@ impl Doctor {
         }
         if let Err(failure) = self.deliver(&diagnosis).await {
             self.release_window(&key, id, suppressed_before).await;
+            let parts = self.delivered_parts.lock().map(|d| d.parts(&diagnosis.event.event_id)).unwrap_or_default();
+            self.abandon(id, &parts.into_iter().map(part_key).collect::<Vec<_>>()).await;
             return Err(failure);
         }
-        self.window_delivered(&fingerprint, id, now).await;
+        self.window_delivered(&fingerprint, id, at.now).await;
         self.delivered(id).await;
         Ok(Outcome::Alerted {
             event_id,
@@ -414,18 +435,18 @@ impl Doctor {
 
     /// The fingerprint of the first finding matched without live facts that would be
     /// sent (not muted, at or above `MIN_SEVERITY`), if any.
-    fn fingerprint_offline(&self, event: &Event) -> Option<Fingerprint> {
-        let findings = crate::catalogue::diagnose(event, &Default::default());
-        let first = findings.iter().find(|f| self.settings.wants(f))?;
+    fn fingerprint_offline(&self, event: &Event, offline: &[Finding]) -> Option<Fingerprint> {
+        let first = offline.iter().find(|f| self.settings.wants(f))?;
         Some(Fingerprint::of(event, first.cause.id))
     }
 
     /// A repeat within its fingerprint's window: counted (once per event id), not sent.
-    async fn suppressed(&self, event_id: &str, fingerprint: &Fingerprint) -> Result<Outcome, HandlerError> {
+    async fn suppressed(&self, event_id: &str, fingerprint: &Fingerprint, deadline: u64) -> Result<Outcome, HandlerError> {
         if let Some(store) = &self.store {
-            match store.begin(event_id).await {
-                Ok(false) => return Ok(Outcome::Duplicate { event_id: event_id.to_string() }),
-                Ok(true) => {}
+            match store.begin(event_id, deadline).await {
+                Ok(Claim::Go { .. }) => {}
+                Ok(Claim::Delivered) => return Ok(Outcome::Duplicate { event_id: event_id.to_string() }),
+                Ok(Claim::InProgress { until }) => return Err(HandlerError::InProgress { event_id: event_id.to_string(), until }),
                 Err(e) => tracing::warn!(event_id, error = %e, "idempotency store unavailable; counting anyway"),
             }
         }
@@ -475,9 +496,10 @@ impl Doctor {
     }
 
     /// Enrich, diagnose, keep what is wanted (not muted, at or above `MIN_SEVERITY`);
-    /// `None` when nothing is left. `known`: the facts the function's own state gave.
-    async fn diagnose(&self, event: Event, home: &Home, known: Facts) -> Option<Diagnosis> {
-        let plan = crate::catalogue::lookup_plan(&event);
+    /// `None` when nothing is left. `known`: the facts the function's own state gave;
+    /// `offline`: the event's findings without live facts, which plan the lookups.
+    async fn diagnose(&self, event: Event, home: &Home, known: Facts, offline: &[Finding]) -> Option<Diagnosis> {
+        let plan = crate::catalogue::lookup_plan_for(&event, offline);
         let gathered = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await;
         let facts = Facts { entry_lifetime: known.entry_lifetime, settled_entry: known.settled_entry, ..gathered };
         let mut diagnosis = crate::diagnose(event, &facts);
@@ -520,6 +542,32 @@ impl Doctor {
         Ok(())
     }
 
+    /// Takes in the parts an earlier attempt (maybe in another container) delivered.
+    fn already_delivered(&self, diagnosis: &Diagnosis, delivered: &[String]) {
+        if delivered.is_empty() {
+            return;
+        }
+        let parts = diagnosis
+            .findings
+            .iter()
+            .flat_map(|f| self.sinks.iter().map(move |s| (f.cause.id, s.name())))
+            .filter(|part| delivered.contains(&part_key(*part)))
+            .collect();
+        if let Ok(mut remembered) = self.delivered_parts.lock() {
+            remembered.remember(&diagnosis.event.event_id, parts);
+        }
+    }
+
+    /// Gives up this attempt's claim on an event whose delivery failed, recording the
+    /// parts that went out.
+    async fn abandon(&self, event_id: &str, delivered: &[String]) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.abandon(event_id, delivered).await {
+                tracing::warn!(event_id, error = %e, "could not give up the claim; the retry waits for its lease to end");
+            }
+        }
+    }
+
     /// Marks an event delivered, here and in the shared store.
     async fn delivered(&self, event_id: &str) {
         if let Ok(mut ids) = self.delivered_events.lock() {
@@ -540,7 +588,8 @@ impl Doctor {
     async fn handle_logs(&self, payload: &str, home: &Home) -> Result<Outcome, HandlerError> {
         let mut summary = LogBatch::default();
         let mut unreadable = Vec::new();
-        let mut groups: Vec<(Fingerprint, Vec<Event>)> = Vec::new();
+        // Each fingerprint with its events and the first one's findings without live facts.
+        let mut groups: Vec<(Fingerprint, Vec<Event>, Vec<Finding>)> = Vec::new();
         for record in input::parse_document(payload.as_bytes()) {
             summary.log_events += 1;
             let mut event = match record.outcome {
@@ -567,13 +616,14 @@ impl Doctor {
             }
             // The cause without live facts names the fingerprint: enrichment sharpens the
             // advice but does not change which problem this is.
-            let Some(fingerprint) = self.fingerprint_offline(&event) else {
+            let offline = crate::catalogue::diagnose(&event, &Facts::default());
+            let Some(fingerprint) = self.fingerprint_offline(&event, &offline) else {
                 summary.ignored += 1;
                 continue;
             };
-            match groups.iter_mut().find(|(f, _)| *f == fingerprint) {
-                Some((_, events)) => events.push(event),
-                None => groups.push((fingerprint, vec![event])),
+            match groups.iter_mut().find(|(f, _, _)| *f == fingerprint) {
+                Some((_, events, _)) => events.push(event),
+                None => groups.push((fingerprint, vec![event], offline)),
             }
         }
         let now = (self.clock)();
@@ -581,7 +631,7 @@ impl Doctor {
         // Repeats are counted once the batch succeeded: a failed batch is retried whole,
         // and its retry counts them.
         let mut counted_later: Vec<(Fingerprint, u64)> = Vec::new();
-        for (fingerprint, events) in groups {
+        for (fingerprint, events, offline) in groups {
             let count = events.len() as u64;
             let key = fingerprint.to_string();
             let owner = events[0].event_id.clone();
@@ -596,7 +646,7 @@ impl Doctor {
             };
             let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
             let Some(first) = events.into_iter().next() else { continue };
-            let Some(mut diagnosis) = self.diagnose(first, home, Facts::default()).await else {
+            let Some(mut diagnosis) = self.diagnose(first, home, Facts::default(), &offline).await else {
                 // Below MIN_SEVERITY: nothing to send, so the window is not this batch's.
                 summary.ignored += count;
                 self.release_window(&key, &owner, suppressed_before).await;
@@ -652,6 +702,16 @@ fn is_log_subscription(payload: &str) -> bool {
         awslogs: Option<&'a serde_json::value::RawValue>,
     }
     serde_json::from_str::<Probe>(payload).is_ok_and(|p| p.awslogs.is_some())
+}
+
+/// Lambda's longest timeout: the lease of a claim when the deadline is not known.
+const MAX_LAMBDA_TIMEOUT_SECS: u64 = 900;
+
+/// An invocation's clock reading and its deadline, in seconds since the epoch.
+#[derive(Debug, Clone, Copy)]
+struct Moment {
+    now: u64,
+    deadline: u64,
 }
 
 fn unix_now() -> u64 {

@@ -6,6 +6,7 @@
 
 use super::{describe_sdk_error, sdk_error_code, BoxFuture};
 use crate::flood::Decision;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::client::result::SdkError;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -40,6 +41,11 @@ impl RecentIds {
 /// One delivered part of an alert: (cause id, sink name).
 pub type Part = (&'static str, &'static str);
 
+/// How a part is written in the shared record.
+pub fn part_key((cause, sink): Part) -> String {
+    format!("{cause}|{sink}")
+}
+
 /// The parts already delivered of events whose delivery partly failed, so Lambda's
 /// retry re-sends only what failed. Only events with a failure are remembered, they
 /// are forgotten once delivered, and at most `CAPACITY` are kept, oldest forgotten
@@ -64,7 +70,13 @@ impl PartialDeliveries {
             return;
         }
         match self.parts.get_mut(event_id) {
-            Some(parts) => parts.extend(delivered),
+            Some(parts) => {
+                for part in delivered {
+                    if !parts.contains(&part) {
+                        parts.push(part);
+                    }
+                }
+            }
             None => {
                 self.parts.insert(event_id.to_string(), delivered);
                 self.order.push_back(event_id.to_string());
@@ -75,6 +87,11 @@ impl PartialDeliveries {
                 }
             }
         }
+    }
+
+    /// The parts of `event_id` delivered so far.
+    pub fn parts(&self, event_id: &str) -> Vec<Part> {
+        self.parts.get(event_id).cloned().unwrap_or_default()
     }
 
     /// The event is fully delivered: nothing of it needs remembering.
@@ -93,15 +110,38 @@ impl PartialDeliveries {
     }
 }
 
-/// A shared record of delivered events.
-pub trait IdempotencyStore: Send + Sync {
-    /// `Ok(false)` when the event was already delivered; `Ok(true)` to go ahead.
-    fn begin<'a>(&'a self, event_id: &'a str) -> BoxFuture<'a, Result<bool, String>>;
-    /// Marks the event delivered.
-    fn complete<'a>(&'a self, event_id: &'a str) -> BoxFuture<'a, Result<(), String>>;
+/// What the shared record says about an event a container is about to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Nobody delivered it and nobody is delivering it: this container now is, until
+    /// its lease ends. `delivered`: the parts an earlier attempt that failed elsewhere
+    /// did deliver (`part_key`), so the retry, in whatever container, sends only the rest.
+    Go { delivered: Vec<String> },
+    /// Delivered already: a duplicate.
+    Delivered,
+    /// Another container is delivering it right now (its lease ends at `until`,
+    /// seconds since the epoch). Retrying after that either finds it delivered or,
+    /// if that container died, takes over.
+    InProgress { until: u64 },
 }
 
-/// Table with partition key `event_id` (S) and TTL attribute `expires_at` (N).
+/// A shared record of delivered events. A claim is a lease that ends with the
+/// claiming invocation's deadline: two containers given the same event at once
+/// deliver it once, and a container killed after delivering (before recording)
+/// costs at most one duplicate, sent by whichever attempt comes after its lease.
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `event_id` until `lease_until` (seconds since the epoch).
+    fn begin<'a>(&'a self, event_id: &'a str, lease_until: u64) -> BoxFuture<'a, Result<Claim, String>>;
+    /// Marks the event delivered.
+    fn complete<'a>(&'a self, event_id: &'a str) -> BoxFuture<'a, Result<(), String>>;
+    /// Gives up this attempt's claim (its delivery failed), so the retry need not wait
+    /// for the lease to end, and records the parts that did go out (`part_key`). A
+    /// delivered record is left alone.
+    fn abandon<'a>(&'a self, event_id: &'a str, delivered: &'a [String]) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Table with partition key `event_id` (S) and TTL attribute `expires_at` (N); a
+/// claim in progress carries `status` = `pending` and `lease_until` (N).
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     pub client: aws_sdk_dynamodb::Client,
@@ -124,28 +164,74 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
+/// A number attribute of `item`, if present and readable.
+fn number_in(item: &HashMap<String, AttributeValue>, name: &str) -> Option<u64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
 impl IdempotencyStore for DynamoStore {
-    fn begin<'a>(&'a self, event_id: &'a str) -> BoxFuture<'a, Result<bool, String>> {
+    fn begin<'a>(&'a self, event_id: &'a str, lease_until: u64) -> BoxFuture<'a, Result<Claim, String>> {
         Box::pin(async move {
             let now = now();
             let result = self
                 .put(event_id, "pending", now)
-                .condition_expression("attribute_not_exists(event_id) OR #s <> :done OR expires_at < :now")
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .item("lease_until", number(lease_until))
+                .condition_expression(
+                    "attribute_not_exists(event_id) OR expires_at < :now OR (#s <> :done AND (attribute_not_exists(lease_until) OR lease_until < :now))",
+                )
+                .expression_attribute_values(":now", number(now))
                 .expression_attribute_names("#s", "status")
                 .expression_attribute_values(":done", AttributeValue::S("done".into()))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+                .return_values_on_condition_check_failure(aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld)
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(true),
-                Err(e) if sdk_error_code(&e) == Some("ConditionalCheckFailedException") => Ok(false),
-                Err(e) => Err(describe_sdk_error(&e)),
-            }
+            let error = match result {
+                Ok(out) => {
+                    let parts = out.attributes().and_then(|old| old.get("parts")).and_then(|p| p.as_ss().ok());
+                    return Ok(Claim::Go { delivered: parts.cloned().unwrap_or_default() });
+                }
+                Err(e) => e,
+            };
+            let Some(PutItemError::ConditionalCheckFailedException(refused)) = error.as_service_error() else {
+                return Err(describe_sdk_error(&error));
+            };
+            // Delivered, or claimed by a lease not yet ended. A refusal that does not say
+            // which (no old item) is treated as in progress: the retry asks again.
+            let old = refused.item.as_ref();
+            let status = old.and_then(|item| item.get("status")).and_then(|s| s.as_s().ok());
+            Ok(match status.map(String::as_str) {
+                Some("done") => Claim::Delivered,
+                _ => Claim::InProgress { until: old.and_then(|item| number_in(item, "lease_until")).unwrap_or(now) },
+            })
         })
     }
 
     fn complete<'a>(&'a self, event_id: &'a str) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move { self.put(event_id, "done", now()).send().await.map(|_| ()).map_err(|e| describe_sdk_error(&e)) })
+    }
+
+    fn abandon<'a>(&'a self, event_id: &'a str, delivered: &'a [String]) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            // Ends the lease now (an update, not a delete: the role may not delete items).
+            let mut update = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("event_id", AttributeValue::S(event_id.to_string()))
+                .condition_expression("#s <> :done")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":done", AttributeValue::S("done".into()))
+                .expression_attribute_values(":ended", number(0));
+            update = if delivered.is_empty() {
+                update.update_expression("SET lease_until = :ended")
+            } else {
+                update
+                    .update_expression("SET lease_until = :ended ADD parts :parts")
+                    .expression_attribute_values(":parts", AttributeValue::Ss(delivered.to_vec()))
+            };
+            unless_condition_failed(update.send().await)
+        })
     }
 }
 

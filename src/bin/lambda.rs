@@ -47,7 +47,7 @@ async fn main() -> Result<(), Error> {
         let payload = event.payload.get();
         let result = match archive::request(payload) {
             Some(request) => scan(s3, request).await,
-            None => doctor.handle(payload, &Home { account, region: region.clone() }).await,
+            None => doctor.handle_until(payload, &Home { account, region: region.clone() }, event.context.deadline / 1000).await,
         };
         let millis = started.elapsed().as_millis() as u64;
         match &result {

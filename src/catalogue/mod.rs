@@ -131,7 +131,11 @@ pub fn diagnose(event: &Event, facts: &Facts) -> Vec<Finding> {
 /// service-linked-role on the principal's IAM path, is reached through the causes
 /// and the fallback that need that fact.)
 pub fn lookup_plan(event: &Event) -> LookupPlan {
-    let findings = diagnose(event, &Facts::default());
+    lookup_plan_for(event, &diagnose(event, &Facts::default()))
+}
+
+/// [`lookup_plan`] from the event's findings without live facts, when the caller has them.
+pub fn lookup_plan_for(event: &Event, findings: &[Finding]) -> LookupPlan {
     let fact_only = FACT_ONLY.iter().filter(|(_, wants)| wants(event)).flat_map(|(cause, _)| cause.needs.iter().copied());
     LookupPlan::new(event, findings.iter().flat_map(|f| f.cause.needs.iter().copied()).chain(fact_only))
 }

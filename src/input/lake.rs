@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 /// The columns diagnosis reads, in the order the suggested query selects them. Lake
 /// column names are the CloudTrail field names, so a row maps onto a record as is.
-const NEEDED: &[&str] = &[
+pub const NEEDED: &[&str] = &[
     "eventID",
     "eventTime",
     "eventSource",

@@ -28,6 +28,8 @@ import uuid
 import boto3
 from botocore.config import Config
 
+import soak
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 ACCOUNT = "111122223333"
@@ -561,6 +563,22 @@ def check():
 
     check_archive(r, outputs)
     check_lookup(r)
+
+    # -- reliability (soak.py): both sinks back, then idempotency under concurrency and
+    #    the soak, last because the soak reconfigures the function for its duration
+    urllib.request.urlopen(urllib.request.Request(slack_url.split("/services/")[0] + "/_control/up", method="PUT"), timeout=5)
+    r.check("SNS topic recreated with the same ARN", sns.create_topic(Name=topic.rsplit(":", 1)[1])["TopicArn"] == topic)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=sink_arn)
+    drain(sqs, sink_q, want=0, timeout=1, quiet=0)
+    drain(sqs, failure_url, want=0, timeout=1, quiet=0)
+    soak.check_idempotency(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, EVENTS)
+    soak.check_soak(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, cause_files, none_files, cause_of,
+                    count=int(os.environ.get("E2E_SOAK_EVENTS", "600")))
+
+    # -- no function process died but the one the stand-in killed (MiniStack logs each exit)
+    ministack_log = pathlib.Path(os.environ["E2E_DIR"]) / "ministack" / "ministack.log"
+    exits = ministack_log.read_text(errors="replace").count("Runtime exited before returning a response")
+    r.check("the function's process exited only when killed (1 exit in MiniStack's log)", exits == 1, f"{exits} exits")
 
     print(f"# check total: {time.monotonic() - t0:.1f}s")
     print(f"{r.passed} passed, {r.failed} failed")

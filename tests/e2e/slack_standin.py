@@ -7,14 +7,31 @@ POST as DIR/NNNN.json: {"path", "body" (the raw text), "payload" (parsed JSON or
 null), "problems" (Block Kit violations, [] when valid)}. Answers 200 `ok` to a valid
 payload and, like Slack, 400 `invalid_blocks` (with the first problem) otherwise.
 Stops on SIGTERM.
+
+Faults, switched by PUT requests (for the soak and the idempotency checks):
+- `/_control/down`: every later post gets 503, as in a Slack outage; `/_control/up` ends it.
+- `/_control/faults` with a JSON body `{"share": 0.2, "seed": 1, "slow_seconds": 6}`: that
+  share of posts fails, each in one of four ways chosen at random: 500, 429 with
+  `Retry-After: 1`, slow (answered 200 after `slow_seconds`: the post is delivered, but
+  a client that gave up earlier does not know it) and reset (the connection is closed
+  without an answer). `/_control/healthy` ends them.
+- `/_control/kill` with a JSON body `{"marker": "…"}`: the next post whose body contains
+  the marker is recorded (delivered), then the process that sent it is killed (SIGKILL)
+  before it gets an answer: a Lambda container dying between delivery and recording.
+Every attempt, delivered or not, is appended to DIR/attempts.ndjson:
+{"n", "event_id", "outcome": "ok" | "invalid" | "down" | "500" | "429" | "slow" | "reset" | "killed"}.
 """
 import http.server
 import json
+import os
 import pathlib
+import random
 import re
 import signal
+import socket
 import sys
 import threading
+import time
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -94,25 +111,97 @@ def block_kit_problems(payload):
     return problems
 
 
+def event_id_of(payload):
+    """The event id in a post's context line (as tests/e2e/e2e.py reads it)."""
+    if not isinstance(payload, dict):
+        return None
+    for block in reversed(payload.get("blocks") or []):
+        for el in (block.get("elements") or []) if isinstance(block, dict) else []:
+            m = re.search(r"event `([^`]+)`", el.get("text", "") if isinstance(el, dict) else "")
+            if m:
+                return m.group(1)
+    return None
+
+
+def sender_pid(client_port):
+    """The pid of the local process whose TCP socket has `client_port` (via /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = pathlib.Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == client_port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes and int(pid) != os.getpid():
+                    return int(pid)
+            except OSError:
+                continue
+    return None
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     counter = 0
-    down = False  # PUT /_control/down: every later post gets 503, as in a Slack outage
+    attempts = 0
+    down = False
+    faults = None  # {"share", "slow_seconds", "random"} while faults are on
+    kill_marker = None
     lock = threading.Lock()
     out_dir = pathlib.Path(".")
 
     def do_PUT(self):
-        Handler.down = self.path == "/_control/down"
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        with Handler.lock:
+            if self.path in ("/_control/down", "/_control/up"):
+                Handler.down = self.path == "/_control/down"
+            elif self.path == "/_control/faults":
+                Handler.faults = {"share": float(body.get("share", 0.2)), "slow_seconds": float(body.get("slow_seconds", 6)),
+                                  "random": random.Random(body.get("seed", 1))}
+            elif self.path == "/_control/healthy":
+                Handler.faults = None
+            elif self.path == "/_control/kill":
+                Handler.kill_marker = body["marker"]
         self.send_response(204)
         self.end_headers()
+
+    def attempt(self, payload, outcome):
+        with Handler.lock:
+            Handler.attempts += 1
+            line = json.dumps({"n": Handler.attempts, "event_id": event_id_of(payload), "outcome": outcome})
+            with open(Handler.out_dir / "attempts.ndjson", "a") as f:
+                f.write(line + "\n")
+
+    def record(self, raw, payload, problems):
+        with Handler.lock:
+            Handler.counter += 1
+            n = Handler.counter
+        record = {"path": self.path, "body": raw, "payload": payload, "problems": problems}
+        tmp = Handler.out_dir / f".{n:04d}.tmp"
+        tmp.write_text(json.dumps(record))
+        tmp.rename(Handler.out_dir / f"{n:04d}.json")
+
+    def answer(self, status, text=b"", headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(text)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(text)
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode("utf-8", errors="replace")
-        if Handler.down:
-            self.send_response(503)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
         try:
             payload = json.loads(raw)
             problems = block_kit_problems(payload)
@@ -121,18 +210,42 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.headers.get_content_type() != "application/json":
             problems.append(f"Content-Type is {self.headers.get('Content-Type')!r}")
         with Handler.lock:
-            Handler.counter += 1
-            n = Handler.counter
-        record = {"path": self.path, "body": raw, "payload": payload, "problems": problems}
-        tmp = Handler.out_dir / f".{n:04d}.tmp"
-        tmp.write_text(json.dumps(record))
-        tmp.rename(Handler.out_dir / f"{n:04d}.json")
-        status, answer = (200, b"ok") if not problems else (400, ("invalid_blocks: " + problems[0]).encode())
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
+            down, faults, marker = Handler.down, Handler.faults, Handler.kill_marker
+            fault = None
+            if faults and faults["random"].random() < faults["share"]:
+                fault = faults["random"].choice(["500", "429", "slow", "reset"])
+            killing = marker is not None and marker in raw
+            if killing:
+                Handler.kill_marker = None
+        if down:
+            self.attempt(payload, "down")
+            return self.answer(503)
+        if fault in ("500", "429", "reset"):
+            self.attempt(payload, fault)
+            if fault == "500":
+                return self.answer(500, b"internal_error")
+            if fault == "429":
+                return self.answer(429, b"rate_limited", [("Retry-After", "1")])
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return None
+        self.record(raw, payload, problems)
+        if killing:
+            pid = sender_pid(self.client_address[1])
+            cmdline = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes() if pid else b""
+            if pid and b"bootstrap" in cmdline:
+                os.kill(pid, signal.SIGKILL)
+                self.attempt(payload, "killed")
+            else:
+                self.attempt(payload, f"kill failed: sender {pid} {cmdline[:80]!r}")
+            self.close_connection = True
+            return None
+        if fault == "slow":
+            time.sleep(faults["slow_seconds"])
+        self.attempt(payload, "slow" if fault == "slow" else ("ok" if not problems else "invalid"))
+        if problems:
+            return self.answer(400, ("invalid_blocks: " + problems[0]).encode())
+        return self.answer(200, b"ok")
 
     def log_message(self, fmt, *args):
         pass
