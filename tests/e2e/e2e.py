@@ -572,7 +572,7 @@ def check():
     drain(sqs, sink_q, want=0, timeout=1, quiet=0)
     drain(sqs, failure_url, want=0, timeout=1, quiet=0)
     soak.check_idempotency(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, EVENTS)
-    soak.check_soak(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, cause_files, none_files, cause_of,
+    soak.check_soak(r, lam, fn, sqs, logs, f"/aws/eks/{AUTH_CLUSTER}/cluster", ACCOUNT, sink_q, failure_url, slack_dir, slack_url, cause_files, none_files, cause_of,
                     count=int(os.environ.get("E2E_SOAK_EVENTS", "600")))
 
     # -- no function process died but the one the stand-in killed (MiniStack logs each exit)

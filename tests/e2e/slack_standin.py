@@ -19,7 +19,8 @@ Faults, switched by PUT requests (for the soak and the idempotency checks):
   the marker is recorded (delivered), then the process that sent it is killed (SIGKILL)
   before it gets an answer: a Lambda container dying between delivery and recording.
 Every attempt, delivered or not, is appended to DIR/attempts.ndjson:
-{"n", "event_id", "outcome": "ok" | "invalid" | "down" | "500" | "429" | "slow" | "reset" | "killed"}.
+{"n", "event_id", "roles" (role names the post mentions), "outcome": "ok" | "invalid" | "down" | "500" | "429" |
+"slow" | "reset" | "killed"}.
 """
 import http.server
 import json
@@ -41,6 +42,8 @@ BLOCKS_MAX = 50
 # Slack's special sequences: <!channel>, <!here>, <!subteam^…>, <@U…> mentions.
 # The function writes none of its own, so any in a payload came from an event value.
 MENTION = re.compile(r"<[!@]")
+# IAM role names a post mentions (the principal of an authenticator denial has no event id).
+ROLE = re.compile(r"role/([A-Za-z0-9+=,.@_-]+)")
 
 
 def text_problems(where, obj, limit, kinds=("plain_text", "mrkdwn")):
@@ -177,7 +180,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def attempt(self, payload, outcome):
         with Handler.lock:
             Handler.attempts += 1
-            line = json.dumps({"n": Handler.attempts, "event_id": event_id_of(payload), "outcome": outcome})
+            roles = sorted(set(ROLE.findall(json.dumps(payload))))
+            line = json.dumps({"n": Handler.attempts, "event_id": event_id_of(payload), "roles": roles, "outcome": outcome})
             with open(Handler.out_dir / "attempts.ndjson", "a") as f:
                 f.write(line + "\n")
 

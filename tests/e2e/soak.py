@@ -16,8 +16,9 @@ every request to MiniStack unless an outage is on. Grouping is off for the soak
 (`FLOOD_WINDOW_SECONDS=0`): each event with a finding is one alert, so "every alert that
 should exist" is known event by event; grouping under load is e2e.py's flood check.
 """
+import base64
 import concurrent.futures
-import copy
+import gzip
 import http.client
 import http.server
 import json
@@ -124,6 +125,7 @@ class Sinks:
     def __init__(self, sqs, sink_q, failure_url, slack_dir):
         self.sqs, self.sink_q, self.failure_url, self.slack_dir = sqs, sink_q, failure_url, slack_dir
         self.sns = []        # (event id, cause)
+        self.sns_text = []   # every SNS message, for alerts without an event id (denials)
         self.failed = []     # failure-queue records
         self.slack_skip = len(list(slack_dir.glob("[0-9]*.json")))
 
@@ -141,6 +143,7 @@ class Sinks:
                         eid = SNS_EVENT_ID.search(body.get("Message", ""))
                         cause = ((body.get("MessageAttributes") or {}).get("cause") or {}).get("Value")
                         self.sns.append((eid.group(1) if eid else None, cause))
+                        self.sns_text.append(body.get("Message", ""))
                     else:
                         self.failed.append(body)
                     self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
@@ -152,6 +155,24 @@ class Sinks:
 def failed_id(record):
     payload = record.get("requestPayload") or {}
     return ((payload.get("detail") or {}).get("eventID")) or payload.get("soak") or payload.get("e2e")
+
+
+def failed_roles(record):
+    """The roles of the authenticator lines in a failed CloudWatch Logs batch."""
+    data = ((record.get("requestPayload") or {}).get("awslogs") or {}).get("data")
+    if not data:
+        return set()
+    batch = json.loads(gzip.decompress(base64.b64decode(data)))
+    return {m.group(1) for e in batch.get("logEvents", []) for m in [DENIED_ROLE.search(e.get("message", ""))] if m}
+
+
+DENIED_ROLE = re.compile(r'arn="arn:aws:iam::\d+:role/(soak-denied-[0-9a-f]+)"')
+
+
+def authenticator_line(account, role, when):
+    """A denial as aws-iam-authenticator logs it (the shape e2e.py's checks use)."""
+    return (f'time="{when}" level=warning msg="access denied" arn="arn:aws:iam::{account}:role/{role}" '
+            f'client="127.0.0.1:33384" error="ARN is not mapped" method=POST path=/authenticate')
 
 
 def failed_type(record):
@@ -249,8 +270,9 @@ def check_idempotency(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url
 # -- the soak -----------------------------------------------------------------------------
 
 def plan_events(count, cause_files, none_files, cause_of, seed):
-    """[(label, kind, event id, payload)]: causes, benign calls, unreadable payloads and
-    re-sends of earlier events (same eventID), in a seeded random order."""
+    """[(label, kind, event id, payload)]: causes, benign calls, unreadable payloads,
+    authenticator denials (the id is the denied role) and re-sends of earlier events
+    (same eventID), in a seeded random order."""
     rnd = random.Random(seed)
     planned, sent = [], []
     for i in range(count):
@@ -263,7 +285,11 @@ def plan_events(count, cause_files, none_files, cause_of, seed):
             eid = f"soak-{i}-unreadable"
             planned.append(("unreadable", "unreadable", eid, json.dumps({"hello": i, "soak": eid}).encode()))
             continue
-        benign = roll < 0.35
+        if roll < 0.28:
+            role = f"soak-denied-{uuid.uuid4().hex[:12]}"
+            planned.append(("authenticator denial", "denial", role, role.encode()))
+            continue
+        benign = roll < 0.43
         path = rnd.choice(none_files if benign else cause_files)
         eid = f"soak-{i}-{uuid.uuid4().hex[:12]}"
         event = fixture_event(path, eid)
@@ -273,8 +299,8 @@ def plan_events(count, cause_files, none_files, cause_of, seed):
     return planned
 
 
-def check_soak(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, cause_files, none_files, cause_of,
-               count, fault_share=0.2, outage_seconds=8.0):
+def check_soak(r, lam, fn, sqs, logs, auth_group, account, sink_q, failure_url, slack_dir, slack_url, cause_files, none_files,
+               cause_of, count, fault_share=0.2, outage_seconds=8.0):
     t0 = time.monotonic()
     config = lam.get_function_configuration(FunctionName=fn)
     original = dict(config["Environment"]["Variables"])
@@ -298,7 +324,16 @@ def check_soak(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, cause
         proxy.outage = False
         outage["to"] = time.monotonic()
 
+    stream = f"authenticator-soak{uuid.uuid4().hex[:8]}"
+    logs.create_log_stream(logGroupName=auth_group, logStreamName=stream)
+
     def invoke(item):
+        if item[1] == "denial":
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            line = authenticator_line(account, item[2], when)
+            logs.put_log_events(logGroupName=auth_group, logStreamName=stream,
+                                logEvents=[{"timestamp": int(time.time() * 1000), "message": line}])
+            return 202
         return lam.invoke(FunctionName=fn, InvocationType="Event", Payload=item[3])["StatusCode"]
 
     started = time.monotonic()
@@ -313,20 +348,34 @@ def check_soak(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, cause
             futures.append(pool.submit(invoke, item))
         statuses = [f.result() for f in futures]
     invoked = time.monotonic() - started
-    r.check(f"soak: {len(planned)} asynchronous invokes accepted ({invoked:.1f}s)", statuses == [202] * len(planned), set(statuses))
+    r.check(f"soak: {len(planned)} asynchronous invokes and log writes accepted ({invoked:.1f}s)", statuses == [202] * len(planned), set(statuses))
     if outage_thread:
         outage_thread.join()
 
     causes = {eid: kind.split(":", 1)[1] for _, kind, eid, _ in planned if kind.startswith("cause:")}
     benign = {eid for _, kind, eid, _ in planned if kind == "benign"}
     unreadable = {eid for _, kind, eid, _ in planned if kind == "unreadable"}
+    denials = {eid for _, kind, eid, _ in planned if kind == "denial"}
+
+    def named(role, text):
+        return f"role/{role}" in text
+
+    def denial_counts(role, slack):
+        return {"sns": sum(1 for m in sinks.sns_text if named(role, m)),
+                "slack": sum(1 for _, p in slack if named(role, json.dumps(p.get("payload"))))}
+
+    def failed_denials():
+        return set().union(*(failed_roles(f) for f in sinks.failed)) if sinks.failed else set()
 
     def accounted():
         sns_ids = {e for e, _ in sinks.sns}
-        slack_ids = {e for e, _ in sinks.slack()}
+        slack = sinks.slack()
+        slack_ids = {e for e, _ in slack}
         failed = {failed_id(f) for f in sinks.failed}
+        gone = failed_denials()
         return (all((eid in sns_ids or eid in failed) and (eid in slack_ids or eid in failed) for eid in causes)
-                and unreadable <= failed)
+                and unreadable <= failed
+                and all(role in gone or min(denial_counts(role, slack).values()) >= 1 for role in denials))
 
     settled = wait_for(sinks, accounted, 240)
     time.sleep(6)  # late duplicates: retries still running when the last alert arrived
@@ -355,6 +404,18 @@ def check_soak(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, cause
                 # container), or what a slow answer hid from the function.
                 if not (eid in faulted_slack or eid in faulted_sns or eid in failed_by_id):
                     unexplained.append((eid, sink, n))
+    denied_failed = failed_denials()
+    faulted_roles = {role for a in attempts if a["outcome"] not in ("ok", "invalid") for role in a.get("roles", [])}
+    for role in denials:
+        counts = denial_counts(role, slack)
+        for sink, n in counts.items():
+            delivered[sink] += min(n, 1)
+            if n == 0 and role not in denied_failed:
+                lost.append((role, "identity-not-mapped", sink))
+            if n > 1:
+                duplicates += n - 1
+                if not (role in faulted_roles or faulted_sns or role in denied_failed):
+                    unexplained.append((role, sink, n))
     unreadable_lost = sorted(unreadable - set(failed_by_id))
     benign_sent = sorted({e for e, _ in sinks.sns if e in benign} | {e for e, _ in slack if e in benign})
     invalid_posts = [p["problems"] for e, p in slack if e in causes and p["problems"]]
@@ -371,12 +432,13 @@ def check_soak(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, cause
     table = [
         ("events in (invocations)", len(planned)),
         ("  of which re-sends of an eventID", resends),
-        ("  unique events with a finding", len(causes)),
+        ("  unique CloudTrail events with a finding", len(causes)),
+        ("  authenticator denials (log lines)", len(denials)),
         ("  benign calls / unreadable payloads", f"{len(benign)} / {len(unreadable)}"),
-        ("alerts expected per sink", len(causes)),
+        ("alerts expected per sink", len(causes) + len(denials)),
         ("delivered: SNS / Slack", f"{delivered['sns']} / {delivered['slack']}"),
         ("duplicates delivered (explained)", f"{duplicates} ({duplicates - len(unexplained)})"),
-        ("events in the failure queue", len(failed_by_id)),
+        ("events in the failure queue", len(failed_by_id) + len(denied_failed & denials)),
         ("  alerts there, delivered anyway / not", f"{len(queue_delivered)} / {len(in_queue - queue_delivered)}"),
         ("  unreadable payloads there", len(unreadable) - len(unreadable_lost)),
         ("lost", len(lost) + len(unreadable_lost)),
