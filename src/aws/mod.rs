@@ -6,6 +6,7 @@ pub mod config;
 pub mod enrich;
 pub mod handler;
 pub mod idempotency;
+pub mod kubernetes;
 pub mod lookup;
 pub mod metrics;
 pub mod routing;
