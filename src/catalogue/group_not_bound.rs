@@ -74,7 +74,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
                     finding = finding.step(format!("{group:?} is bound nowhere, and no bound group is spelt like it: {listed}."));
                 }
             },
-            GroupCheck::Bound(by) => {
+            GroupCheck::Bound { bindings: by } => {
                 finding = finding.step(format!("{group:?} is bound by {}.", by.iter().take(3).cloned().collect::<Vec<_>>().join(", ")));
                 corrected.push(group);
             }

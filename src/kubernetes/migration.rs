@@ -31,7 +31,7 @@ pub struct AccessEntrySummary {
 const NODE_TYPES: &[&str] = &["EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX", "EC2"];
 
 /// A mapping that grants access through `aws-auth` only.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Unmatched {
     /// `mapRoles[2]`.
     pub source: String,
@@ -50,7 +50,7 @@ pub struct Unmatched {
 }
 
 /// The comparison of one `aws-auth` ConfigMap with the cluster's access entries.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Migration {
     pub unmatched: Vec<Unmatched>,
     /// Mappings that grant nothing now (a `rolearn` with a path, a session ARN), with why.

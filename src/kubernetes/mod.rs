@@ -26,6 +26,7 @@
 pub mod aws_auth;
 pub mod migration;
 pub mod rbac;
+pub mod report;
 
 pub use aws_auth::{AwsAuth, Mapping, MappingKind};
 pub use migration::{AccessEntrySummary, Migration, Unmatched};

@@ -56,10 +56,11 @@ impl Binding {
 }
 
 /// The verdict on one group.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum GroupCheck {
     /// Some binding names it (the bindings, described).
-    Bound(Vec<String>),
+    Bound { bindings: Vec<String> },
     /// Kubernetes grants it without a binding (`system:masters`).
     Privileged,
     /// No binding names it.
@@ -78,7 +79,7 @@ pub fn check(group: &str, bindings: &[Binding]) -> GroupCheck {
     }
     let bound: Vec<String> = bindings.iter().filter(|b| b.groups.iter().any(|g| g == group)).map(Binding::describe).collect();
     if !bound.is_empty() {
-        return GroupCheck::Bound(bound);
+        return GroupCheck::Bound { bindings: bound };
     }
     let mut names: Vec<&str> = bindings.iter().flat_map(|b| b.groups.iter().map(String::as_str)).collect();
     names.sort_unstable();
@@ -155,11 +156,11 @@ mod tests {
     fn bound_groups_name_their_bindings() {
         assert_eq!(
             check("platform-admins", &bindings()),
-            GroupCheck::Bound(vec!["ClusterRoleBinding platform-admins (ClusterRole/cluster-admin)".into()])
+            GroupCheck::Bound { bindings: vec!["ClusterRoleBinding platform-admins (ClusterRole/cluster-admin)".into()] }
         );
         assert_eq!(
             check("checkout-deployers", &bindings()),
-            GroupCheck::Bound(vec!["RoleBinding checkout/deployers (Role/deployer)".into()])
+            GroupCheck::Bound { bindings: vec!["RoleBinding checkout/deployers (Role/deployer)".into()] }
         );
         assert_eq!(check("system:masters", &[]), GroupCheck::Privileged);
     }

@@ -49,7 +49,8 @@ authenticates every request the way EKS does (aws-iam-authenticator's
 The state file (JSON, read at every request so a test can change it):
     {"rolebindings": [RoleBinding…], "clusterrolebindings": [ClusterRoleBinding…],
      "aws_auth": {"mapRoles": "…", "mapUsers": "…"} or null,
-     "reader_cluster_roles": ["…"], "secrets": {"ACCESS_KEY_ID": "SECRET", …}}
+     "reader_cluster_roles": ["…"], "secrets": {"ACCESS_KEY_ID": "SECRET", …},
+     "page_size_cap": N}   (at most N items a page whatever the limit, as an API server may do)
 
 Each request is appended to DIR/requests.ndjson: {"method", "path", "code",
 "user", "groups", "arn", "sts_status", "why"}.
@@ -349,7 +350,7 @@ def sts_arn(body):
     raise unauthorized("STS answer has no Arn")
 
 
-def page(items, query, list_kind, api_version):
+def page(items, query, list_kind, api_version, cap=None):
     items = sorted(items, key=lambda i: (i["metadata"].get("namespace", ""), i["metadata"]["name"]))
     start = 0
     token = query.get("continue", [""])[0]
@@ -362,6 +363,8 @@ def page(items, query, list_kind, api_version):
             raise Reject(400, status(400, "BadRequest", "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"), "bad continue")
     limit = query.get("limit", [""])[0]
     limit = int(limit) if limit.isdigit() and int(limit) > 0 else None
+    if cap:  # the API server may return fewer items than asked (API conventions, "limit")
+        limit = min(limit or cap, cap)
     end = len(items) if limit is None else min(len(items), start + limit)
     metadata = {"resourceVersion": RESOURCE_VERSION}
     if end < len(items):
@@ -382,15 +385,17 @@ def make_handler(server):
             pass
 
         def answer(self, code, body, record):
+            # Recorded before the answer leaves, so a client that reads the log
+            # once it has its answer always finds the request there.
+            record["code"] = code
+            with server.lock, open(server.dir / "requests.ndjson", "a") as f:
+                f.write(json.dumps(record) + "\n")
             data = json.dumps(body).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-            record["code"] = code
-            with server.lock, open(server.dir / "requests.ndjson", "a") as f:
-                f.write(json.dumps(record) + "\n")
 
         def do_GET(self):  # noqa: N802 - http.server's naming
             url = urllib.parse.urlsplit(self.path)
@@ -411,10 +416,10 @@ def make_handler(server):
         def read(self, path, query, user, groups, state):
             if path == f"/apis/{RBAC}/v1/clusterrolebindings":
                 server.authorize(user, groups, state, "list", "clusterrolebindings", RBAC)
-                return page(state.get("clusterrolebindings", []), query, "ClusterRoleBindingList", f"{RBAC}/v1")
+                return page(state.get("clusterrolebindings", []), query, "ClusterRoleBindingList", f"{RBAC}/v1", state.get("page_size_cap"))
             if path == f"/apis/{RBAC}/v1/rolebindings":
                 server.authorize(user, groups, state, "list", "rolebindings", RBAC)
-                return page(state.get("rolebindings", []), query, "RoleBindingList", f"{RBAC}/v1")
+                return page(state.get("rolebindings", []), query, "RoleBindingList", f"{RBAC}/v1", state.get("page_size_cap"))
             m = re.fullmatch(rf"/apis/{re.escape(RBAC)}/v1/namespaces/([^/]+)/rolebindings", path)
             if m:
                 server.authorize(user, groups, state, "list", "rolebindings", RBAC, namespace=m.group(1))

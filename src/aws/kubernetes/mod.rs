@@ -3,6 +3,7 @@
 //! and the reads of `client`. `KubernetesLookups` adds these reads to any
 //! `Lookups`, so the handler and the CLI gather them like every other live fact.
 
+pub mod checks;
 pub mod client;
 pub mod token;
 
@@ -12,7 +13,7 @@ use crate::arn::Arn;
 use crate::facts::{AccessEntryFacts, AwsAuthFacts, Lookup, PrincipalFacts};
 use crate::kubernetes::{AccessEntrySummary, AwsAuth, Binding};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use client::{Endpoint, KubeClient, KubeError};
+use client::{Endpoint, KubeClient};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -32,7 +33,7 @@ pub struct ApiReads {
 }
 
 impl ApiReads {
-    fn eks_in(&self, region: &str) -> aws_sdk_eks::Client {
+    pub fn eks_in(&self, region: &str) -> aws_sdk_eks::Client {
         if region.is_empty() || self.eks.config().region().is_some_and(|r| r.as_ref() == region) {
             return self.eks.clone();
         }
@@ -104,15 +105,17 @@ impl ApiReads {
             let page = page.map_err(|e| format!("eks:ListAccessEntries: {}", describe_sdk_error(&e)))?;
             entries.extend(page.access_entries().iter().map(|arn| AccessEntrySummary { principal_arn: arn.clone(), entry_type: None }));
         }
-        // The names of the roles the ConfigMap maps.
-        let mapped: Vec<String> = auth
+        // The names of the roles the ConfigMap maps, as written (IAM compares them
+        // without case; so do the matches below).
+        let names: Vec<String> = auth
             .mappings
             .iter()
             .filter_map(|m| match &m.kind {
-                crate::kubernetes::MappingKind::Role { arn } => Arn::parse(arn).and_then(|a| a.principal()).map(|p| p.name.to_lowercase()),
+                crate::kubernetes::MappingKind::Role { arn } => Arn::parse(arn).and_then(|a| a.principal()).map(|p| p.name.to_string()),
                 _ => None,
             })
             .collect();
+        let mapped: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
         // Entry types matter for node roles: describe the entries of mapped roles.
         let mut described = 0;
         for entry in &mut entries {
@@ -126,7 +129,7 @@ impl ApiReads {
         }
         // Identity Center roles have paths the ConfigMap leaves out: IAM knows them.
         let mut role_arns = BTreeMap::new();
-        for name in mapped.iter().filter(|n| n.starts_with("awsreservedsso_")).take(MAX_DESCRIBED) {
+        for name in names.iter().filter(|n| n.to_lowercase().starts_with("awsreservedsso_")).take(MAX_DESCRIBED) {
             if let Ok(out) = self.iam.get_role().role_name(name).send().await {
                 if let Some(role) = out.role() {
                     role_arns.insert(role.role_name().to_lowercase(), role.arn().to_string());
@@ -162,9 +165,4 @@ impl<L: Lookups> Lookups for KubernetesLookups<L> {
     fn aws_auth<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<AwsAuthFacts>> {
         Box::pin(self.reads.aws_auth(region, cluster))
     }
-}
-
-/// The reason a `KubeError` gives, for callers that match on it.
-pub fn is_denied(error: &KubeError) -> bool {
-    matches!(error, KubeError::Unauthorized | KubeError::Forbidden(_))
 }
