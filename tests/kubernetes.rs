@@ -170,6 +170,14 @@ fn binding(kind: &str, name: &str, namespace: Option<&str>, role: &str, group: &
            "subjects": [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group}]})
 }
 
+/// The documents of deploy/kubernetes-reader.yaml.
+fn reader_manifest() -> Vec<Value> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes-reader.yaml")).unwrap();
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|doc| serde_json::to_value(<serde_yaml::Value as serde::Deserialize>::deserialize(doc).unwrap()).unwrap())
+        .collect()
+}
+
 /// A cluster in MiniStack (API_AND_CONFIG_MAP), the roles, and a reader role with an
 /// entry in the group the reader ClusterRoleBinding names; the stand-in's state.
 struct Fixture {
@@ -228,11 +236,15 @@ async fn fixture() -> Fixture {
         .map(|i| binding("ClusterRole", &format!("team-{i}"), Some(&format!("ns-{}", i % 3)), "view", &format!("team-{i}")))
         .collect();
     rolebindings.push(binding("ClusterRole", "readonly", Some("tools"), "view", "readonly"));
+    // The read-only RBAC as deployed: deploy/kubernetes-reader.yaml, as is.
+    let manifest = reader_manifest();
+    let of_kind = |kinds: &[&str]| manifest.iter().filter(|d| kinds.contains(&d["kind"].as_str().unwrap())).cloned().collect::<Vec<_>>();
+    rolebindings.extend(of_kind(&["RoleBinding"]));
+    let mut clusterrolebindings = of_kind(&["ClusterRoleBinding"]);
+    clusterrolebindings.push(binding("ClusterRole", "platform-admins", None, "cluster-admin", "platform-admins"));
     let state = json!({
-        "clusterrolebindings": [
-            binding("ClusterRole", "eks-access-doctor-reader", None, "eks-access-doctor-reader", "eks-access-doctor-readers"),
-            binding("ClusterRole", "platform-admins", None, "cluster-admin", "platform-admins"),
-        ],
+        "roles": of_kind(&["Role", "ClusterRole"]),
+        "clusterrolebindings": clusterrolebindings,
         "rolebindings": rolebindings,
         "aws_auth": {"mapRoles": map_roles, "mapUsers": map_users},
         "secrets": {reader_credentials.key.clone(): reader_credentials.secret.clone()},
@@ -376,8 +388,8 @@ async fn unbound_groups_are_errors_and_bound_groups_stay_quiet() {
     let bound = server
         .cli(&f.reader, &["check-groups", "--cluster", &f.cluster, "--principal", &format!("arn:aws:iam::{ACCOUNT}:role/PlatformAdmin")]);
     assert_eq!(bound.status.code(), Some(0), "{}", String::from_utf8_lossy(&bound.stdout));
-    // 8 RoleBindings and 2 ClusterRoleBindings, all read, in pages of at most 3.
-    assert!(text.contains("10 RoleBindings and ClusterRoleBindings read"), "{text}");
+    // 9 RoleBindings and 2 ClusterRoleBindings, all read, in pages of at most 3.
+    assert!(text.contains("11 RoleBindings and ClusterRoleBindings read"), "{text}");
     let pages: Vec<String> = server
         .requests()
         .iter()
@@ -421,7 +433,7 @@ async fn unbound_groups_are_errors_and_bound_groups_stay_quiet() {
         let plan = eks_access_doctor::catalogue::lookup_plan(&event);
         assert!(plan.bindings, "{plan:?}");
         let facts = gather(&lookups, &event, plan, Duration::from_secs(10), &Home::default()).await;
-        assert!(matches!(facts.bindings, Lookup::Found(ref b) if b.len() == 10), "{:?}", facts.bindings);
+        assert!(matches!(facts.bindings, Lookup::Found(ref b) if b.len() == 11), "{:?}", facts.bindings);
         let d = eks_access_doctor::diagnose(event, &facts);
         let ids: Vec<&str> = d.findings.iter().map(|f| f.cause.id).collect();
         assert_eq!(ids, expected, "{:?}", d.findings);

@@ -317,6 +317,19 @@ fn the_functions_environment_is_a_configuration_it_accepts() {
     let unrouted = settings(&[("EnableSns", "false"), oncall, ("SlackOnCallClusters", "prod-*")]).unwrap_err();
     assert!(unrouted.contains("would reach no one"), "{unrouted}");
 
+    use eks_access_doctor::aws::config::KubernetesAccess;
+    assert_eq!(defaults.kubernetes, KubernetesAccess::Off);
+    assert_eq!(settings(&[("KubernetesAccess", "true")]).unwrap().kubernetes, KubernetesAccess::On { endpoint: None });
+    let test_server = [("KubernetesAccess", "true"), ("KubernetesEndpoint", "https://127.0.0.1:6443"), ("KubernetesCaData", "LS0t")];
+    assert_eq!(
+        settings(&test_server).unwrap().kubernetes,
+        KubernetesAccess::On { endpoint: Some(("https://127.0.0.1:6443".into(), "LS0t".into())) }
+    );
+    assert!(
+        settings(&[("KubernetesEndpoint", "https://127.0.0.1:6443"), ("KubernetesCaData", "LS0t")]).is_err(),
+        "an endpoint without access"
+    );
+
     assert_eq!(settings(&[("IncludeClusters", "prod-*")]).unwrap().metric_clusters, ["prod-*"]);
     assert_eq!(settings(&[("IncludeClusters", "prod-*"), ("MetricClusters", "prod-eu")]).unwrap().metric_clusters, ["prod-eu"]);
 }

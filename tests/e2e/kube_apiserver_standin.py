@@ -31,13 +31,14 @@ authenticates every request the way EKS does (aws-iam-authenticator's
   role, the user ARN) and groups are the caller's. In CONFIG_MAP modes the served
   `aws-auth` ConfigMap's `mapRoles`/`mapUsers` are read too (rolearn/userarn compared
   case-insensitively with the canonical ARN). No match: 401.
-- Authorization, Kubernetes RBAC restricted to what is served: the caller may read
-  when its username or one of its groups is a subject of a served
-  ClusterRoleBinding whose ClusterRole is in the state's `reader_cluster_roles`
-  (default `eks-access-doctor-reader`, `cluster-admin`), or it is in
-  `system:masters`. Otherwise 403 `Status` (reason Forbidden) with the API
-  server's message (`… is forbidden: User "…" cannot list resource "rolebindings"
-  in API group "rbac.authorization.k8s.io" at the cluster scope`).
+- Authorization, Kubernetes RBAC over what is served: the ClusterRoleBindings (and,
+  for a namespaced read, that namespace's RoleBindings) naming the caller's username
+  or one of its groups, the Roles/ClusterRoles they refer to (the state's `roles`:
+  e.g. deploy/kubernetes-reader.yaml's; `cluster-admin` is built in), and each
+  rule's apiGroups, resources, verbs and resourceNames; `system:masters` is always
+  allowed. Otherwise 403 `Status` (reason Forbidden) with the API server's message
+  (`… is forbidden: User "…" cannot list resource "rolebindings" in API group
+  "rbac.authorization.k8s.io" at the cluster scope`).
 - Reads: `GET /apis/rbac.authorization.k8s.io/v1/rolebindings`,
   `/apis/rbac.authorization.k8s.io/v1/namespaces/NS/rolebindings`,
   `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (lists with `kind`,
@@ -49,15 +50,15 @@ authenticates every request the way EKS does (aws-iam-authenticator's
 The state file (JSON, read at every request so a test can change it):
     {"rolebindings": [RoleBinding…], "clusterrolebindings": [ClusterRoleBinding…],
      "aws_auth": {"mapRoles": "…", "mapUsers": "…"} or null,
-     "reader_cluster_roles": ["…"], "secrets": {"ACCESS_KEY_ID": "SECRET", …},
+     "roles": [Role or ClusterRole…], "secrets": {"ACCESS_KEY_ID": "SECRET", …},
      "page_size_cap": N}   (at most N items a page whatever the limit, as an API server may do)
 
 Each request is appended to DIR/requests.ndjson: {"method", "path", "code",
 "user", "groups", "arn", "sts_status", "why"}.
 
-Not emulated (a real cluster may differ): RBAC rules themselves (Roles and
-ClusterRoles are not evaluated: only the bindings of the listed ClusterRoles
-grant the reads); every other API path, verb, watch, field and label selectors,
+Not emulated (a real cluster may differ): the built-in roles other than
+cluster-admin, aggregated ClusterRoles, nonResourceURLs, impersonation, and the
+webhook and Node authorizers; every other API path, verb, watch, field and label selectors,
 `resourceVersion` semantics (one fixed version; a `continue` token never
 expires: no 410 Gone); namespaces other than those in the bindings; HTTP/2 and
 API discovery; access policies (AmazonEKS…Policy) as a source of permissions;
@@ -297,15 +298,30 @@ class Server:
 
     # --- authorization ------------------------------------------------------
     def authorize(self, user, groups, state, verb, resource, group, name=None, namespace=None):
+        """Kubernetes RBAC over what is served: the bindings naming the caller (as
+        User or Group), the Roles and ClusterRoles they refer to (`roles` in the
+        state; `cluster-admin` is built in), and each rule's apiGroups, resources,
+        verbs and resourceNames. `system:masters` is always allowed."""
         if "system:masters" in groups:
             return
-        roles = set(state.get("reader_cluster_roles", ["eks-access-doctor-reader", "cluster-admin"]))
-        for binding in state.get("clusterrolebindings", []):
-            if binding.get("roleRef", {}).get("name") not in roles:
+        roles = {(r.get("kind"), r["metadata"].get("namespace"), r["metadata"]["name"]): r for r in state.get("roles", [])}
+        candidates = [(b, None) for b in state.get("clusterrolebindings", [])]
+        if namespace:
+            candidates += [(b, namespace) for b in state.get("rolebindings", []) if b["metadata"].get("namespace") == namespace]
+        for binding, ns in candidates:
+            named = any((s.get("kind") == "User" and s.get("name") == user) or (s.get("kind") == "Group" and s.get("name") in groups)
+                        for s in binding.get("subjects", []) or [])
+            if not named:
                 continue
-            for subject in binding.get("subjects", []) or []:
-                if (subject.get("kind") == "User" and subject.get("name") == user) or \
-                   (subject.get("kind") == "Group" and subject.get("name") in groups):
+            ref = binding.get("roleRef", {})
+            if ref.get("kind") == "ClusterRole" and ref.get("name") == "cluster-admin":
+                return
+            role = roles.get((ref.get("kind"), ns if ref.get("kind") == "Role" else None, ref.get("name")))
+            for rule in (role or {}).get("rules", []):
+                if (group in rule.get("apiGroups", []) or "*" in rule.get("apiGroups", [])) and \
+                   (resource in rule.get("resources", []) or "*" in rule.get("resources", [])) and \
+                   (verb in rule.get("verbs", []) or "*" in rule.get("verbs", [])) and \
+                   (not rule.get("resourceNames") or name in rule["resourceNames"]):
                     return
         full = f"{resource}.{group}" if group else resource
         what = f'{full} "{name}"' if name else full
