@@ -42,6 +42,9 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         (Lookup::Found(found), _) if found.config_map.is_none() => {
             finding.note("The cluster has no aws-auth ConfigMap: no mapping is lost.")
         }
+        (_, Some(m)) if m.unmatched.is_empty() && m.covered == 0 => {
+            finding.note("The aws-auth ConfigMap maps no principal: no mapping is lost.")
+        }
         (_, Some(m)) if m.unmatched.is_empty() => {
             finding.note(format!("Every one of the {} aws-auth mapping(s) that grant access has an equivalent access entry.", m.covered))
         }
