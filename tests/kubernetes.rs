@@ -5,6 +5,8 @@
 //! (the stand-in's Python, with boto3, PyYAML and cryptography, is
 //! `$KUBE_STANDIN_PYTHON`, else `.tools/sam/bin/python`, the SAM CLI's virtualenv).
 
+mod support;
+
 use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
 use eks_access_doctor::aws::enrich::{gather, AwsLookups, Home};
 use eks_access_doctor::aws::kubernetes::client::Endpoint;
@@ -445,4 +447,65 @@ async fn unbound_groups_are_errors_and_bound_groups_stay_quiet() {
         let ids: Vec<&str> = d.findings.iter().map(|f| f.cause.id).collect();
         assert_eq!(ids, expected, "{:?}", d.findings);
     }
+}
+
+/// The real function binary (`KUBERNETES_ACCESS=on`, the stand-in as its endpoint)
+/// on a local Runtime API: the reads happen with the function's own credentials,
+/// and the alert reaches Slack, or nothing does.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs MiniStack: run scripts/e2e"]
+async fn the_function_checks_groups_through_the_api() {
+    use support::runtime_api::RuntimeApi;
+    use support::webhook::Webhook;
+    let f = fixture().await;
+    let server = StandIn::start(&f.cluster, &ministack(), &f.state);
+    let ca_data = std::fs::read_to_string(server.dir.path().join("srv/ca.b64")).unwrap();
+    for (groups, alerted) in [(json!(["platform-admin", "readonly"]), true), (json!(["platform-admins", "readonly"]), false)] {
+        let event = support::edited_fixture("group-not-bound.json", |r| {
+            r["requestParameters"]["name"] = json!(f.cluster);
+            r["requestParameters"]["kubernetesGroups"] = groups.clone();
+            r["awsRegion"] = json!("us-east-1");
+        });
+        let hook = Webhook::start(vec![]);
+        let api = RuntimeApi::start(String::from_utf8(event).unwrap());
+        let child = Command::new(env!("CARGO_BIN_EXE_eks-access-doctor-lambda"))
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "doctor")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", ministack())
+            .env("AWS_ACCESS_KEY_ID", &f.reader.key)
+            .env("AWS_SECRET_ACCESS_KEY", &f.reader.secret)
+            .env("AWS_SESSION_TOKEN", f.reader.token.as_deref().unwrap())
+            .env("SLACK_WEBHOOK_URL", &hook.url)
+            .env("ENRICHMENT_TIMEOUT_MS", "8000")
+            .env("KUBERNETES_ACCESS", "on")
+            .env("KUBERNETES_ENDPOINT", server.url())
+            .env("KUBERNETES_CA_DATA", &ca_data)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let answer = api.answer(Duration::from_secs(30));
+        let mut child = child;
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        let logs = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(answer.kind, "response", "{answer:?}\n{logs}");
+        let sent = hook.received();
+        if alerted {
+            assert!(answer.body.contains("\"causes\":[\"group-not-bound\"]"), "{}\n{logs}", answer.body);
+            assert!(sent[0].to_string().contains("platform-admins"), "{}", sent[0]);
+        } else {
+            assert!(answer.body.contains("\"outcome\":\"no_finding\""), "{}\n{logs}", answer.body);
+            assert!(sent.is_empty(), "{sent:?}");
+        }
+    }
+    // Both invocations read the bindings through the API, authenticated via MiniStack's STS.
+    let reads: Vec<Value> =
+        server.requests().into_iter().filter(|r| r["path"] == "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings").collect();
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert!(reads.iter().all(|r| r["code"] == 200 && r["sts_status"] == 200 && r["signature"] == "checked"), "{reads:?}");
 }
