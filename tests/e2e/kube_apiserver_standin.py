@@ -268,8 +268,10 @@ class Server:
                 if len(e_parts) != 6 or e_parts[1] != partition or e_parts[4] != account:
                     continue
                 e_kind, _, e_rest = e_parts[5].partition("/")
-                same = (e_kind == kind == "role" and e_rest.split("/")[-1] == name.split("/")[-1]) or \
-                       (e_kind == kind == "user" and entry_arn.lower() == canonical.lower())
+                # A role entry names the role with its path, the canonical ARN has none;
+                # a user (or the account root, as the cluster creator) by its ARN.
+                same = (e_kind == kind == "role" and e_rest.split("/")[-1].lower() == name.split("/")[-1].lower()) or \
+                       (e_kind == kind and entry_arn.lower() == canonical.lower())
                 if same:
                     entry = self.eks("DescribeAccessEntry", entry_arn)["accessEntry"]
                     default = f"arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}" if kind == "role" else canonical
