@@ -13,9 +13,17 @@
 //!   `arn:PARTITION:iam::ACCOUNT:role/AWSReservedSSO_PERMISSIONSET_*`), `pkg/arn/arn.go`
 //!   (`Canonicalize`: an assumed-role session becomes `arn:P:iam::ACCOUNT:role/NAME`,
 //!   with no path, since a session ARN carries none).
-//! - EKS user guide, "Grant IAM users access to Kubernetes with a ConfigMap": the
-//!   `rolearn` "can't include a path"; "Create access entries": the principal ARN
-//!   of an entry is the role's full ARN, path included (Identity Center roles live
+//! - kubernetes-sigs/aws-iam-authenticator#153 (a mapped role with a path is never
+//!   recognised; `arn.StripPath` exists but is used by the dynamic-file mapper only)
+//!   and terraform-aws-modules/terraform-aws-eks#894 (which strips paths when writing
+//!   `aws-auth` to work around it).
+//! - EKS user guide, "Grant IAM users access to Kubernetes with a ConfigMap"
+//!   (<https://docs.aws.amazon.com/eks/latest/userguide/auth-configmap.html>): the
+//!   `rolearn` "can't include a path"; "Create access entries"
+//!   (<https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html>)
+//!   and "Migrating existing aws-auth ConfigMap entries to access entries"
+//!   (<https://docs.aws.amazon.com/eks/latest/userguide/migrating-access-entries.html>):
+//!   the principal ARN of an entry is the role's full ARN, path included (Identity Center roles live
 //!   under `/aws-reserved/sso.amazonaws.com/[REGION/]`); node roles take the types
 //!   `EC2_LINUX`/`EC2_WINDOWS` and no groups; group names and usernames may not
 //!   start with `system:`, `eks:`, `aws:`, `amazon:` or `iam:`.
