@@ -74,6 +74,17 @@ impl Command {
         self
     }
 
+    /// A final positional argument, quoted; one starting with `-` goes after `--`,
+    /// so it can never be read as an option. Nothing may follow it.
+    pub fn last_positional(mut self, value: &str) -> Command {
+        if value.starts_with('-') {
+            self.line.push_str(" --");
+        }
+        self.line.push(' ');
+        self.line.push_str(&sh(value));
+        self
+    }
+
     /// `--region R` when the region is known.
     pub fn region(self, region: &str) -> Command {
         self.arg_if("--region", Some(region))
@@ -117,6 +128,8 @@ mod tests {
         assert_eq!(line, r#"aws eks x --username=--help --kubernetes-groups='["a","-b"]'"#);
         let line = String::from(Command::new("aws eks x").list("--kubernetes-groups", &["a b", "c"]).region("").arg_if("--u", None));
         assert_eq!(line, "aws eks x --kubernetes-groups 'a b' c");
+        let line = Command::new("kubectl create clusterrolebinding").arg("--group", "-g").last_positional("-n").to_string();
+        assert_eq!(line, "kubectl create clusterrolebinding --group=-g -- -n");
     }
 
     #[test]

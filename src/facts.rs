@@ -2,6 +2,8 @@
 //! know (`LookupPlan`) and reads the answers (`Facts`); the Lambda edge fetches them.
 
 use crate::event::Event;
+use crate::kubernetes::{AccessEntrySummary, AwsAuth, Binding};
+use std::collections::BTreeMap;
 
 /// The answer to one best-effort lookup.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -110,6 +112,10 @@ pub enum Fact {
     EntryHistory,
     /// The access entry as it stands a while after its creation (the delayed second look).
     SettledEntry,
+    /// The cluster's RoleBindings and ClusterRoleBindings (the Kubernetes API).
+    Bindings,
+    /// The `aws-auth` ConfigMap (the Kubernetes API) and the cluster's access entries.
+    AwsAuth,
 }
 
 impl Fact {
@@ -122,6 +128,8 @@ impl Fact {
             Fact::ClusterEntries => "the cluster's access entries",
             Fact::EntryHistory => "when the entry was created",
             Fact::SettledEntry => "the access entry after the delay",
+            Fact::Bindings => "the cluster's RBAC bindings",
+            Fact::AwsAuth => "the aws-auth ConfigMap against the access entries",
         }
     }
 }
@@ -135,6 +143,20 @@ pub struct Facts {
     /// Seconds between the entry's creation and its deletion.
     pub entry_lifetime: Lookup<u64>,
     pub settled_entry: Lookup<AccessEntryFacts>,
+    /// Every RoleBinding and ClusterRoleBinding of the cluster.
+    pub bindings: Lookup<Vec<Binding>>,
+    /// The `aws-auth` ConfigMap and the access entries it is compared with.
+    pub aws_auth: Lookup<AwsAuthFacts>,
+}
+
+/// What the move to `API` is judged on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AwsAuthFacts {
+    /// `None`: the cluster has no `aws-auth` ConfigMap.
+    pub config_map: Option<AwsAuth>,
+    pub entries: Vec<AccessEntrySummary>,
+    /// Full role ARNs (path included) by lower-cased role name, as IAM gives them.
+    pub role_arns: BTreeMap<String, String>,
 }
 
 impl Facts {
@@ -147,6 +169,8 @@ impl Facts {
             Fact::ClusterEntries => self.cluster_entries.failure_note(fact.what()),
             Fact::EntryHistory => self.entry_lifetime.failure_note(fact.what()),
             Fact::SettledEntry => self.settled_entry.failure_note(fact.what()),
+            Fact::Bindings => self.bindings.failure_note(fact.what()),
+            Fact::AwsAuth => self.aws_auth.failure_note(fact.what()),
         }
     }
 }
@@ -158,6 +182,10 @@ pub struct LookupPlan {
     pub access_entry: bool,
     pub principal: bool,
     pub cluster_entries: bool,
+    /// RoleBindings and ClusterRoleBindings, from the Kubernetes API.
+    pub bindings: bool,
+    /// The `aws-auth` ConfigMap (Kubernetes API) and the access entries (EKS).
+    pub aws_auth: bool,
 }
 
 impl LookupPlan {
@@ -175,6 +203,8 @@ impl LookupPlan {
                 Fact::AccessEntry => plan.access_entry |= iam_principal,
                 Fact::Principal => plan.principal |= iam_principal,
                 Fact::ClusterEntries => plan.cluster_entries = true,
+                Fact::Bindings => plan.bindings = true,
+                Fact::AwsAuth => plan.aws_auth = true,
                 // Not AWS lookups: the handler knows these from its own state.
                 Fact::EntryHistory | Fact::SettledEntry => {}
             }

@@ -17,6 +17,7 @@ pub mod facts;
 pub mod finding;
 pub mod flood;
 pub mod input;
+pub mod kubernetes;
 pub mod render;
 pub mod replay;
 

@@ -336,3 +336,60 @@ fn chat_markup_in_values_reaches_chatbot_as_text() {
         }
     }
 }
+
+/// Values read from the cluster are as hostile as the event's: group names in the
+/// bindings and the request, and the `aws-auth` ConfigMap's ARNs, usernames and groups
+/// reach every format escaped, and every command quoted.
+#[test]
+fn hostile_values_from_the_cluster_are_escaped() {
+    use eks_access_doctor::facts::{AwsAuthFacts, Facts, Lookup};
+    use eks_access_doctor::kubernetes::{AwsAuth, Binding};
+    let event = |fixture: &str, edit: Option<(&'static str, Value)>| {
+        let bytes = match edit {
+            Some((pointer, value)) => with(fixture, pointer, value),
+            None => fixture_text(fixture).into_bytes(),
+        };
+        let records = parse_document(&bytes);
+        let Ok(Parsed::Event(event)) = &records[0].outcome else { panic!("{:?}", records[0].outcome) };
+        (**event).clone()
+    };
+    let bindings = vec![Binding {
+        kind: "ClusterRoleBinding".into(),
+        namespace: Some("ns\u{202e}gnp".into()),
+        name: "<!here>`x`".into(),
+        role: "ClusterRole/[a](https://evil.example)".into(),
+        groups: vec!["platform-admins<!channel>".into(), "ops\n*bold*".into()],
+    }];
+    let groups = json!(["platform-admins<!channel", "ops\n*bold", "\u{2028}x", "<@U0123>"]);
+    let d = eks_access_doctor::diagnose(
+        event("group-not-bound.json", Some(("/requestParameters/kubernetesGroups", groups))),
+        &Facts { bindings: Lookup::Found(bindings), ..Facts::default() },
+    );
+    assert_eq!(d.findings[0].cause.id, "group-not-bound");
+    assert_safe("hostile bindings", &d, "<!channel>");
+
+    let map_roles = "- rolearn: \"arn:aws:iam::111122223333:role/x<!here>\"\n  username: \"<!channel>\\u2028$(reboot)\"\n  groups: [\"`rm -rf ~`\", \"<@U0123>\", \"-x\"]\n";
+    let map_users = "- userarn: \"arn:aws:iam::111122223333:user/a\\nb\"\n  username: \"[link](https://evil.example)\"\n";
+    let data = std::collections::BTreeMap::from([
+        ("mapRoles".to_string(), map_roles.to_string()),
+        ("mapUsers".to_string(), map_users.to_string()),
+    ]);
+    let facts = Facts {
+        aws_auth: Lookup::Found(AwsAuthFacts { config_map: Some(AwsAuth::parse(&data)), ..AwsAuthFacts::default() }),
+        ..Facts::default()
+    };
+    let d = eks_access_doctor::diagnose(event("aws-auth-principal-loses-access.json", None), &facts);
+    assert_eq!(d.findings[0].cause.id, "aws-auth-principal-loses-access");
+    assert_eq!(
+        d.findings[0].commands.iter().filter(|c| c.starts_with("aws eks create-access-entry")).count(),
+        2,
+        "{:?}",
+        d.findings[0].commands
+    );
+    assert!(
+        d.findings[0].commands.iter().any(|c| c.contains(r#"--kubernetes-groups='["`rm -rf ~`","<@U0123>","-x"]'"#)),
+        "{:?}",
+        d.findings[0].commands
+    );
+    assert_safe("hostile aws-auth", &d, "<!here>");
+}

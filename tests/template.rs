@@ -33,6 +33,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("s3:PutObject", &["arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*"]),
     ("kms:GenerateDataKey", &["!Ref QueueKmsKeyArn"]),
     ("kms:Decrypt", &["!Ref QueueKmsKeyArn"]),
+    // Only with KubernetesSubnetIds (the function in a cluster's VPC): Lambda's network
+    // interfaces, which these actions cannot name more narrowly than "*".
+    ("ec2:CreateNetworkInterface", &["*"]),
+    ("ec2:DescribeNetworkInterfaces", &["*"]),
+    ("ec2:DeleteNetworkInterface", &["*"]),
+    ("ec2:AssignPrivateIpAddresses", &["*"]),
+    ("ec2:UnassignPrivateIpAddresses", &["*"]),
 ];
 
 /// The organization scan's state machine: invoke the function, list the archive, write
@@ -251,6 +258,12 @@ fn resolve(template: &Value, params: &BTreeMap<String, String>, value: &Value) -
             name => Some(params.get(name).cloned().unwrap_or_else(|| format!("<{name}>"))),
         },
         Value::Tagged(t) if t.tag == "!GetAtt" => Some(format!("<{}>", text(&t.value))),
+        // `!Join [SEP, !Ref LIST]`: a CommaDelimitedList parameter's items joined by SEP.
+        Value::Tagged(t) if t.tag == "!Join" => {
+            let args = t.value.as_sequence().unwrap();
+            let items = resolve(template, params, &args[1])?;
+            Some(items.split(',').collect::<Vec<_>>().join(&text(&args[0])))
+        }
         Value::Tagged(t) if t.tag == "!If" => {
             let branches = t.value.as_sequence().unwrap();
             let chosen = if condition(template, params, &text(&branches[0])) { &branches[1] } else { &branches[2] };
@@ -316,6 +329,19 @@ fn the_functions_environment_is_a_configuration_it_accepts() {
     assert!(shadowing.contains("route \"slack\" is never used"), "{shadowing}");
     let unrouted = settings(&[("EnableSns", "false"), oncall, ("SlackOnCallClusters", "prod-*")]).unwrap_err();
     assert!(unrouted.contains("would reach no one"), "{unrouted}");
+
+    use eks_access_doctor::aws::config::KubernetesAccess;
+    assert_eq!(defaults.kubernetes, KubernetesAccess::Off);
+    assert_eq!(settings(&[("KubernetesAccess", "true")]).unwrap().kubernetes, KubernetesAccess::On { endpoint: None });
+    let test_server = [("KubernetesAccess", "true"), ("KubernetesEndpoint", "https://127.0.0.1:6443"), ("KubernetesCaData", "LS0t")];
+    assert_eq!(
+        settings(&test_server).unwrap().kubernetes,
+        KubernetesAccess::On { endpoint: Some(("https://127.0.0.1:6443".into(), "LS0t".into())) }
+    );
+    assert!(
+        settings(&[("KubernetesEndpoint", "https://127.0.0.1:6443"), ("KubernetesCaData", "LS0t")]).is_err(),
+        "an endpoint without access"
+    );
 
     assert_eq!(settings(&[("IncludeClusters", "prod-*")]).unwrap().metric_clusters, ["prod-*"]);
     assert_eq!(settings(&[("IncludeClusters", "prod-*"), ("MetricClusters", "prod-eu")]).unwrap().metric_clusters, ["prod-eu"]);
@@ -491,4 +517,32 @@ fn the_sns_message_format_parameter_reaches_the_function() {
     assert_eq!(format(&[]), MessageFormat::Text);
     assert_eq!(format(&[("SnsMessageFormat", "text")]), MessageFormat::Text);
     assert_eq!(format(&[("SnsMessageFormat", "chatbot")]), MessageFormat::Chatbot);
+}
+
+/// The network-interface permissions a function in a VPC needs ("*" only) come with
+/// the VPC option and nothing else, and the function is in no VPC by default.
+#[test]
+fn the_vpc_permissions_come_only_with_the_vpc() {
+    let t = template();
+    let policies = &t["Resources"]["DoctorFunctionRole"]["Properties"]["Policies"];
+    let mut guarded = Vec::new();
+    for policy in policies.as_sequence().unwrap() {
+        for statement in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+            match statement {
+                Value::Tagged(t) if t.tag == "!If" => {
+                    let branches = t.value.as_sequence().unwrap();
+                    if list(&branches[1]["Action"]).iter().any(|a| a.starts_with("ec2:")) {
+                        guarded.push(text(&branches[0]));
+                    }
+                }
+                plain => assert!(!list(&plain["Action"]).iter().any(|a| a.starts_with("ec2:")), "an ec2 grant outside the VPC option"),
+            }
+        }
+    }
+    assert_eq!(guarded, ["HasKubernetesVpc"]);
+    assert!(!condition(&t, &parameters(&t, &[]), "HasKubernetesVpc"));
+    assert!(condition(&t, &parameters(&t, &[("KubernetesSubnetIds", "subnet-1,subnet-2")]), "HasKubernetesVpc"));
+    let vpc = &t["Resources"]["DoctorFunction"]["Properties"]["VpcConfig"];
+    let Value::Tagged(vpc) = vpc else { panic!("VpcConfig is conditional: {vpc:?}") };
+    assert_eq!(text(&vpc.value.as_sequence().unwrap()[0]), "HasKubernetesVpc");
 }

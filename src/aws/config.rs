@@ -69,6 +69,23 @@ pub enum ConfigError {
     MuteCauses(String),
     #[error("SECOND_LOOK_DELAY_SECONDS: {0:?} is not a whole number of seconds from 0 to 900 (SQS's longest delay)")]
     SecondLookDelay(String),
+    #[error("KUBERNETES_ACCESS: {0:?} is neither off nor on")]
+    KubernetesAccess(String),
+    #[error("KUBERNETES_ENDPOINT and KUBERNETES_CA_DATA go together, and only with KUBERNETES_ACCESS=on")]
+    KubernetesEndpoint,
+}
+
+/// Whether the function reads the clusters' Kubernetes API (RBAC bindings, the
+/// `aws-auth` ConfigMap), and where.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum KubernetesAccess {
+    /// The groups and `aws-auth` are not checked; the alerts say so.
+    #[default]
+    Off,
+    /// Each cluster's API, at `DescribeCluster`'s endpoint, or at `endpoint` (with
+    /// `ca_data`, base64 of the PEM as `DescribeCluster` gives it) for every cluster:
+    /// a test server, or one cluster reached through a proxy.
+    On { endpoint: Option<(String, String)> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +112,8 @@ pub struct Settings {
     pub second_look_queue: Option<String>,
     /// How long after its creation an entry is looked at again (`SECOND_LOOK_DELAY_SECONDS`).
     pub second_look_delay: u32,
+    /// `KUBERNETES_ACCESS` (`off`, `on`), `KUBERNETES_ENDPOINT`, `KUBERNETES_CA_DATA`.
+    pub kubernetes: KubernetesAccess,
 }
 
 impl Settings {
@@ -147,6 +166,16 @@ impl Settings {
             Some(v) => v.parse::<u32>().ok().filter(|d| *d <= 900).ok_or(ConfigError::SecondLookDelay(v))?,
             None => 300,
         };
+        let kubernetes = match non_empty("KUBERNETES_ACCESS").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("off" | "false") => KubernetesAccess::Off,
+            Some("on" | "true") => KubernetesAccess::On { endpoint: None },
+            Some(other) => return Err(ConfigError::KubernetesAccess(other.to_string())),
+        };
+        let kubernetes = match (kubernetes, non_empty("KUBERNETES_ENDPOINT"), non_empty("KUBERNETES_CA_DATA")) {
+            (access, None, None) => access,
+            (KubernetesAccess::On { .. }, Some(url), Some(ca)) => KubernetesAccess::On { endpoint: Some((url, ca)) },
+            _ => return Err(ConfigError::KubernetesEndpoint),
+        };
         Ok(Settings {
             sns_topic_arn,
             sns_message_format,
@@ -161,6 +190,7 @@ impl Settings {
             muted,
             second_look_queue: non_empty("SECOND_LOOK_QUEUE_URL"),
             second_look_delay,
+            kubernetes,
         })
     }
 
@@ -259,6 +289,28 @@ mod tests {
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|k| map.get(k).cloned()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn kubernetes_access_is_opt_in() {
+        assert_eq!(settings(&[("SNS_TOPIC_ARN", "t")]).unwrap().kubernetes, KubernetesAccess::Off);
+        assert_eq!(
+            settings(&[("SNS_TOPIC_ARN", "t"), ("KUBERNETES_ACCESS", "On")]).unwrap().kubernetes,
+            KubernetesAccess::On { endpoint: None }
+        );
+        let with_endpoint = [
+            ("SNS_TOPIC_ARN", "t"),
+            ("KUBERNETES_ACCESS", "on"),
+            ("KUBERNETES_ENDPOINT", "https://127.0.0.1:6443"),
+            ("KUBERNETES_CA_DATA", "LS0t"),
+        ];
+        assert_eq!(
+            settings(&with_endpoint).unwrap().kubernetes,
+            KubernetesAccess::On { endpoint: Some(("https://127.0.0.1:6443".into(), "LS0t".into())) }
+        );
+        assert!(settings(&[("SNS_TOPIC_ARN", "t"), ("KUBERNETES_ACCESS", "yes")]).unwrap_err().contains("neither off nor on"));
+        assert!(settings(&[("SNS_TOPIC_ARN", "t"), ("KUBERNETES_ENDPOINT", "https://x")]).unwrap_err().contains("go together"));
+        assert!(settings(&[("SNS_TOPIC_ARN", "t"), ("KUBERNETES_ACCESS", "on"), ("KUBERNETES_CA_DATA", "x")]).is_err());
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use super::{describe_sdk_error, sdk_error_code, BoxFuture};
 use crate::arn::{self, Arn};
 use crate::event::Event;
-use crate::facts::{AccessEntryFacts, Facts, Lookup, LookupPlan, PrincipalFacts, PrincipalKind};
+use crate::facts::{AccessEntryFacts, AwsAuthFacts, Facts, Lookup, LookupPlan, PrincipalFacts, PrincipalKind};
+use crate::kubernetes::Binding;
 use std::time::Duration;
 
 /// The lookups enrichment can make. The AWS implementation is `AwsLookups`.
@@ -16,6 +17,15 @@ pub trait Lookups: Send + Sync {
     fn principal<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<PrincipalFacts>>;
     /// The principal ARNs of the cluster's access entries.
     fn cluster_entries<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<Vec<String>>>;
+    /// The cluster's RoleBindings and ClusterRoleBindings (the Kubernetes API). Not
+    /// read unless Kubernetes access is configured (`aws::kubernetes::KubernetesLookups`).
+    fn bindings<'a>(&'a self, _region: &'a str, _cluster: &'a str) -> BoxFuture<'a, Lookup<Vec<Binding>>> {
+        Box::pin(async { Lookup::NotChecked })
+    }
+    /// The `aws-auth` ConfigMap and the access entries it is compared with.
+    fn aws_auth<'a>(&'a self, _region: &'a str, _cluster: &'a str) -> BoxFuture<'a, Lookup<AwsAuthFacts>> {
+        Box::pin(async { Lookup::NotChecked })
+    }
 }
 
 /// Runs the planned lookups, concurrently, within `budget`. Events from another
@@ -31,6 +41,8 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
             access_entry: not_here(plan.access_entry, &why),
             principal: not_here(plan.principal, &why),
             cluster_entries: not_here(plan.cluster_entries, &why),
+            bindings: not_here(plan.bindings, &why),
+            aws_auth: not_here(plan.aws_auth, &why),
             ..Facts::default()
         };
     }
@@ -45,13 +57,15 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
             None => within(plan.principal, budget, lookups.principal(principal)).await,
         }
     };
-    let (cluster_auth_mode, access_entry, principal, cluster_entries) = tokio::join!(
+    let (cluster_auth_mode, access_entry, principal, cluster_entries, bindings, aws_auth) = tokio::join!(
         within(plan.cluster, budget, lookups.cluster_auth_mode(region, cluster)),
         within(plan.access_entry, budget, lookups.access_entry(region, cluster, principal)),
         principal_lookup,
         within(plan.cluster_entries, budget, lookups.cluster_entries(region, cluster)),
+        within(plan.bindings, budget, lookups.bindings(region, cluster)),
+        within(plan.aws_auth, budget, lookups.aws_auth(region, cluster)),
     );
-    Facts { cluster_auth_mode, access_entry, principal, cluster_entries, ..Facts::default() }
+    Facts { cluster_auth_mode, access_entry, principal, cluster_entries, bindings, aws_auth, ..Facts::default() }
 }
 
 /// Where the function runs: its role only sees this account. (EKS lookups go to

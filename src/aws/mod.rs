@@ -6,6 +6,7 @@ pub mod config;
 pub mod enrich;
 pub mod handler;
 pub mod idempotency;
+pub mod kubernetes;
 pub mod lookup;
 pub mod metrics;
 pub mod routing;
@@ -38,6 +39,8 @@ pub enum InitError {
     Config(#[from] config::ConfigError),
     #[error("{0}")]
     SlackWebhook(String),
+    #[error("KUBERNETES_ACCESS: {0}")]
+    Kubernetes(String),
 }
 
 impl InitError {
@@ -46,6 +49,7 @@ impl InitError {
         match self {
             InitError::Config(_) => "Runtime.InitError.Config",
             InitError::SlackWebhook(_) => "Runtime.InitError.SlackWebhook",
+            InitError::Kubernetes(_) => "Runtime.InitError.Kubernetes",
         }
     }
 }

@@ -47,6 +47,31 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Before moving a cluster to authentication mode API: every aws-auth mapping
+    /// with no equivalent access entry (who would lose access), and the commands that
+    /// create the entries. Reads the cluster's Kubernetes API with your AWS
+    /// credentials (no kubeconfig). Exit 0: nobody loses access; 1: someone would;
+    /// 3: the check could not be made.
+    #[cfg(feature = "lambda")]
+    Preflight {
+        #[command(flatten)]
+        cluster: kube_cli::ClusterArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: kube_cli::ReportFormat,
+    },
+    /// Check the Kubernetes groups of access entries against the cluster's
+    /// RoleBindings and ClusterRoleBindings (every entry, or those of --principal).
+    /// Exit 0: every group is bound; 1: some group is not; 3: the check could not be made.
+    #[cfg(feature = "lambda")]
+    CheckGroups {
+        #[command(flatten)]
+        cluster: kube_cli::ClusterArgs,
+        /// An access entry's principal ARN (repeat for several); default: every entry.
+        #[arg(long = "principal")]
+        principals: Vec<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: kube_cli::ReportFormat,
+    },
     /// List the catalogue of causes: id, severity, title, documentation.
     Causes {
         #[arg(long, value_enum, default_value = "text")]
@@ -131,10 +156,143 @@ fn main() -> ExitCode {
         Command::Lookup { since, regions, live_facts, output } => {
             pull::run(pull::Request { since, regions, live_facts }, output.options(), !output.no_summary)
         }
+        #[cfg(feature = "lambda")]
+        Command::Preflight { cluster, format } => kube_cli::preflight(cluster, format),
+        #[cfg(feature = "lambda")]
+        Command::CheckGroups { cluster, principals, format } => kube_cli::check_groups(cluster, &principals, format),
         Command::Causes { format } => {
             print!("{}", causes(format));
             ExitCode::SUCCESS
         }
+    }
+}
+
+#[cfg(feature = "lambda")]
+mod kube_cli {
+    //! `preflight` and `check-groups`: the Kubernetes-side checks with the caller's
+    //! own credentials, the token built as the function builds it.
+
+    use super::{pull::aws_config, runtime, usage_error};
+    use eks_access_doctor::aws::kubernetes::client::Endpoint;
+    use eks_access_doctor::aws::kubernetes::{checks, ApiReads};
+    use eks_access_doctor::kubernetes::report;
+    use std::process::ExitCode;
+    use std::time::Duration;
+
+    /// Each Kubernetes API request's limit.
+    const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+    /// Exit status when the check could not be made (reads denied, cluster unreachable).
+    const NOT_CHECKED: u8 = 3;
+
+    #[derive(clap::Args)]
+    pub struct ClusterArgs {
+        /// The EKS cluster's name.
+        #[arg(long)]
+        cluster: String,
+        /// The cluster's region (default: your configuration's).
+        #[arg(long)]
+        region: Option<String>,
+        /// Reach the API server here instead of at DescribeCluster's endpoint (a
+        /// proxy, a tunnel, a test server); needs --kubernetes-ca.
+        #[arg(long, requires = "kubernetes_ca")]
+        kubernetes_endpoint: Option<String>,
+        /// The PEM file of the CA that signs --kubernetes-endpoint's certificate.
+        #[arg(long, requires = "kubernetes_endpoint")]
+        kubernetes_ca: Option<std::path::PathBuf>,
+    }
+
+    #[derive(Clone, Copy, clap::ValueEnum)]
+    pub enum ReportFormat {
+        Text,
+        Json,
+    }
+
+    /// The reads, the region and the cluster; `Err` is a usage error.
+    async fn reads(args: &ClusterArgs) -> Result<(ApiReads, String), String> {
+        let config = aws_config(args.region.clone()).await;
+        let region = config.region().map(|r| r.to_string()).ok_or("no region: pass --region or set AWS_REGION")?;
+        let credentials = config.credentials_provider().ok_or("no AWS credentials configured")?;
+        let endpoint_override = match (&args.kubernetes_endpoint, &args.kubernetes_ca) {
+            (Some(url), Some(ca)) => {
+                let ca_pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+                Some(Endpoint { url: url.trim_end_matches('/').to_string(), ca_pem })
+            }
+            _ => None,
+        };
+        let reads = ApiReads {
+            eks: aws_sdk_eks::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            credentials,
+            endpoint_override,
+            timeout: REQUEST_TIMEOUT,
+        };
+        Ok((reads, region))
+    }
+
+    fn print_json(value: &impl serde::Serialize) {
+        println!("{}", serde_json::to_string(value).unwrap_or_default());
+    }
+
+    pub fn preflight(args: ClusterArgs, format: ReportFormat) -> ExitCode {
+        let runtime = match runtime() {
+            Ok(runtime) => runtime,
+            Err(e) => return usage_error(&e),
+        };
+        runtime.block_on(async {
+            let (reads, region) = match reads(&args).await {
+                Ok(reads) => reads,
+                Err(e) => return usage_error(&e),
+            };
+            match checks::preflight(&reads, &region, &args.cluster).await {
+                Ok(preflight) => {
+                    match format {
+                        ReportFormat::Text => print!("{}", report::preflight_text(&preflight)),
+                        ReportFormat::Json => print_json(&preflight),
+                    }
+                    if preflight.migration.unmatched.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(why) => {
+                    eprintln!("error: could not check cluster {}: {why}", args.cluster);
+                    ExitCode::from(NOT_CHECKED)
+                }
+            }
+        })
+    }
+
+    pub fn check_groups(args: ClusterArgs, principals: &[String], format: ReportFormat) -> ExitCode {
+        let runtime = match runtime() {
+            Ok(runtime) => runtime,
+            Err(e) => return usage_error(&e),
+        };
+        runtime.block_on(async {
+            let (reads, region) = match reads(&args).await {
+                Ok(reads) => reads,
+                Err(e) => return usage_error(&e),
+            };
+            match checks::check_groups(&reads, &region, &args.cluster, principals).await {
+                Ok((entries, bindings)) => {
+                    match format {
+                        ReportFormat::Text => print!("{}", report::groups_text(&args.cluster, &entries, bindings.len())),
+                        ReportFormat::Json => {
+                            print_json(&serde_json::json!({"cluster": args.cluster, "bindings": bindings.len(), "entries": entries}))
+                        }
+                    }
+                    if entries.iter().all(|e| e.unbound() == 0) {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(why) => {
+                    eprintln!("error: could not check cluster {}: {why}", args.cluster);
+                    ExitCode::from(NOT_CHECKED)
+                }
+            }
+        })
     }
 }
 

@@ -6,10 +6,13 @@
 
 use eks_access_doctor::arn::Arn;
 use eks_access_doctor::aws::archive;
+use eks_access_doctor::aws::config::KubernetesAccess;
 use eks_access_doctor::aws::config::Settings;
-use eks_access_doctor::aws::enrich::{AwsLookups, Home};
+use eks_access_doctor::aws::enrich::{AwsLookups, Home, Lookups};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
 use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
+use eks_access_doctor::aws::kubernetes::client::Endpoint;
+use eks_access_doctor::aws::kubernetes::{ApiReads, KubernetesLookups};
 use eks_access_doctor::aws::metrics;
 use eks_access_doctor::aws::second_look::SqsSecondLook;
 use eks_access_doctor::aws::slack::{route_sinks, RetryPolicy};
@@ -21,6 +24,8 @@ use std::time::Duration;
 
 /// How long delivered event ids are remembered across containers.
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Each Kubernetes API request of an enrichment, at most (the enrichment budget bounds them all).
+const KUBERNETES_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -91,7 +96,22 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
     for sink in route_sinks(&settings.slack_routes, &secrets, RetryPolicy::default()).await.map_err(InitError::SlackWebhook)? {
         sinks.push(Box::new(sink));
     }
-    let lookups = AwsLookups { eks: aws_sdk_eks::Client::new(&config), iam: aws_sdk_iam::Client::new(&config) };
+    let aws = AwsLookups { eks: aws_sdk_eks::Client::new(&config), iam: aws_sdk_iam::Client::new(&config) };
+    let lookups: Box<dyn Lookups> = match (&settings.kubernetes, config.credentials_provider()) {
+        (KubernetesAccess::On { endpoint }, Some(credentials)) => {
+            let endpoint_override = match endpoint {
+                Some((url, ca)) => Some(Endpoint::from_describe_cluster(url, ca).map_err(|e| InitError::Kubernetes(e.to_string()))?),
+                None => None,
+            };
+            let reads =
+                ApiReads { eks: aws.eks.clone(), iam: aws.iam.clone(), credentials, endpoint_override, timeout: KUBERNETES_TIMEOUT };
+            Box::new(KubernetesLookups { inner: aws, reads })
+        }
+        (KubernetesAccess::On { .. }, None) => {
+            return Err(InitError::Kubernetes("no AWS credentials to sign Kubernetes tokens with".into()))
+        }
+        (KubernetesAccess::Off, _) => Box::new(aws),
+    };
     // One DynamoDB table holds both the delivered event ids and the shared flood windows.
     let table = settings.idempotency_table.as_ref().map(|table| DynamoStore {
         client: aws_sdk_dynamodb::Client::new(&config),
@@ -105,7 +125,7 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
         queue_url,
         delay_secs: settings.second_look_delay,
     });
-    let mut doctor = Doctor::new(settings, Box::new(lookups), sinks, store).with_metrics(Box::new(metrics::Stdout));
+    let mut doctor = Doctor::new(settings, lookups, sinks, store).with_metrics(Box::new(metrics::Stdout));
     if let Some(table) = table {
         doctor = doctor.with_flood_store(Box::new(table.clone())).with_entry_log(Box::new(table));
     }

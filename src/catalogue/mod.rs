@@ -17,12 +17,14 @@ mod auth_mode_two_step;
 mod auth_mode_unchanged;
 mod authenticator_denied;
 mod auto_mode_requires_access_entries;
+mod aws_auth_principal_loses_access;
 mod cluster_admin_policy_granted;
 mod cluster_update_in_progress;
 mod config_map_migration_notice;
 mod config_map_retired;
 mod creator_admin_required_for_config_map;
 mod cross_account_access_entry;
+mod group_not_bound;
 mod identity_arn_mismatch;
 mod identity_not_mapped;
 mod invalid_policy_arn;
@@ -54,6 +56,7 @@ pub static CATALOGUE: &[&Cause] = &[
     &reserved_username_prefix::CAUSE,
     &reserved_group_prefix::CAUSE,
     &unbound_kubernetes_group::CAUSE,
+    &group_not_bound::CAUSE,
     &service_linked_role::CAUSE,
     &access_policy_requires_standard::CAUSE,
     &access_entry_already_exists::CAUSE,
@@ -71,6 +74,7 @@ pub static CATALOGUE: &[&Cause] = &[
     &invalid_policy_arn::CAUSE,
     &access_scope_namespaces::CAUSE,
     &config_map_retired::CAUSE,
+    &aws_auth_principal_loses_access::CAUSE,
     // Risky calls that succeeded.
     &cluster_admin_policy_granted::CAUSE,
     &cross_account_access_entry::CAUSE,

@@ -1,9 +1,12 @@
 //! A successful entry that sets `kubernetesGroups`. EKS never checks that a
 //! RoleBinding or ClusterRoleBinding names the group, so a typo fails silently later.
+//! With the cluster's bindings read (`Fact::Bindings`), `group-not-bound` judges each
+//! group instead and this warning stays silent; without them it says why the groups
+//! could not be checked.
 
 use super::util;
 use crate::event::{Event, Evidence};
-use crate::facts::Facts;
+use crate::facts::{Fact, Facts, Lookup};
 use crate::finding::{Cause, Finding, Severity};
 
 pub static CAUSE: Cause = Cause {
@@ -12,7 +15,7 @@ pub static CAUSE: Cause = Cause {
     title: "Kubernetes groups are not checked against RBAC bindings",
     docs: util::TROUBLESHOOTING,
     evidence: Evidence::CloudTrail,
-    needs: &[],
+    needs: &[Fact::Bindings],
     diagnose,
 };
 
@@ -55,9 +58,14 @@ fn near(a: &str, b: &str) -> bool {
     short.get(prefix + usize::from(short.len() == long.len())..) == long.get(prefix + 1..)
 }
 
-fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
+/// Whether an event sets Kubernetes groups on an entry that now exists.
+pub(super) fn sets_groups(event: &Event) -> bool {
+    !event.failed() && !event.groups().is_empty() && matches!(event.event_name.as_str(), "CreateAccessEntry" | "UpdateAccessEntry")
+}
+
+fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let groups = event.groups();
-    if event.failed() || groups.is_empty() || !matches!(event.event_name.as_str(), "CreateAccessEntry" | "UpdateAccessEntry") {
+    if !sets_groups(event) || matches!(facts.bindings, Lookup::Found(_)) {
         return None;
     }
     let listed = groups.iter().map(|g| format!("{g:?}")).collect::<Vec<_>>().join(", ");
@@ -86,6 +94,12 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let suspicious: Vec<String> = checked.iter().filter_map(|g| suspicion(g, checked)).collect();
     if !suspicious.is_empty() {
         finding = finding.step(format!("Suspicious spelling: {}.", suspicious.join("; ")));
+    }
+    if facts.bindings == Lookup::NotChecked {
+        finding = finding.note(
+            "The groups were not checked against the cluster's bindings: this run had no Kubernetes access (the function's \
+             KubernetesAccess option, or `eks-access-doctor check-groups` with your credentials, reads them).",
+        );
     }
     Some(finding)
 }

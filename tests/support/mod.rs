@@ -2,9 +2,10 @@
 #![allow(dead_code)]
 
 use eks_access_doctor::event::{Event, Evidence};
-use eks_access_doctor::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts};
+use eks_access_doctor::facts::{AccessEntryFacts, AwsAuthFacts, Facts, Lookup, PrincipalFacts};
 use eks_access_doctor::finding::Cause;
 use eks_access_doctor::input::{self, Parsed};
+use eks_access_doctor::kubernetes::{AccessEntrySummary, AwsAuth, Binding};
 use eks_access_doctor::render::Diagnosis;
 use std::path::PathBuf;
 
@@ -70,7 +71,69 @@ pub fn facts_for(cause: &Cause) -> Facts {
             settled_entry: Lookup::Found(AccessEntryFacts { entry_type: Some("STANDARD".into()), ..AccessEntryFacts::default() }),
             ..Facts::default()
         },
+        "group-not-bound" => Facts { bindings: Lookup::Found(sample_bindings()), ..Facts::default() },
+        "aws-auth-principal-loses-access" => Facts { aws_auth: Lookup::Found(sample_aws_auth()), ..Facts::default() },
         _ => Facts::default(),
+    }
+}
+
+/// A cluster's bindings: `platform-admins` cluster-wide, `readonly` in one namespace.
+pub fn sample_bindings() -> Vec<Binding> {
+    let item = |kind: &str, json: serde_json::Value| Binding::from_item(kind, &json).unwrap();
+    vec![
+        item(
+            "ClusterRoleBinding",
+            serde_json::json!({"metadata": {"name": "platform-admins"}, "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+                "subjects": [{"kind": "Group", "name": "platform-admins", "apiGroup": "rbac.authorization.k8s.io"}]}),
+        ),
+        item(
+            "RoleBinding",
+            serde_json::json!({"metadata": {"name": "readonly", "namespace": "tools"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "Group", "name": "readonly", "apiGroup": "rbac.authorization.k8s.io"}]}),
+        ),
+    ]
+}
+
+/// An `aws-auth` ConfigMap with a node role, three principals mapped nowhere else,
+/// and one that already has an access entry.
+pub fn sample_aws_auth() -> AwsAuthFacts {
+    let map_roles = "\
+- rolearn: arn:aws:iam::111122223333:role/payments-node-role
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+    - system:bootstrappers
+    - system:nodes
+- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_PaymentsAdmin_5f2c9e1a7b3d4c60
+  username: payments-admin:{{SessionName}}
+  groups:
+    - system:masters
+- rolearn: arn:aws:iam::111122223333:role/ci-deployer
+  username: ci-deployer
+  groups:
+    - payments-deployers
+- rolearn: arn:aws:iam::111122223333:role/PlatformAdmin
+  username: platform-admin
+  groups:
+    - platform-admins
+";
+    let map_users = "- userarn: arn:aws:iam::111122223333:user/oncall/dana\n  username: dana\n  groups: [payments-oncall]\n";
+    let data = std::collections::BTreeMap::from([
+        ("mapRoles".to_string(), map_roles.to_string()),
+        ("mapUsers".to_string(), map_users.to_string()),
+    ]);
+    AwsAuthFacts {
+        config_map: Some(AwsAuth::parse(&data)),
+        entries: vec![
+            AccessEntrySummary {
+                principal_arn: "arn:aws:iam::111122223333:role/payments-node-role".into(),
+                entry_type: Some("EC2_LINUX".into()),
+            },
+            AccessEntrySummary {
+                principal_arn: "arn:aws:iam::111122223333:role/PlatformAdmin".into(),
+                entry_type: Some("STANDARD".into()),
+            },
+        ],
+        role_arns: Default::default(),
     }
 }
 
