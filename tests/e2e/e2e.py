@@ -28,6 +28,7 @@ import uuid
 import boto3
 from botocore.config import Config
 
+import kubernetes
 import soak
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -224,6 +225,7 @@ def setup(slack_url):
     )
     client("logs").create_log_group(logGroupName=f"/aws/eks/{AUTH_CLUSTER}/cluster")
     client("eks").create_access_entry(clusterName=AUTH_CLUSTER, principalArn=AUTH_SIBLING, type="STANDARD")
+    kubernetes.setup(client, ACCOUNT, pathlib.Path(os.environ["E2E_DIR"]) / "kube")
     print(secret["ARN"])
 
 
@@ -563,6 +565,11 @@ def check():
 
     check_archive(r, outputs)
     check_lookup(r)
+
+    # -- the Kubernetes side (kubernetes.py): the function reads the stand-in's API
+    def sns_messages(want):
+        return [json.loads(m["Body"]).get("Message", "") for m in drain(sqs, sink_q, want=want, timeout=20 if want else 1, quiet=1)]
+    kubernetes.check(r, client, ACCOUNT, lam, fn, EVENTS, pathlib.Path(os.environ["E2E_DIR"]) / "kube", sns_messages)
 
     # -- reliability (soak.py): both sinks back, then idempotency under concurrency and
     #    the soak, last because the soak reconfigures the function for its duration
