@@ -49,8 +49,11 @@ struct Credentials {
     token: Option<String>,
 }
 
+/// The account's own keys: MiniStack takes a 12-digit access key as the account id, so
+/// these tests run in ACCOUNT whatever account the instance defaults to (scripts/e2e
+/// starts it with the fixtures' account).
 fn root() -> Credentials {
-    Credentials { key: "test".into(), secret: "test".into(), token: None }
+    Credentials { key: ACCOUNT.into(), secret: "test".into(), token: None }
 }
 
 fn xml_field(xml: &str, name: &str) -> String {
@@ -95,7 +98,7 @@ impl StandIn {
         let child = Command::new(python)
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/kube_apiserver_standin.py"))
             .arg(dir.path().join("srv"))
-            .args(["--cluster", cluster, "--sts-url", sts_url, "--eks-url", &ministack(), "--state"])
+            .args(["--cluster", cluster, "--account", ACCOUNT, "--sts-url", sts_url, "--eks-url", &ministack(), "--state"])
             .arg(&state_path)
             .stdout(std::process::Stdio::null())
             .spawn()

@@ -130,8 +130,9 @@ def client(service, region=REGION):
 
 
 # Causes that match on the function's live facts or state alone (replay cannot show
-# them): checked apart, by check_risky_successes.
-LIVE_ONLY = {"node-role-standard-entry", "short-lived-access-entry", "access-entry-grants-nothing"}
+# them): checked apart, by check_risky_successes and (the Kubernetes facts) kubernetes.check.
+LIVE_ONLY = {"node-role-standard-entry", "short-lived-access-entry", "access-entry-grants-nothing",
+             "group-not-bound", "aws-auth-principal-loses-access"}
 # The e2e stack's second look comes this many seconds after the call (SecondLookDelaySeconds).
 SECOND_LOOK_DELAY = 2
 
@@ -566,20 +567,20 @@ def check():
     check_archive(r, outputs)
     check_lookup(r)
 
-    # -- the Kubernetes side (kubernetes.py): the function reads the stand-in's API
-    def sns_messages(want):
-        return [json.loads(m["Body"]).get("Message", "") for m in drain(sqs, sink_q, want=want, timeout=20 if want else 1, quiet=1)]
-    kubernetes.check(r, client, ACCOUNT, lam, fn, EVENTS, pathlib.Path(os.environ["E2E_DIR"]) / "kube", sns_messages)
-
-    # -- reliability (soak.py): both sinks back, then idempotency under concurrency and
-    #    the soak, last because the soak reconfigures the function for its duration
+    # -- both sinks back; then the Kubernetes side, idempotency under concurrency and the
+    #    soak (each reconfigures the function for its duration and puts it back)
     urllib.request.urlopen(urllib.request.Request(slack_url.split("/services/")[0] + "/_control/up", method="PUT"), timeout=5)
     r.check("SNS topic recreated with the same ARN", sns.create_topic(Name=topic.rsplit(":", 1)[1])["TopicArn"] == topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=sink_arn)
     drain(sqs, sink_q, want=0, timeout=1, quiet=0)
     drain(sqs, failure_url, want=0, timeout=1, quiet=0)
+    # -- the Kubernetes side (kubernetes.py): the function reads the stand-in's API
+    def sns_messages(want):
+        return [json.loads(m["Body"]).get("Message", "") for m in drain(sqs, sink_q, want=want, timeout=20 if want else 1, quiet=1)]
+    kubernetes.check(r, client, ACCOUNT, lam, fn, EVENTS, pathlib.Path(os.environ["E2E_DIR"]) / "kube", sns_messages)
+
     soak.check_idempotency(r, lam, fn, sqs, sink_q, failure_url, slack_dir, slack_url, EVENTS)
-    soak.check_soak(r, lam, fn, sqs, logs, f"/aws/eks/{AUTH_CLUSTER}/cluster", ACCOUNT, sink_q, failure_url, slack_dir, slack_url, cause_files, none_files, cause_of,
+    soak.check_soak(r, lam, fn, sqs, f"/aws/eks/{AUTH_CLUSTER}/cluster", ACCOUNT, sink_q, failure_url, slack_dir, slack_url, cause_files, none_files, cause_of,
                     count=int(os.environ.get("E2E_SOAK_EVENTS", "600")))
 
     # -- no function process died but the one the stand-in killed (MiniStack logs each exit)

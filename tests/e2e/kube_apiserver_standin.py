@@ -1,7 +1,7 @@
 """A stand-in for an EKS cluster's kube-apiserver, for the Kubernetes-side tests.
 
     python tests/e2e/kube_apiserver_standin.py DIR --cluster NAME --sts-url URL --state FILE
-        [--region us-east-1] [--eks-url URL]
+        [--region us-east-1] [--eks-url URL] [--account ACCOUNT]
 
 No real kube-apiserver can be installed on these machines, so this serves exactly
 the reads eks-access-doctor makes, as the Kubernetes API shapes them, and
@@ -290,8 +290,9 @@ class Server:
     def eks(self, operation, principal=None):
         import boto3  # the stand-in runs in a virtualenv with boto3 (the SAM CLI's)
 
+        # The cluster's account: MiniStack takes a 12-digit access key as the account id.
         client = boto3.client("eks", endpoint_url=self.args.eks_url or self.args.sts_url, region_name=self.args.region,
-                              aws_access_key_id="test", aws_secret_access_key="test")
+                              aws_access_key_id=self.args.account or "test", aws_secret_access_key="test")
         if operation == "DescribeCluster":
             return client.describe_cluster(name=self.args.cluster)
         if operation == "ListAccessEntries":
@@ -500,6 +501,7 @@ def main():
     parser.add_argument("--eks-url")
     parser.add_argument("--state", required=True)
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--account", help="the cluster's account (default: the emulator's default account)")
     parser.add_argument("--partition", default="aws")
     args = parser.parse_args()
     directory = pathlib.Path(args.dir)
