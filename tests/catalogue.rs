@@ -328,6 +328,9 @@ fn a_granted_line_is_checked_against_the_bindings_and_never_warned_about() {
     insta::assert_snapshot!("group-not-bound--authenticator.text", text::render(&d, false));
     insta::assert_json_snapshot!("group-not-bound--authenticator.slack", slack::payload(&d, f));
     insta::assert_json_snapshot!("group-not-bound--authenticator.json", json::diagnosis(&d));
+    insta::assert_snapshot!("group-not-bound--authenticator.markdown", markdown::render(&d));
+    insta::assert_json_snapshot!("group-not-bound--authenticator.sns", sns::message(&d, f, MessageFormat::Text));
+    insta::assert_json_snapshot!("group-not-bound--authenticator.chatbot", chatbot::notification(&d, f));
     // Every group bound (or Kubernetes' own): nothing.
     let line = fixture_text("authenticator/group-not-bound.json")
         .replace("[platform-admin system:authenticated]", "[platform-admins readonly system:masters system:authenticated]");
