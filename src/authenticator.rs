@@ -174,7 +174,25 @@ impl Attempt {
     }
 }
 
-/// `[a b]`, as Go prints a `[]string`.
+/// Groups a granted line names that are checked against the cluster's bindings, at most.
+pub const MAX_CHECKED_GROUPS: usize = 100;
+
+impl Attempt {
+    /// The groups of a granted attempt that a RoleBinding or ClusterRoleBinding must
+    /// name to mean anything: every group but Kubernetes' own `system:` groups
+    /// (`system:masters`, `system:nodes`, `system:bootstrappers`, …), which the API
+    /// server, the Node authorizer and the default bindings serve. Empty for a denial.
+    pub fn checkable_groups(&self) -> Vec<&str> {
+        if !self.granted {
+            return Vec::new();
+        }
+        self.groups.iter().map(String::as_str).filter(|g| !g.starts_with("system:")).take(MAX_CHECKED_GROUPS).collect()
+    }
+}
+
+/// `[a b]`, as Go prints a `[]string` (`%v`: names joined by one space, so a name
+/// with white space in it reads as several; the cause joins them again against the
+/// bound names).
 fn parse_groups(text: &str) -> Vec<String> {
     let inner = text.trim().trim_start_matches('[').trim_end_matches(']');
     inner.split_whitespace().map(str::to_string).collect()
@@ -237,6 +255,47 @@ mod tests {
         assert_eq!(parse_line(&format!("time=\"{}\"", "x".repeat(MAX_LINE))), Err(LineError::NotLogfmt));
         let other = parse_line(r#"time="t" level=info msg="STS response" accountid=1"#).unwrap();
         assert_eq!(Attempt::from_line(&other), Err(NotAttempt::OtherMessage("STS response".into())));
+    }
+
+    /// The shape upstream's `server.go` logs on success (`log.WithFields(username, uid,
+    /// groups, stsendpoint).Info("access granted")` after `arn`, `client`, `method`,
+    /// `path`), keys sorted by logrus.
+    const GRANTED: &str = r#"time="2026-11-29T09:12:44Z" level=info msg="access granted" arn="arn:aws:iam::111122223333:role/platform-admin" client="127.0.0.1:51880" groups="[platform-admin system:authenticated]" method=POST path=/authenticate stsendpoint=sts.eu-west-1.amazonaws.com uid="aws-iam-authenticator:111122223333:AROARZ3KX7QJ5PLM2TD4N" username=platform-admin"#;
+
+    #[test]
+    fn reads_granted_lines_and_their_groups() {
+        let attempt = Attempt::from_line(&parse_line(GRANTED).unwrap()).unwrap();
+        assert!(attempt.granted);
+        assert_eq!(attempt.arn.as_deref(), Some("arn:aws:iam::111122223333:role/platform-admin"));
+        assert_eq!(attempt.username.as_deref(), Some("platform-admin"));
+        assert_eq!(attempt.groups, ["platform-admin", "system:authenticated"]);
+        assert_eq!(attempt.checkable_groups(), ["platform-admin"]);
+        assert_eq!(attempt.uid.as_deref(), Some("aws-iam-authenticator:111122223333:AROARZ3KX7QJ5PLM2TD4N"));
+        // A node: only Kubernetes' own groups, nothing to check.
+        let node = GRANTED.replace("[platform-admin system:authenticated]", "[system:bootstrappers system:nodes]");
+        assert!(Attempt::from_line(&parse_line(&node).unwrap()).unwrap().checkable_groups().is_empty());
+        let none = GRANTED.replace("[platform-admin system:authenticated]", "[]");
+        assert!(Attempt::from_line(&parse_line(&none).unwrap()).unwrap().checkable_groups().is_empty());
+        // A denial has no groups to check, whatever it carries.
+        let denied = Attempt::from_line(&parse_line(DENIED).unwrap()).unwrap();
+        assert!(denied.checkable_groups().is_empty());
+    }
+
+    #[test]
+    fn hostile_groups_stay_bounded_and_literal() {
+        // Quotes, escapes, control characters and look-alike letters: read as written.
+        let text = r#"time="t" level=info msg="access granted" arn="arn:aws:iam::1:role/r" groups="[\"$(id)\" `x` \u0440eadonly a\tb]" username=u"#;
+        let attempt = Attempt::from_line(&parse_line(text).unwrap()).unwrap();
+        assert_eq!(attempt.groups, ["\"$(id)\"", "`x`", "\u{440}eadonly", "a", "b"]);
+        // Thousands of groups: at most MAX_CHECKED_GROUPS are checked.
+        let many: Vec<String> = (0..5000).map(|i| format!("g{i}")).collect();
+        let text = format!(r#"time="t" level=info msg="access granted" arn="a" groups="[{}]""#, many.join(" "));
+        let attempt = Attempt::from_line(&parse_line(&text).unwrap()).unwrap();
+        assert_eq!(attempt.groups.len(), 5000);
+        assert_eq!(attempt.checkable_groups().len(), MAX_CHECKED_GROUPS);
+        // No groups key at all (older builds log none on some paths).
+        let bare = Attempt::from_line(&parse_line(r#"time="t" level=info msg="access granted" arn="a""#).unwrap()).unwrap();
+        assert!(bare.groups.is_empty());
     }
 
     #[test]

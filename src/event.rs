@@ -149,8 +149,12 @@ pub struct RecordHead<'a> {
 pub enum Ignored {
     NotEks,
     NotAccessManagement,
-    /// An authenticator line that records a granted request.
+    /// An authenticator line that records a granted request with no group to check
+    /// (none, or only Kubernetes' own `system:` groups).
     AccessGranted,
+    /// A granted request whose groups could be checked, but the cluster's bindings
+    /// were not read (no Kubernetes access, or the read failed: the reason).
+    GrantNotChecked(String),
     /// A log event that is not evidence (another authenticator message, a control
     /// message, another component's line), with what it is.
     OtherLogMessage(String),
@@ -167,6 +171,11 @@ impl Ignored {
             Ignored::NotEks => "not an EKS event".to_string(),
             Ignored::NotAccessManagement => "not an EKS access-management call".to_string(),
             Ignored::AccessGranted => "an authenticator line granting access".to_string(),
+            Ignored::GrantNotChecked(why) => {
+                format!(
+                    "an authenticator line granting access; its Kubernetes groups were not checked against the cluster's bindings: {why}"
+                )
+            }
             Ignored::OtherLogMessage(what) => what.clone(),
             Ignored::SourceMismatch { envelope, record } => {
                 format!("envelope source {envelope:?} disagrees with the record's eventSource {record:?}")
@@ -235,12 +244,15 @@ pub struct LogContext {
 pub const AUTHENTICATE: &str = "Authenticate";
 
 impl Event {
-    /// An authenticator denial as an event. Granted requests and other messages are
-    /// left alone (with why).
+    /// An authenticator denial as an event, and a granted request whose groups can be
+    /// checked against the cluster's bindings (a success: no error). Other granted
+    /// requests and other messages are left alone (with why).
     pub fn from_attempt(attempt: Attempt, raw: &str, context: &LogContext) -> Result<Event, Ignored> {
-        if attempt.granted {
+        if attempt.granted && attempt.checkable_groups().is_empty() {
             return Err(Ignored::AccessGranted);
         }
+        let (error_code, error_message) =
+            if attempt.granted { (None, None) } else { (Some("Unauthorized".to_string()), attempt.error.clone()) };
         let arn_account = attempt.arn.as_deref().and_then(Arn::parse).map(|a| a.account.to_string());
         Ok(Event {
             event_id: context.event_id.clone().unwrap_or_else(|| line_id(raw)),
@@ -250,13 +262,18 @@ impl Event {
             account: context.account.clone().or(arn_account),
             caller: attempt.arn.clone(),
             caller_role: None,
-            error_code: Some("Unauthorized".to_string()),
-            error_message: attempt.error.clone(),
+            error_code,
+            error_message,
             cluster: context.cluster.clone(),
             principal_arn: attempt.arn.clone(),
             request: RequestParameters::default(),
             authenticator: Some(Box::new(attempt)),
         })
+    }
+
+    /// The attempt of a granted authenticator line (its groups to check), if this is one.
+    pub fn granted(&self) -> Option<&Attempt> {
+        self.authenticator.as_deref().filter(|a| a.granted)
     }
 
     pub fn evidence(&self) -> Evidence {

@@ -50,7 +50,7 @@ pub struct Cause {
     pub title: &'static str,
     pub docs: &'static str,
     /// The evidence this cause reads: it is run on no other.
-    pub evidence: crate::event::Evidence,
+    pub evidence: &'static [crate::event::Evidence],
     /// The live facts this cause's advice reads. Enrichment looks up the union of the
     /// needs of the causes that match, and a failed lookup becomes a note on exactly
     /// the findings whose cause needs it.

@@ -237,6 +237,19 @@ pub fn render_records<'f>(name: &str, records: impl IntoIterator<Item = (Record,
     let mut rendered = Rendered { summary: Summary { files: 1, ..Summary::default() }, ..Rendered::default() };
     for (Record { number, outcome }, facts) in records {
         rendered.summary.records += 1;
+        // A granted authenticator line is judged on the cluster's bindings only: without
+        // them it is read and left alone, with why (a grant alone is no problem).
+        let outcome = match outcome {
+            Ok(Parsed::Event(event)) if event.granted().is_some() && facts.bindings.found().is_none() => Ok(Parsed::Ignored {
+                event_id: Some(event.event_id.clone()),
+                event_time: Some(event.event_time.clone()),
+                event_name: Some(event.event_name.clone()),
+                why: crate::event::Ignored::GrantNotChecked(
+                    "replay reads no live facts (eks-access-doctor check-groups reads them with your credentials)".into(),
+                ),
+            }),
+            other => other,
+        };
         match outcome {
             Err(e) => {
                 rendered.summary.bad_records += 1;

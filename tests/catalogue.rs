@@ -297,3 +297,53 @@ fn an_admin_policy_on_namespaces_or_a_view_policy_is_not_a_cluster_admin_grant()
     assert!(edited(&|d| d["requestParameters"]["policyArn"] = json!("arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy")));
     assert!(!edited(&|d| d["requestParameters"]["policyArn"] = json!("arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy")));
 }
+
+/// `group-not-bound` on the authenticator's `access granted` line: judged on the
+/// cluster's bindings, silent without them (a grant alone is no problem), and never
+/// about Kubernetes' own `system:` groups.
+#[test]
+fn a_granted_line_is_checked_against_the_bindings_and_never_warned_about() {
+    let granted = || fixture_event("authenticator/group-not-bound.json");
+    let with = |bindings: Lookup<Vec<eks_access_doctor::kubernetes::Binding>>| {
+        eks_access_doctor::diagnose(granted(), &Facts { bindings, ..Facts::default() })
+    };
+    // No bindings read, or the read failed: nothing at all, not even the fallback.
+    assert!(diagnose(granted()).findings.is_empty());
+    assert!(with(Lookup::Failed("the Kubernetes API is unreachable".into())).findings.is_empty());
+    // Read: the unbound group is an error naming the near bound one.
+    let d = with(Lookup::Found(sample_bindings()));
+    assert_eq!(cause_ids(&d), ["group-not-bound"]);
+    let f = &d.findings[0];
+    assert!(
+        f.explanation
+            .contains("arn:aws:iam::111122223333:role/platform-admin authenticated to cluster payments-prod as \"platform-admin\""),
+        "{}",
+        f.explanation
+    );
+    assert!(!f.explanation.contains("system:authenticated"), "{}", f.explanation);
+    assert!(f.steps.iter().any(|s| s.contains(r#"Did you mean the bound group "platform-admins" (1 character apart)?"#)), "{:?}", f.steps);
+    let commands = f.commands.join("\n");
+    assert!(commands.contains("update-access-entry") && commands.contains("$(aws iam get-role --role-name platform-admin"), "{commands}");
+    assert!(commands.contains("kubectl get configmap aws-auth --namespace kube-system -o yaml"), "{commands}");
+    insta::assert_snapshot!("group-not-bound--authenticator.text", text::render(&d, false));
+    insta::assert_json_snapshot!("group-not-bound--authenticator.slack", slack::payload(&d, f));
+    insta::assert_json_snapshot!("group-not-bound--authenticator.json", json::diagnosis(&d));
+    insta::assert_snapshot!("group-not-bound--authenticator.markdown", markdown::render(&d));
+    insta::assert_json_snapshot!("group-not-bound--authenticator.sns", sns::message(&d, f, MessageFormat::Text));
+    insta::assert_json_snapshot!("group-not-bound--authenticator.chatbot", chatbot::notification(&d, f));
+    // Every group bound (or Kubernetes' own): nothing.
+    let line = fixture_text("authenticator/group-not-bound.json")
+        .replace("[platform-admin system:authenticated]", "[platform-admins readonly system:masters system:authenticated]");
+    let d =
+        eks_access_doctor::diagnose(parse_one(line.as_bytes()), &Facts { bindings: Lookup::Found(sample_bindings()), ..Facts::default() });
+    assert!(d.findings.is_empty(), "{:?}", cause_ids(&d));
+    // Only Kubernetes' own groups (a node), or none: not even an event.
+    for groups in ["[system:bootstrappers system:nodes]", "[]"] {
+        let line = fixture_text("authenticator/group-not-bound.json").replace("[platform-admin system:authenticated]", groups);
+        let records = eks_access_doctor::input::parse_document(line.as_bytes());
+        assert!(
+            matches!(&records[0].outcome, Ok(eks_access_doctor::input::Parsed::Ignored { why, .. }) if why.reason() == "an authenticator line granting access"),
+            "{groups}"
+        );
+    }
+}

@@ -352,3 +352,21 @@ fn lake_rows_without_the_needed_columns_say_what_to_select() {
     }
     assert!(json_lines(&out).is_empty());
 }
+
+/// A saved authenticator log with `access granted` lines: read, and without live facts
+/// left alone with why (only the bindings can say a group is wrong), never a finding.
+#[test]
+fn replay_reads_granted_lines_and_says_why_they_were_not_checked() {
+    let out = run(&["replay", "events/authenticator/group-not-bound.json", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["findings"], serde_json::json!([]));
+    let why = lines[0]["ignored"].as_str().unwrap();
+    assert!(why.contains("granting access") && why.contains("not checked against the cluster's bindings"), "{why}");
+    assert_eq!(lines[0]["event_name"], "Authenticate");
+    let text = run(&["replay", "events/authenticator/group-not-bound.json"]);
+    assert!(text.status.success());
+    let summary = String::from_utf8_lossy(&text.stderr);
+    assert!(summary.contains("1 record(s): 0 EKS access event(s), 1 ignored"), "{summary}");
+}

@@ -393,3 +393,34 @@ fn hostile_values_from_the_cluster_are_escaped() {
     );
     assert_safe("hostile aws-auth", &d, "<!here>");
 }
+
+/// An authenticator `access granted` line is as hostile as any log line: its role name,
+/// username and groups (Go-quoted, escapes and all) reach every format escaped and every
+/// command quoted, against bindings as hostile.
+#[test]
+fn hostile_values_of_a_granted_line_are_escaped() {
+    use eks_access_doctor::facts::{Facts, Lookup};
+    use eks_access_doctor::kubernetes::Binding;
+    let line = r#"time="2026-11-29T09:12:44Z" level=info msg="access granted" arn="arn:aws:iam::111122223333:role/x<!here>" client="127.0.0.1:51880" groups="[platform-admins<!channel $(reboot) `id` \u2028x <@U0123> -x system:masters]" method=POST path=/authenticate uid="aws-iam-authenticator:111122223333:AROA" username="<!channel>\n*bold*""#;
+    let message = json!({
+        "messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "/aws/eks/payments-prod/cluster",
+        "logStream": "authenticator-0", "subscriptionFilters": ["f"],
+        "logEvents": [{"id": "1", "timestamp": 1_795_900_000_000u64, "message": line}],
+    });
+    let records = parse_document(message.to_string().as_bytes());
+    let Ok(Parsed::Event(event)) = &records[0].outcome else { panic!("{:?}", records[0].outcome) };
+    let bindings = vec![Binding {
+        kind: "ClusterRoleBinding".into(),
+        namespace: None,
+        name: "<!here>`x`".into(),
+        role: "ClusterRole/[a](https://evil.example)".into(),
+        groups: vec!["platform-admins<!channel>".into(), "$(reboot)x".into()],
+    }];
+    let d = eks_access_doctor::diagnose((**event).clone(), &Facts { bindings: Lookup::Found(bindings), ..Facts::default() });
+    assert_eq!(d.findings[0].cause.id, "group-not-bound");
+    let commands = d.findings[0].commands.join("\n");
+    assert!(commands.contains("--group '$(reboot)' group-reboot"), "{commands}");
+    assert!(commands.contains("--group '`id`' group-id"), "{commands}");
+    assert!(!d.findings[0].explanation.contains("system:masters"), "{}", d.findings[0].explanation);
+    assert_safe("hostile granted line", &d, "<!channel>");
+}

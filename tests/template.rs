@@ -546,3 +546,40 @@ fn the_vpc_permissions_come_only_with_the_vpc() {
     let Value::Tagged(vpc) = vpc else { panic!("VpcConfig is conditional: {vpc:?}") };
     assert_eq!(text(&vpc.value.as_sequence().unwrap()[0]), "HasKubernetesVpc");
 }
+
+/// A CloudWatch Logs term pattern as the service reads it, for the shapes this
+/// template uses: quoted phrases, all required, or any one when each has `?`.
+fn term_pattern_matches(pattern: &str, line: &str) -> bool {
+    let terms: Vec<(bool, &str)> =
+        pattern.split('"').collect::<Vec<_>>().chunks(2).filter_map(|pair| Some((pair[0].trim() == "?", *pair.get(1)?))).collect();
+    assert!(!terms.is_empty() && pattern.matches('"').count() % 2 == 0, "unsupported pattern {pattern}");
+    if terms.iter().any(|(any, _)| *any) {
+        assert!(terms.iter().all(|(any, _)| *any), "mixed ? and plain terms in {pattern}");
+        terms.iter().any(|(_, t)| line.contains(t))
+    } else {
+        terms.iter().all(|(_, t)| line.contains(t))
+    }
+}
+
+/// One subscription filter on the cluster's log group (the other slot is the account's):
+/// denials always; granted lines too when the function can read the bindings.
+#[test]
+fn the_authenticator_subscription_passes_granted_lines_only_with_kubernetes_access() {
+    let t = template();
+    let filters: Vec<&Value> =
+        t["Resources"].as_mapping().unwrap().values().filter(|r| text(&r["Type"]) == "AWS::Logs::SubscriptionFilter").collect();
+    assert_eq!(filters.len(), 1, "a log group holds two subscription filters; this stack takes one");
+    let denied = r#"time="2026-11-28T15:37:19Z" level=warning msg="access denied" arn="arn:aws:iam::111122223333:role/admin-test-role" client="127.0.0.1:33384" error="ARN is not mapped" method=POST path=/authenticate"#;
+    let granted = r#"time="2026-11-29T09:12:44Z" level=info msg="access granted" arn="arn:aws:iam::111122223333:role/platform-admin" client="127.0.0.1:51880" groups="[platform-admin]" method=POST path=/authenticate stsendpoint=sts.eu-west-1.amazonaws.com uid="aws-iam-authenticator:111122223333:AROARZ3KX7QJ5PLM2TD4N" username=platform-admin"#;
+    let sts = r#"time="2026-11-29T09:12:44Z" level=info msg="STS response" accesskeyid=ASIA arn="arn:aws:sts::111122223333:assumed-role/platform-admin/s" accountid=111122223333"#;
+    for (access, wants_granted) in [("false", false), ("true", true)] {
+        let params =
+            parameters(&t, &[("EnableAuthenticatorLogs", "true"), ("AuthenticatorLogCluster", "prod"), ("KubernetesAccess", access)]);
+        assert!(condition(&t, &params, "HasAuthenticatorCluster"));
+        let pattern = resolve(&t, &params, &filters[0]["Properties"]["FilterPattern"]).unwrap();
+        assert!(term_pattern_matches(&pattern, denied), "{pattern}");
+        assert_eq!(term_pattern_matches(&pattern, granted), wants_granted, "KubernetesAccess={access}: {pattern}");
+        assert!(!term_pattern_matches(&pattern, sts), "{pattern}");
+    }
+    assert!(!term_pattern_matches(r#""access denied""#, "access granted"));
+}

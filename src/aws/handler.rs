@@ -12,13 +12,32 @@ use super::idempotency::{part_key, Claim, EntryLog, FloodStore, IdempotencyStore
 use super::metrics::{self, Metrics};
 use super::second_look::{self, SecondLook};
 use super::{DeliveryError, Sink};
-use crate::event::Event;
+use crate::event::{Event, Ignored};
 use crate::facts::{Fact, Facts, Lookup, LookupPlan};
 use crate::finding::Finding;
 use crate::flood::{self, Decision, Fingerprint, Windows};
 use crate::input::{self, Parsed};
+use crate::kubernetes::Binding;
 use crate::render::Diagnosis;
+use std::collections::HashMap;
 use std::sync::Mutex;
+
+/// How long the bindings read for granted authenticator lines serve later lines of
+/// the same cluster: a busy cluster logs a grant every few seconds, and one read a
+/// minute is enough to judge them (an alert's own repeats wait a whole flood window).
+pub const GRANT_BINDINGS_TTL_SECS: u64 = 60;
+/// Clusters whose bindings are kept for granted lines, at most.
+const GRANT_BINDINGS_CLUSTERS: usize = 64;
+
+/// The bindings read for granted lines, by region and cluster: when, and the answer.
+type GrantBindings = HashMap<(String, String), (u64, Lookup<Vec<Binding>>)>;
+/// Events of one fingerprint in a log batch: the first one's findings without live
+/// facts, or (granted lines) the facts they were judged on.
+type Pending = (Fingerprint, Vec<Event>, Vec<Finding>, Option<Facts>);
+/// A granted line's cluster, identity and groups.
+type GrantKey = (Option<String>, Option<String>, Vec<String>);
+/// What a granted line came to: its finding's fingerprint and facts, or why none.
+type Verdict = Result<(Fingerprint, Facts), Ignored>;
 
 /// What one invocation did, for the log line and the response.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -149,6 +168,9 @@ pub struct Doctor {
     clock: Box<dyn Fn() -> u64 + Send + Sync>,
     /// Access entries this container saw created.
     entries: Mutex<RecentEntries>,
+    /// The bindings read for granted authenticator lines, by region and cluster:
+    /// when they were read, and the answer (kept `GRANT_BINDINGS_TTL_SECS`).
+    grant_bindings: Mutex<GrantBindings>,
     /// The same, shared across containers (the DynamoDB table), when on.
     entry_log: Option<Box<dyn EntryLog>>,
     /// The delay queue for second looks, when configured.
@@ -176,6 +198,7 @@ impl Doctor {
             flood_store: None,
             clock: Box::new(unix_now),
             entries: Mutex::default(),
+            grant_bindings: Mutex::default(),
             entry_log: None,
             second_look: None,
             metrics: Metrics::off(),
@@ -588,8 +611,12 @@ impl Doctor {
     async fn handle_logs(&self, payload: &str, home: &Home) -> Result<Outcome, HandlerError> {
         let mut summary = LogBatch::default();
         let mut unreadable = Vec::new();
-        // Each fingerprint with its events and the first one's findings without live facts.
-        let mut groups: Vec<(Fingerprint, Vec<Event>, Vec<Finding>)> = Vec::new();
+        let now = (self.clock)();
+        // Each fingerprint with its events and the first one's findings without live
+        // facts, or (granted lines, judged on the bindings) the facts they were judged on.
+        let mut groups: Vec<Pending> = Vec::new();
+        // Granted lines already judged in this batch: one identity's lines are alike.
+        let mut judged: HashMap<GrantKey, Verdict> = HashMap::new();
         for record in input::parse_document(payload.as_bytes()) {
             summary.log_events += 1;
             let mut event = match record.outcome {
@@ -614,6 +641,29 @@ impl Doctor {
                 tracing::info!(outcome = %serde_json::to_string(&skip).unwrap_or_default(), "log event skipped");
                 continue;
             }
+            // A granted line is judged on the cluster's bindings, and says nothing without them.
+            if let Some(attempt) = event.granted() {
+                let key = (event.cluster.clone(), event.principal_arn.clone(), attempt.groups.clone());
+                let verdict = match judged.get(&key) {
+                    Some(verdict) => verdict.clone(),
+                    None => {
+                        let verdict = self.judge_grant(&event, home, now).await;
+                        judged.insert(key, verdict.clone());
+                        verdict
+                    }
+                };
+                match verdict {
+                    Ok((fingerprint, facts)) => match groups.iter_mut().find(|(f, ..)| *f == fingerprint) {
+                        Some((_, events, ..)) => events.push(event),
+                        None => groups.push((fingerprint, vec![event], Vec::new(), Some(facts))),
+                    },
+                    Err(why) => {
+                        summary.ignored += 1;
+                        tracing::debug!(reason = %why.reason(), "log event ignored");
+                    }
+                }
+                continue;
+            }
             // The cause without live facts names the fingerprint: enrichment sharpens the
             // advice but does not change which problem this is.
             let offline = crate::catalogue::diagnose(&event, &Facts::default());
@@ -621,17 +671,16 @@ impl Doctor {
                 summary.ignored += 1;
                 continue;
             };
-            match groups.iter_mut().find(|(f, _, _)| *f == fingerprint) {
-                Some((_, events, _)) => events.push(event),
-                None => groups.push((fingerprint, vec![event], offline)),
+            match groups.iter_mut().find(|(f, ..)| *f == fingerprint) {
+                Some((_, events, ..)) => events.push(event),
+                None => groups.push((fingerprint, vec![event], offline, None)),
             }
         }
-        let now = (self.clock)();
         let mut errors = Vec::new();
         // Repeats are counted once the batch succeeded: a failed batch is retried whole,
         // and its retry counts them.
         let mut counted_later: Vec<(Fingerprint, u64)> = Vec::new();
-        for (fingerprint, events, offline) in groups {
+        for (fingerprint, events, offline, judged_on) in groups {
             let count = events.len() as u64;
             let key = fingerprint.to_string();
             let owner = events[0].event_id.clone();
@@ -646,7 +695,15 @@ impl Doctor {
             };
             let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
             let Some(first) = events.into_iter().next() else { continue };
-            let Some(mut diagnosis) = self.diagnose(first, home, Facts::default(), &offline).await else {
+            let diagnosis = match judged_on {
+                Some(facts) => {
+                    let mut diagnosis = crate::diagnose(first, &facts);
+                    diagnosis.findings.retain(|f| self.settings.wants(f));
+                    (!diagnosis.findings.is_empty()).then_some(diagnosis)
+                }
+                None => self.diagnose(first, home, Facts::default(), &offline).await,
+            };
+            let Some(mut diagnosis) = diagnosis else {
                 // Below MIN_SEVERITY: nothing to send, so the window is not this batch's.
                 summary.ignored += count;
                 self.release_window(&key, &owner, suppressed_before).await;
@@ -691,6 +748,54 @@ impl Doctor {
             self.count_repeats(&fingerprint, repeats).await;
         }
         Ok(Outcome::LogBatch(summary))
+    }
+}
+
+impl Doctor {
+    /// A granted authenticator line against its cluster's bindings: the fingerprint of
+    /// its finding and the facts it was found on, or why it says nothing (no Kubernetes
+    /// access, a failed read, every group bound).
+    async fn judge_grant(&self, event: &Event, home: &Home, now: u64) -> Verdict {
+        let bindings = match self.grant_bindings(event, home, now).await {
+            Lookup::Found(bindings) => bindings,
+            Lookup::NotChecked => {
+                return Err(Ignored::GrantNotChecked("this function has no Kubernetes access (the KubernetesAccess option)".into()))
+            }
+            Lookup::Absent => return Err(Ignored::GrantNotChecked("the cluster's bindings were not found".into())),
+            Lookup::Failed(why) => return Err(Ignored::GrantNotChecked(why)),
+        };
+        let facts = Facts { bindings: Lookup::Found(bindings), ..Facts::default() };
+        let findings = crate::catalogue::diagnose(event, &facts);
+        let first = findings.iter().find(|f| self.settings.wants(f)).ok_or(Ignored::AccessGranted)?;
+        Ok((Fingerprint::of(event, first.cause.id), facts))
+    }
+
+    /// The cluster's bindings for granted lines: read at most once per
+    /// `GRANT_BINDINGS_TTL_SECS` per cluster in this container (a failed read too, so a
+    /// broken API is not asked again for every batch). Not read without Kubernetes access.
+    async fn grant_bindings(&self, event: &Event, home: &Home, now: u64) -> Lookup<Vec<Binding>> {
+        let key = (event.region.clone(), event.cluster.clone().unwrap_or_default());
+        let fresh = |at: u64| now.saturating_sub(at) < GRANT_BINDINGS_TTL_SECS;
+        if let Some((_, answer)) = self.grant_bindings.lock().ok().and_then(|c| c.get(&key).filter(|(at, _)| fresh(*at)).cloned()) {
+            return answer;
+        }
+        let plan = LookupPlan::new(event, [Fact::Bindings]);
+        let answer = gather(self.lookups.as_ref(), event, plan, self.settings.enrichment_budget, home).await.bindings;
+        if let Lookup::Failed(why) = &answer {
+            tracing::warn!(cluster = %key.1, reason = %why, "could not read the cluster's bindings for granted authenticator lines");
+        }
+        if answer != Lookup::NotChecked {
+            if let Ok(mut cache) = self.grant_bindings.lock() {
+                if cache.len() >= GRANT_BINDINGS_CLUSTERS {
+                    cache.retain(|_, (at, _)| fresh(*at));
+                    if cache.len() >= GRANT_BINDINGS_CLUSTERS {
+                        cache.clear();
+                    }
+                }
+                cache.insert(key, (now, answer.clone()));
+            }
+        }
+        answer
     }
 }
 

@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Access entries are off: the cluster is in CONFIG_MAP mode",
     docs: util::AUTH_MODE,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::ClusterAuthMode],
     diagnose,
 };

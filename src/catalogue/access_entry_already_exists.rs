@@ -12,7 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "An access entry for this principal already exists",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::AccessEntry],
     diagnose,
 };

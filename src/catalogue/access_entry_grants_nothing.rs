@@ -15,7 +15,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "An access entry grants nothing: no Kubernetes groups, no access policy",
     docs: util::ACCESS_POLICIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::SettledEntry],
     diagnose,
 };

@@ -12,7 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "No access entry exists for this principal yet",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

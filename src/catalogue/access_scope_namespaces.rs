@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The access scope's type and namespaces do not agree",
     docs: util::ACCESS_POLICIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Authentication mode changes cannot be reversed",
     docs: util::TROUBLESHOOTING,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::ClusterAuthMode],
     diagnose,
 };

@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "The cluster is already in the requested authentication mode",
     docs: util::AUTH_MODE,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

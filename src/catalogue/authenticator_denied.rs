@@ -11,12 +11,16 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "kubectl is Unauthorized for a reason not in the catalogue",
     docs: util::TROUBLESHOOTING,
-    evidence: Evidence::Authenticator,
+    evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
+    // A granted line is checked (group-not-bound), never warned about.
+    if !event.failed() {
+        return None;
+    }
     let error = event.error_message.as_deref().unwrap_or("(no error logged)");
     Some(
         Finding::new(

@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "EKS Auto Mode needs authentication mode API or API_AND_CONFIG_MAP",
     docs: "https://docs.aws.amazon.com/eks/latest/userguide/automode.html",
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

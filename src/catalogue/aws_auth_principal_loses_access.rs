@@ -14,7 +14,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Principals mapped only in aws-auth lose access in API mode",
     docs: util::MIGRATING,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::AwsAuth],
     diagnose,
 };

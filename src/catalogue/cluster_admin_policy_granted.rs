@@ -12,7 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "A cluster-wide admin access policy was granted",
     docs: util::ACCESS_POLICIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "Another update to the cluster is still in progress",
     docs: util::AUTH_MODE,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

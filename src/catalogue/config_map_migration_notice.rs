@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Info,
     title: "CONFIG_MAP → API_AND_CONFIG_MAP: node roles now map to system:nodes only",
     docs: util::TROUBLESHOOTING,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

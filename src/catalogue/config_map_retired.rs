@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Info,
     title: "Cluster moved to API mode: the aws-auth ConfigMap is no longer read",
     docs: util::AUTH_MODE,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::AwsAuth],
     diagnose,
 };

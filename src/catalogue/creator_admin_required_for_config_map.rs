@@ -12,7 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "CONFIG_MAP clusters need bootstrapClusterCreatorAdminPermissions=true",
     docs: util::AUTH_MODE,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

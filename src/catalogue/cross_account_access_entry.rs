@@ -12,7 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "An access entry lets a principal of another account into the cluster",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

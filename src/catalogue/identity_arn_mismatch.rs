@@ -12,7 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "kubectl is Unauthorized: the access entry names another ARN than the caller's",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::Authenticator,
+    evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
 };

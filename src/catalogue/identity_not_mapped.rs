@@ -13,7 +13,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "kubectl is Unauthorized: the caller's IAM identity has no access entry",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::Authenticator,
+    evidence: &[Evidence::Authenticator],
     needs: &[Fact::ClusterAuthMode, Fact::ClusterEntries, Fact::Principal],
     diagnose,
 };

@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The principal ARN does not name an existing IAM role or user",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Principal],
     diagnose,
 };

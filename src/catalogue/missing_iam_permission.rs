@@ -14,7 +14,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The caller lacks the IAM permission for this EKS call",
     docs: util::TROUBLESHOOTING,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

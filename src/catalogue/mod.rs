@@ -119,7 +119,7 @@ pub fn cause_by_id(id: &str) -> Option<&'static Cause> {
 pub fn diagnose(event: &Event, facts: &Facts) -> Vec<Finding> {
     let evidence = event.evidence();
     let mut findings: Vec<Finding> =
-        CATALOGUE.iter().filter(|cause| cause.evidence == evidence).filter_map(|cause| (cause.diagnose)(event, facts)).collect();
+        CATALOGUE.iter().filter(|cause| cause.evidence.contains(&evidence)).filter_map(|cause| (cause.diagnose)(event, facts)).collect();
     if findings.is_empty() {
         findings.extend((fallback(evidence).diagnose)(event, facts));
     }

@@ -13,7 +13,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "A node identity could not be mapped: its username template failed",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::Authenticator,
+    evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
 };

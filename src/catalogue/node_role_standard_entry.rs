@@ -13,7 +13,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "A STANDARD entry for a role EC2 may assume: nodes using it never join",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Principal],
     diagnose,
 };

@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "Node access entries need a role from the cluster's own account",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

@@ -12,7 +12,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "The principal ARN is not an IAM role or user ARN",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

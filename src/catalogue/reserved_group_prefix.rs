@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "A Kubernetes group name starts with a reserved prefix",
     docs: util::ACCESS_POLICIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

@@ -13,7 +13,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "An access entry was deleted soon after it was created",
     docs: util::CREATING_ENTRIES,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::EntryHistory],
     diagnose,
 };

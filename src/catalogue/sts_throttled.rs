@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "kubectl requests failed while STS throttled the token checks",
     docs: util::TROUBLESHOOTING,
-    evidence: Evidence::Authenticator,
+    evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
 };

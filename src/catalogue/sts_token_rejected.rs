@@ -13,7 +13,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "kubectl is Unauthorized: STS rejected the token's credentials",
     docs: util::TROUBLESHOOTING,
-    evidence: Evidence::Authenticator,
+    evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
 };

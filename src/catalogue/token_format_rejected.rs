@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Error,
     title: "kubectl is Unauthorized: the token is expired or malformed",
     docs: util::TROUBLESHOOTING,
-    evidence: Evidence::Authenticator,
+    evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
 };

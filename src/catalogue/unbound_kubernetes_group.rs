@@ -14,7 +14,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "Kubernetes groups are not checked against RBAC bindings",
     docs: util::TROUBLESHOOTING,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Bindings],
     diagnose,
 };

@@ -11,7 +11,7 @@ pub static CAUSE: Cause = Cause {
     severity: Severity::Warning,
     title: "An EKS access-management call failed for a reason not in the catalogue",
     docs: util::TROUBLESHOOTING,
-    evidence: Evidence::CloudTrail,
+    evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
 };

@@ -46,9 +46,11 @@ pub fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> 
     serde_json::to_vec(&value).unwrap()
 }
 /// A cause's fixture: `events/ID.json` for CloudTrail causes, `events/authenticator/ID.json`
-/// (a decoded CloudWatch Logs subscription message) for authenticator causes.
+/// (a decoded CloudWatch Logs subscription message) for authenticator causes: by the
+/// first evidence the cause reads (`group-not-bound`'s authenticator fixture is
+/// `authenticator/group-not-bound.json`, tested on its own).
 pub fn cause_fixture(cause: &Cause) -> String {
-    match cause.evidence {
+    match cause.evidence[0] {
         Evidence::CloudTrail => format!("{}.json", cause.id),
         Evidence::Authenticator => format!("authenticator/{}.json", cause.id),
     }
