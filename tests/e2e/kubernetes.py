@@ -16,10 +16,14 @@ afterwards, so the other checks see the stack as deployed), and checks:
 - an entry whose group no binding names alerts `group-not-bound`, naming the bound
   group it was probably meant to be; a bound group sends nothing;
 - a move to API names the three aws-auth-only principals, each with its command;
+- the authenticator's `access granted` lines: bound groups send nothing, 1000 lines of
+  an identity in an unbound group page once;
 - every read went through a token the stand-in accepted only after MiniStack's STS
   answered the presigned GetCallerIdentity, and a request without one gets 401.
 """
+import base64
 import copy
+import gzip
 import json
 import pathlib
 import ssl
@@ -154,6 +158,30 @@ def check(r, client, account, lam, fn, events_dir, kube_dir, sns_messages):
                 {"missing": [p for p in lost if p not in text], "commands": commands})
         r.check("kubernetes: the node role's command makes an EC2_LINUX entry",
                 any(NODE_ROLE in c and "EC2_LINUX" in c for c in commands), commands)
+
+        # The authenticator's `access granted` lines (a subscription batch, as CloudWatch
+        # Logs invokes the function): groups bound → nothing; an unbound group → one alert
+        # for 1000 lines, with the bound name it was probably meant to be.
+        def subscription(lines):
+            batch = {"messageType": "DATA_MESSAGE", "owner": account, "logGroup": f"/aws/eks/{KUBE_CLUSTER}/cluster",
+                     "logStream": "authenticator-0e2e", "subscriptionFilters": ["eks-access-doctor-authenticator"],
+                     "logEvents": [{"id": f"{uuid.uuid4().int % 10**56:056d}", "timestamp": int(time.time() * 1000), "message": line}
+                                   for line in lines]}
+            return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(batch).encode())).decode()}}
+
+        def granted(role, groups):
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            return (f'time="{when}" level=info msg="access granted" arn="arn:aws:iam::{account}:role/{role}" client="127.0.0.1:51880" '
+                    f'groups="[{groups}]" method=POST path=/authenticate uid="aws-iam-authenticator:{account}:AROAE2E" username={role}')
+
+        ok = invoke(subscription([granted("k8s-e2e-platform", "platform-admins system:authenticated")] * 5))
+        r.check("kubernetes: access-granted lines whose groups are bound send nothing",
+                ok.get("outcome") == "log_batch" and ok.get("alerts") == 0 and ok.get("ignored") == 5, ok)
+        typo = invoke(subscription([granted("k8s-e2e-typo", "platform-admin")] * 1000))
+        r.check("kubernetes: 1000 access-granted lines with an unbound group page once",
+                typo.get("alerts") == 1 and typo.get("repeats_in_alerts") == 999 and typo.get("causes") == ["group-not-bound"], typo)
+        text = next((m for m in sns_messages(1) if "group-not-bound" in m), "")
+        r.check("kubernetes: the access-granted alert names the bound group", 'Did you mean the bound group "platform-admins"' in text, text[:600])
 
         seen = requests(kube_dir)[requests_before:]
         r.check(f"kubernetes: the function read the API ({len(seen)} requests), every token's signature checked and accepted through MiniStack's STS",
