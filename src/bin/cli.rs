@@ -233,16 +233,24 @@ mod kube_cli {
         println!("{}", serde_json::to_string(value).unwrap_or_default());
     }
 
-    pub fn preflight(args: ClusterArgs, format: ReportFormat) -> ExitCode {
+    /// Runs `check` with the cluster's API reads (and the region) on a runtime; what
+    /// cannot be set up is a usage error.
+    fn with_reads<F: std::future::Future<Output = ExitCode>>(args: &ClusterArgs, check: impl FnOnce(ApiReads, String) -> F) -> ExitCode {
         let runtime = match runtime() {
             Ok(runtime) => runtime,
             Err(e) => return usage_error(&e),
         };
         runtime.block_on(async {
-            let (reads, region) = match reads(&args).await {
-                Ok(reads) => reads,
-                Err(e) => return usage_error(&e),
-            };
+            match reads(args).await {
+                Ok((reads, region)) => check(reads, region).await,
+                Err(e) => usage_error(&e),
+            }
+        })
+    }
+
+    pub fn preflight(args: ClusterArgs, format: ReportFormat) -> ExitCode {
+        let args = &args;
+        with_reads(args, |reads, region| async move {
             match checks::preflight(&reads, &region, &args.cluster).await {
                 Ok(preflight) => {
                     match format {
@@ -264,15 +272,8 @@ mod kube_cli {
     }
 
     pub fn check_groups(args: ClusterArgs, principals: &[String], format: ReportFormat) -> ExitCode {
-        let runtime = match runtime() {
-            Ok(runtime) => runtime,
-            Err(e) => return usage_error(&e),
-        };
-        runtime.block_on(async {
-            let (reads, region) = match reads(&args).await {
-                Ok(reads) => reads,
-                Err(e) => return usage_error(&e),
-            };
+        let args = &args;
+        with_reads(args, |reads, region| async move {
             match checks::check_groups(&reads, &region, &args.cluster, principals).await {
                 Ok((entries, bindings)) => {
                     match format {
