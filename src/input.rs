@@ -39,11 +39,22 @@ pub fn decompress(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
 
 /// `decompress`, keeping what decoded before a corrupt or truncated gzip member
 /// (the members before it are whole documents), with why it stopped. Nothing is kept
-/// past the size limit.
+/// past the size limit. A whole single-member file (every CloudTrail log file) is
+/// inflated in one call; anything else streams, and says what is wrong.
 fn decompress_what_reads(bytes: &[u8]) -> (std::borrow::Cow<'_, [u8]>, Option<String>) {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return (std::borrow::Cow::Borrowed(bytes), None);
     }
+    #[cfg(feature = "libdeflate")]
+    if let Some(whole) = gunzip::single_member(bytes, MAX_DOCUMENT_BYTES as usize) {
+        return (std::borrow::Cow::Owned(whole), None);
+    }
+    inflate_streaming(bytes)
+}
+
+/// The streaming gzip path (zlib-rs): every member, up to the limit, and the error
+/// that stopped it.
+fn inflate_streaming(bytes: &[u8]) -> (std::borrow::Cow<'_, [u8]>, Option<String>) {
     let mut out = Vec::with_capacity(bytes.len() * 8);
     let read = flate2::read::MultiGzDecoder::new(bytes).take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut out);
     if out.len() as u64 > MAX_DOCUMENT_BYTES {
@@ -53,13 +64,37 @@ fn decompress_what_reads(bytes: &[u8]) -> (std::borrow::Cow<'_, [u8]>, Option<St
     (std::borrow::Cow::Owned(out), error)
 }
 
+/// For the `inflate_agrees` fuzz target only, not an API: what gzip input decodes to
+/// by the path `parse_document` takes, and by the streaming path alone (the same
+/// bytes and error, or the fast path is wrong).
+#[doc(hidden)]
+pub fn inflate_both_ways(bytes: &[u8]) -> [(Vec<u8>, Option<String>); 2] {
+    [decompress_what_reads(bytes), inflate_streaming(bytes)].map(|(text, error)| (text.into_owned(), error))
+}
+
+/// What `parse_document_with` keeps of an ignored record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ignoring {
+    /// Its id, time and name, to say what was skipped.
+    Describe,
+    /// Only that it was, and why: no copies of its fields. A replay's records are
+    /// mostly other services', and only `--format json` without `--only-findings`
+    /// lists them.
+    Count,
+}
+
 /// Parses a whole document (possibly gzip) into records, in input order. When a gzip
 /// member is corrupt, what decoded before it is read too, then the error is the last record.
 pub fn parse_document(bytes: &[u8]) -> Vec<Record> {
+    parse_document_with(bytes, Ignoring::Describe)
+}
+
+/// `parse_document`, keeping of ignored CloudTrail log records what `ignoring` says.
+pub fn parse_document_with(bytes: &[u8], ignoring: Ignoring) -> Vec<Record> {
     let mut records = Vec::new();
     let (text, error) = decompress_what_reads(bytes);
     if error.is_none() || !text.iter().all(u8::is_ascii_whitespace) {
-        parse_text(&text, &mut records);
+        parse_text(&text, &mut records, ignoring);
     }
     if let Some(e) = error {
         // The record the cut went through is unreadable because of it: one error says so.
@@ -71,7 +106,7 @@ pub fn parse_document(bytes: &[u8]) -> Vec<Record> {
     records
 }
 
-fn parse_text(text: &[u8], records: &mut Vec<Record>) {
+fn parse_text(text: &[u8], records: &mut Vec<Record>, ignoring: Ignoring) {
     let text = match std::str::from_utf8(text) {
         Ok(text) => text,
         Err(e) => {
@@ -86,7 +121,7 @@ fn parse_text(text: &[u8], records: &mut Vec<Record>) {
     // NDJSON and generic paths below would take the same records in the same order.
     if let Some(items) = scan::log_file(text) {
         for (raw, head) in items {
-            let outcome = decide(raw, head, None);
+            let outcome = decide(raw, head, None, ignoring);
             records.push(Record { number: records.len() + 1, outcome });
         }
         return;
@@ -306,16 +341,16 @@ fn with_path<'de, T: Deserialize<'de>>(raw: &'de str) -> Result<T, String> {
 /// fields, duplicates, deep nesting, anything invalid) serde reads it instead, so
 /// outcomes and error messages are the same either way.
 pub fn parse_record(raw: &str, envelope_source: Option<&str>) -> Result<Parsed, String> {
-    decide(raw, scan::head(raw), envelope_source)
+    decide(raw, scan::head(raw), envelope_source, Ignoring::Describe)
 }
 
 /// `parse_record` with the head already scanned (or `None`: serde reads it).
-fn decide(raw: &str, head: Option<RecordHead>, envelope_source: Option<&str>) -> Result<Parsed, String> {
+fn decide(raw: &str, head: Option<RecordHead>, envelope_source: Option<&str>, ignoring: Ignoring) -> Result<Parsed, String> {
     let head: RecordHead = match head {
         Some(head) => head,
         None => with_path(raw).map_err(|e| format!("not a CloudTrail record: {e}"))?,
     };
-    let owned = |v: &Option<std::borrow::Cow<str>>| v.as_deref().map(str::to_string);
+    let owned = |v: &Option<std::borrow::Cow<str>>| v.as_deref().filter(|_| ignoring == Ignoring::Describe).map(str::to_string);
     let ignored = |why| Parsed::Ignored {
         event_id: owned(&head.event_id),
         event_time: owned(&head.event_time),

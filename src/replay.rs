@@ -4,13 +4,14 @@
 
 use crate::facts::Facts;
 use crate::finding::Severity;
-use crate::input::{self, Parsed, Record, MAX_DOCUMENT_BYTES};
+use crate::input::{self, Ignoring, Parsed, Record, MAX_DOCUMENT_BYTES};
 use crate::render::sns::MessageFormat;
 use crate::render::{self, Diagnosis};
-use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -205,6 +206,8 @@ fn read_source(source: &Source) -> std::io::Result<Vec<u8>> {
             if size > MAX_DOCUMENT_BYTES {
                 return Err(too_big(size));
             }
+            // One allocation of the right size, not a doubling (and copying) one.
+            bytes.reserve_exact(size as usize + 1);
             file.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes)?
         }
     };
@@ -229,7 +232,8 @@ pub fn replay_source(source: &Source, options: &Options) -> Rendered {
 /// Diagnoses and renders an in-memory document named `name`.
 pub fn replay_bytes(name: &str, bytes: &[u8], options: &Options) -> Rendered {
     let facts = Facts::default();
-    render_records(name, input::parse_document(bytes).into_iter().map(|record| (record, &facts)), options)
+    let ignoring = if options.format == Format::Json && !options.only_findings { Ignoring::Describe } else { Ignoring::Count };
+    render_records(name, input::parse_document_with(bytes, ignoring).into_iter().map(|record| (record, &facts)), options)
 }
 
 /// Diagnoses and renders records, each with the live facts known for it (none offline).
@@ -293,11 +297,14 @@ pub fn render_diagnosis(d: &Diagnosis, options: &Options) -> String {
     }
 }
 
-/// How many files are read in parallel before their output is printed.
-const BATCH: usize = 64;
+/// How far reading may run ahead of printing, in files: what bounds memory (each
+/// file waiting to be printed holds its output).
+const WINDOW: usize = 64;
 
 /// Replays every source in order, writing output to `out` and errors to `err`;
-/// `progress` is told how many files are done.
+/// `progress` is told how many files are done. One worker per core takes the next
+/// file as soon as it is free (no batch waits for its slowest file) and the caller's
+/// thread prints results in order as they complete.
 pub fn replay_all(
     sources: &[Source],
     options: &Options,
@@ -305,14 +312,93 @@ pub fn replay_all(
     err: &mut dyn Write,
     progress: &dyn Fn(usize),
 ) -> std::io::Result<Summary> {
-    let mut summary = Summary::default();
-    for batch in sources.chunks(BATCH) {
-        let results: Vec<Rendered> = batch.par_iter().map(|s| replay_source(s, options)).collect();
-        write_rendered(results, out, err, &mut summary)?;
-        progress(batch.len());
-    }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(sources.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let window = Window::default();
+    let (send, done) = mpsc::channel::<(usize, Rendered)>();
+    let printed = std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (send, next, window) = (send.clone(), &next, &window);
+            scope.spawn(move || loop {
+                let _stop = StopOnPanic(window);
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= sources.len() || !window.admit(i) || send.send((i, replay_source(&sources[i], options))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(send);
+        let printed = print_in_order(done, &window, out, err, progress);
+        // On a write error, the workers waiting for room stop too.
+        window.stop();
+        printed
+    })?;
     out.flush()?;
+    Ok(printed)
+}
+
+/// Results as workers finish them, printed in source order.
+fn print_in_order(
+    done: mpsc::Receiver<(usize, Rendered)>,
+    window: &Window,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    progress: &dyn Fn(usize),
+) -> std::io::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut waiting = BTreeMap::new();
+    let mut at = 0;
+    for (i, rendered) in done {
+        waiting.insert(i, rendered);
+        while let Some(rendered) = waiting.remove(&at) {
+            write_rendered(vec![rendered], out, err, &mut summary)?;
+            at += 1;
+            window.printed(at);
+            progress(1);
+        }
+    }
     Ok(summary)
+}
+
+/// Stops the window if a worker panics, so the others do not wait for its file
+/// forever; the scope then passes the panic on.
+struct StopOnPanic<'w>(&'w Window);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop();
+        }
+    }
+}
+
+/// How many files are printed, which lets a worker take file `i` only while
+/// `i < printed + WINDOW`.
+#[derive(Default)]
+struct Window {
+    state: Mutex<(usize, bool)>,
+    moved: Condvar,
+}
+
+impl Window {
+    /// Waits for room for file `i`; false once printing has stopped.
+    fn admit(&self, i: usize) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while i >= state.0 + WINDOW && !state.1 {
+            state = self.moved.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        !state.1
+    }
+
+    fn printed(&self, count: usize) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 = count;
+        self.moved.notify_all();
+    }
+
+    fn stop(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.moved.notify_all();
+    }
 }
 
 /// Writes rendered sources in order (output to `out`, errors to `err`) and adds up their counts.

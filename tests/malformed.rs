@@ -155,3 +155,76 @@ fn deep_nesting_inside_ignored_fields_is_skipped_without_recursion() {
     let event = parse_one(text.as_bytes());
     assert_eq!(event.cluster.as_deref(), Some("c"));
 }
+
+/// The one-call inflate (libdeflate) and the streaming one (zlib-rs) read every gzip
+/// shape the same way: the same bytes and the same error (a whole single member takes
+/// the fast path; the rest stream, so their errors are the streaming ones).
+#[test]
+fn gzip_reads_the_same_by_either_path() {
+    let log = fixture_text("reserved-group-prefix.json").into_bytes();
+    let one = gzip(&log);
+    let two = [gzip(&log), gzip(b"{\"Records\":[]}")].concat();
+    let mut corrupt = one.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 0x55;
+    let mut bad_crc = one.clone();
+    let crc_at = bad_crc.len() - 8;
+    bad_crc[crc_at] ^= 1;
+    // A trailer claiming 4 GiB - 1 for a few bytes: no such buffer may be made.
+    let mut lying_size = one.clone();
+    let size_at = lying_size.len() - 4;
+    lying_size[size_at..].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut short_size = one.clone();
+    short_size[size_at..].copy_from_slice(&((log.len() - 1) as u32).to_le_bytes());
+    // (name, bytes, whether it reads without error)
+    let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+        ("one member", one.clone(), true),
+        ("two members", two, true),
+        ("trailing garbage", [one.clone(), b"garbage".to_vec()].concat(), false),
+        ("truncated", one[..one.len() - 10].to_vec(), false),
+        ("truncated in the header", one[..5].to_vec(), false),
+        ("corrupt deflate data", corrupt, false),
+        ("bad CRC", bad_crc, false),
+        ("lying size", lying_size, false),
+        ("short size", short_size, false),
+        ("empty member", gzip(b""), true),
+    ];
+    for (name, bytes, reads) in cases {
+        let [used, streamed] = eks_access_doctor::input::inflate_both_ways(&bytes);
+        assert_eq!(used, streamed, "{name}: the paths disagree");
+        assert_eq!(streamed.1.is_none(), reads, "{name}: {:?}", streamed.1);
+        if name == "one member" {
+            assert_eq!(used.0, log);
+        }
+        // The fast path answers for whole single members only.
+        #[cfg(feature = "libdeflate")]
+        assert_eq!(gunzip::single_member(&bytes, usize::MAX).is_some(), reads && name != "two members", "{name}");
+    }
+}
+
+/// Counting ignored records (what `replay` does unless it lists them) drops only their
+/// ids, times and names: every outcome, error and event is the same.
+#[test]
+fn counting_ignored_records_changes_nothing_else() {
+    use eks_access_doctor::input::{parse_document_with, Ignoring};
+    for entry in std::fs::read_dir(events_dir().join("cloudtrail")).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let (described, counted) = (parse_document_with(&bytes, Ignoring::Describe), parse_document_with(&bytes, Ignoring::Count));
+        assert_eq!(described.len(), counted.len());
+        let mut ignored = 0;
+        for (d, c) in described.iter().zip(&counted) {
+            match (&d.outcome, &c.outcome) {
+                (
+                    Ok(Parsed::Ignored { event_id, why, .. }),
+                    Ok(Parsed::Ignored { event_id: None, event_time: None, event_name: None, why: w }),
+                ) => {
+                    assert!(event_id.is_some());
+                    assert_eq!(why.reason(), w.reason());
+                    ignored += 1;
+                }
+                (d, c) => assert_eq!(format!("{d:?}"), format!("{c:?}")),
+            }
+        }
+        assert!(ignored > 0, "the bundled log files hold other services' records");
+    }
+}

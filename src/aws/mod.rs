@@ -15,6 +15,7 @@ pub mod second_look;
 pub mod secrets;
 pub mod slack;
 pub mod sns;
+pub mod tls;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -44,7 +44,9 @@ pub struct SlackSink {
 impl SlackSink {
     /// The default route (`slack`), taking every finding until `route` says otherwise.
     pub fn new(webhook: String, policy: RetryPolicy) -> Result<SlackSink, String> {
+        let tls = crate::aws::tls::client_config(crate::aws::tls::public_roots()).map_err(|e| format!("cannot set up TLS: {e}"))?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .timeout(policy.request_timeout)
             .connect_timeout(policy.request_timeout.min(Duration::from_secs(2)))
             .build()

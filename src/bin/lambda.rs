@@ -17,10 +17,14 @@ use eks_access_doctor::aws::metrics;
 use eks_access_doctor::aws::second_look::SqsSecondLook;
 use eks_access_doctor::aws::slack::{route_sinks, RetryPolicy};
 use eks_access_doctor::aws::sns::SnsSink;
+use eks_access_doctor::aws::tls;
 use eks_access_doctor::aws::{InitError, Sink};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::value::RawValue;
 use std::time::Duration;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// How long delivered event ids are remembered across containers.
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -29,13 +33,7 @@ const KUBERNETES_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info".into()))
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
-        .init();
+    tracing_subscriber::fmt().json().with_current_span(false).with_target(false).without_time().finish().with(log_filter()).init();
     let (doctor, s3) = match init().await {
         Ok(ready) => ready,
         Err(e) => {
@@ -135,12 +133,21 @@ async fn init() -> Result<(Doctor, aws_sdk_s3::Client), InitError> {
     Ok((doctor, aws_sdk_s3::Client::new(&config)))
 }
 
+/// `RUST_LOG` as `level` or `target=level,…` (`info` when unset or unreadable).
+fn log_filter() -> Targets {
+    std::env::var("RUST_LOG").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
+}
+
 /// Tells the Runtime API why init failed (lambda_runtime has no call for it), so
 /// the reason shows in the invocation's error, not only in the logs.
 async fn report_init_error(error: &InitError) {
     let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else { return };
     let body = serde_json::json!({ "errorType": error.error_type(), "errorMessage": error.to_string() });
-    let sent = reqwest::Client::new()
+    // Plain HTTP to the Runtime API: the client needs a TLS configuration all the same,
+    // and trusts nothing.
+    let Ok(tls) = tls::client_config(rustls::RootCertStore::empty()) else { return };
+    let Ok(client) = reqwest::Client::builder().use_preconfigured_tls(tls).build() else { return };
+    let sent = client
         .post(format!("http://{api}/2018-06-01/runtime/init/error"))
         .header("Lambda-Runtime-Function-Error-Type", error.error_type())
         .json(&body)

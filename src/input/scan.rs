@@ -13,6 +13,7 @@
 
 use crate::event::RecordHead;
 use std::borrow::Cow;
+use wide::u8x16;
 
 /// Nesting deeper than this is left to serde (and its recursion limit).
 const MAX_DEPTH: u32 = 64;
@@ -165,9 +166,27 @@ fn head_object<'a>(s: &mut Scanner, raw: &'a str) -> Option<RecordHead<'a>> {
 }
 
 /// The index of the first `"`, `\\` or control character in `b`: where a string's
-/// plain run ends. Eight bytes at a time (SWAR), because CloudTrail strings are
-/// mostly short and a call into a vectorised search costs more than it saves.
+/// plain run ends. Sixteen bytes at a time with SIMD (`wide`: SSE2 or NEON, both in
+/// every x86_64 and aarch64 target), the last fifteen with `string_stop_swar`.
 fn string_stop(b: &[u8]) -> Option<usize> {
+    let (quote, backslash, below_space) = (u8x16::splat(b'"'), u8x16::splat(b'\\'), u8x16::splat(0x1f));
+    let mut chunks = b.chunks_exact(16);
+    let mut offset = 0;
+    for chunk in chunks.by_ref() {
+        let x = u8x16::new(chunk.try_into().expect("16 bytes"));
+        // `min(x, 0x1f) == x` is `x < 0x20`, unsigned, in two instructions.
+        let hits = x.simd_eq(quote) | x.simd_eq(backslash) | x.min(below_space).simd_eq(x);
+        let mask = hits.to_bitmask();
+        if mask != 0 {
+            return Some(offset + mask.trailing_zeros() as usize);
+        }
+        offset += 16;
+    }
+    string_stop_swar(chunks.remainder()).map(|at| offset + at)
+}
+
+/// `string_stop` eight bytes at a time in a `u64` (SWAR), for what is too short for SIMD.
+fn string_stop_swar(b: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES * 0x80;
     let mut chunks = b.chunks_exact(8);

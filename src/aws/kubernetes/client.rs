@@ -10,7 +10,6 @@
 
 use crate::kubernetes::{AwsAuth, Binding};
 use base64::Engine;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Items per page (the API server may return fewer).
@@ -73,12 +72,7 @@ fn tls_config(ca_pem: &[u8]) -> Result<rustls::ClientConfig, KubeError> {
     if roots.is_empty() {
         return Err(KubeError::Setup("the cluster CA holds no certificate".into()));
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| KubeError::Setup(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    crate::aws::tls::client_config(roots).map_err(|e| KubeError::Setup(e.to_string()))
 }
 
 impl KubeClient {
