@@ -23,8 +23,11 @@ fn ministack() -> String {
     std::env::var("MINISTACK_URL").expect("MINISTACK_URL: run through scripts/e2e")
 }
 
+/// A name no other test of this run (parallel threads) or an earlier run uses.
 fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
 }
 
 async fn config(credentials: &Credentials) -> aws_config::SdkConfig {
@@ -64,7 +67,12 @@ fn xml_field(xml: &str, name: &str) -> String {
 /// A session of `role` from MiniStack's STS (AssumeRole).
 async fn assume(role: &str, session: &str) -> Credentials {
     let body = format!("Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::{ACCOUNT}:role/{role}&RoleSessionName={session}");
-    let xml = reqwest::Client::new()
+    // Plain HTTP, but reqwest wants a TLS configuration (it links no provider of its own).
+    let tls = eks_access_doctor::aws::tls::client_config(rustls::RootCertStore::empty()).unwrap();
+    let xml = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .build()
+        .unwrap()
         .post(ministack())
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)

@@ -24,8 +24,11 @@ async fn config() -> aws_config::SdkConfig {
         .await
 }
 
+/// A name no other test of this run (parallel threads) or an earlier run uses.
 fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
 }
 
 #[tokio::test]
