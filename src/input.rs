@@ -64,7 +64,8 @@ fn inflate_streaming(bytes: &[u8]) -> (std::borrow::Cow<'_, [u8]>, Option<String
     (std::borrow::Cow::Owned(out), error)
 }
 
-/// For the `inflate_agrees` fuzz target only, not an API: what gzip input decodes to
+/// For the `inflate_agrees` fuzz target only, not an API: what gzip input (starting
+/// with the gzip magic; anything else is read as text) decodes to
 /// by the path `parse_document` takes, and by the streaming path alone (the same
 /// bytes and error, or the fast path is wrong).
 #[doc(hidden)]
