@@ -11,6 +11,14 @@ Usage:
   coldstart.py --cmd target/release/eks-access-doctor-lambda --runs 30
   coldstart.py --cmd ".tools/sam/bin/python benches/coldstart/python_handler.py" --runs 10
 Prints one human line per command and, with --json, one JSON object per command.
+
+Certificates: the SDK reads the system's CA certificates at init (rustls-native-certs:
+the bundle file, then every file of the certificate directory). --certs lambda (the
+default) gives the function the layout of the provided.al2023 image, a directory
+holding ca-bundle.crt and ca-bundle.trust.crt (both the host's bundle here, so the
+trust file is read in full: if anything, more work than on Lambda); --certs host
+leaves this machine's own (Debian's /etc/ssl/certs: ~150 single-certificate files,
+each opened and read, some 3 ms more).
 """
 
 import argparse
@@ -21,7 +29,10 @@ import shlex
 import signal
 import statistics
 import subprocess
+import shutil
+import ssl
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -160,6 +171,20 @@ def environment(api, slack, aws, memory):
     return env
 
 
+def lambda_certs(env):
+    """`env` pointing at a certificate directory shaped like provided.al2023's
+    /etc/pki/tls/certs, made from this machine's bundle."""
+    paths = ssl.get_default_verify_paths()
+    bundle = next((p for p in (os.environ.get("SSL_CERT_FILE"), paths.cafile, paths.openssl_cafile,
+                               "/etc/ssl/certs/ca-certificates.crt") if p and os.path.isfile(p)), None)
+    if bundle is None:
+        raise SystemExit("no CA bundle on this machine to build the Lambda layout from (use --certs host)")
+    certs = Path(tempfile.mkdtemp(prefix="coldstart-certs-"))
+    for name in ("ca-bundle.crt", "ca-bundle.trust.crt"):
+        shutil.copyfile(bundle, certs / name)
+    return dict(env, SSL_CERT_FILE=str(certs / "ca-bundle.crt"), SSL_CERT_DIR=str(certs)), certs
+
+
 def one(cmd, env, event):
     # A Runtime API of its own per run: a killed process's late poll cannot take the next run's event.
     server, api = serve(RuntimeApi)
@@ -202,12 +227,17 @@ def main():
     parser.add_argument("--event", default=str(ROOT / "events" / "reserved-username-prefix.json"))
     parser.add_argument("--memory", type=int, default=128)
     parser.add_argument("--json", action="store_true", help="also print one JSON object per command")
+    parser.add_argument("--certs", choices=("lambda", "host"), default="lambda",
+                        help="CA certificate layout: provided.al2023's (default) or this machine's")
     args = parser.parse_args()
 
     event = Path(args.event).read_bytes()
     servers = [serve(h) for h in (Slack, Aws)]
     (_, slack), (_, aws) = servers
     env = environment("unset", slack, aws, args.memory)
+    certs = None
+    if args.certs == "lambda":
+        env, certs = lambda_certs(env)
     results = []
     for i, cmd in enumerate(args.cmd):
         label = (args.label or [])[i] if args.label and i < len(args.label) else cmd
@@ -229,6 +259,8 @@ def main():
             print(json.dumps(r))
     for server, _ in servers:
         server.shutdown()
+    if certs:
+        shutil.rmtree(certs, ignore_errors=True)
 
 
 if __name__ == "__main__":
