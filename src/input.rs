@@ -18,7 +18,8 @@ pub const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
 pub enum Parsed {
     /// An EKS access-management call, ready for diagnosis.
     Event(Box<Event>),
-    /// Deliberately skipped, with what is known of it.
+    /// Deliberately skipped, with what is known of it (its id, time and name are left
+    /// out when parsed with `Ignoring::Count`).
     Ignored { event_id: Option<String>, event_time: Option<String>, event_name: Option<String>, why: Ignored },
 }
 
