@@ -1,5 +1,7 @@
 //! A minimal Lambda Runtime API on 127.0.0.1: hands the real function binary
-//! one event, records its response or error, and holds later polls open.
+//! one event, records its response or error, and holds later polls open. It reads
+//! one request per connection and says so (`Connection: close`): a client that kept
+//! the connection for its next request could send it after the close, and lose it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -56,7 +58,7 @@ impl RuntimeApi {
                     }
                     served = true;
                     let response = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: req-1\r\nLambda-Runtime-Deadline-Ms: {}\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:111122223333:function:doctor\r\nLambda-Runtime-Trace-Id: Root=1-0-0\r\nContent-Length: {}\r\n\r\n{}",
+                        "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: req-1\r\nLambda-Runtime-Deadline-Ms: {}\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:111122223333:function:doctor\r\nLambda-Runtime-Trace-Id: Root=1-0-0\r\nContent-Length: {}\r\n\r\n{}",
                         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000,
                         event.len(),
                         event
@@ -70,7 +72,7 @@ impl RuntimeApi {
                     } else {
                         "error"
                     };
-                    let _ = writer.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}");
+                    let _ = writer.write_all(b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
                     let _ = tx.send(Answer { kind: kind.to_string(), body: String::from_utf8_lossy(&body).into_owned() });
                 }
             }
