@@ -319,11 +319,13 @@ pub fn replay_all(
     let printed = std::thread::scope(|scope| {
         for _ in 0..workers {
             let (send, next, window) = (send.clone(), &next, &window);
-            scope.spawn(move || loop {
+            scope.spawn(move || {
                 let _stop = StopOnPanic(window);
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= sources.len() || !window.admit(i) || send.send((i, replay_source(&sources[i], options))).is_err() {
-                    return;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= sources.len() || !window.admit(i) || send.send((i, replay_source(&sources[i], options))).is_err() {
+                        return;
+                    }
                 }
             });
         }
