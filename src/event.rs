@@ -100,6 +100,19 @@ pub struct RequestParameters {
     pub access_config: Option<AccessConfig>,
     #[serde(default)]
     pub compute_config: Option<ComputeConfig>,
+    /// CreateCluster's own settings, kept as sent so that a fix can repeat the request.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub resources_vpc_config: Option<serde_json::Value>,
+    #[serde(default)]
+    pub kubernetes_network_config: Option<serde_json::Value>,
+    #[serde(default)]
+    pub storage_config: Option<serde_json::Value>,
+    #[serde(default)]
+    pub remote_network_config: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -125,6 +138,10 @@ pub struct AccessConfig {
 pub struct ComputeConfig {
     #[serde(default)]
     pub enabled: Option<bool>,
+    #[serde(default)]
+    pub node_pools: Option<Vec<String>>,
+    #[serde(default)]
+    pub node_role_arn: Option<String>,
 }
 
 /// The first fields of a record: enough to decide whether it can matter, without
@@ -302,6 +319,12 @@ impl Event {
             .or_else(|| request.cluster_name.clone())
             .or_else(|| record.error_message.as_deref().and_then(cluster_from_message));
         let caller_role = record.user_identity.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.clone());
+        // An UpdateClusterConfig about something else (endpoint access, logging, the
+        // network) is no access-management failure unless IAM refused it.
+        let denied = record.error_code.as_deref().is_some_and(|c| c.starts_with("AccessDenied"));
+        if record.event_name == "UpdateClusterConfig" && record.error_code.is_some() && !denied && request.access_config.is_none() {
+            return Err(Ignored::NotAccessManagement);
+        }
         Ok(Event {
             event_id: record.event_id,
             event_time: record.event_time,

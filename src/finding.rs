@@ -57,6 +57,16 @@ pub struct Cause {
     pub needs: &'static [crate::facts::Fact],
     /// Returns a finding when this cause explains the event.
     pub diagnose: fn(&crate::event::Event, &crate::facts::Facts) -> Option<Finding>,
+    /// Where each fact the cause states comes from: the ledger `causes` prints.
+    pub sources: &'static [Source],
+}
+
+/// One claim's evidence: a page (or a repository and path) and the sentence quoted
+/// from it, as read. A cause with none states facts nobody can check.
+#[derive(Debug, Serialize)]
+pub struct Source {
+    pub page: &'static str,
+    pub quote: &'static str,
 }
 
 impl PartialEq for Cause {

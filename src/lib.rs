@@ -12,6 +12,7 @@ pub mod authenticator;
 pub mod aws;
 pub mod catalogue;
 pub mod command;
+pub mod entry_type;
 pub mod event;
 pub mod facts;
 pub mod finding;

@@ -19,6 +19,23 @@ fn every_cause_has_a_fixture_diagnosed_to_its_id() {
     }
 }
 
+/// The ledger of claims: every cause says where each fact it states comes from.
+#[test]
+fn every_cause_has_sources() {
+    for cause in all_causes() {
+        assert!(!cause.sources.is_empty(), "{} has no sources", cause.id);
+        for source in cause.sources {
+            let page = source.page;
+            let repository = |name: &str| name.split('/').count() == 2 && !name.contains(' ');
+            let known = page.starts_with("https://")
+                || page.split_once(' ').is_some_and(|(repo, path)| repository(repo) && !path.is_empty())
+                || page.split_once('#').is_some_and(|(repo, number)| repository(repo) && number.parse::<u32>().is_ok());
+            assert!(known, "{}: source {page:?} is neither a page, `owner/repo path` nor `owner/repo#N`", cause.id);
+            assert!(source.quote.len() >= 20, "{}: quote {:?} is too short to check", cause.id, source.quote);
+        }
+    }
+}
+
 #[test]
 fn ids_are_unique_and_the_required_ones_exist() {
     let ids: Vec<_> = all_causes().map(|c| c.id).collect();
@@ -289,12 +306,14 @@ fn risky_successes_need_their_facts_and_only_match_when_the_facts_say_so() {
 }
 
 #[test]
-fn an_admin_policy_on_namespaces_or_a_view_policy_is_not_a_cluster_admin_grant() {
+fn an_admin_policy_on_namespaces_or_a_view_policy_is_not_a_cluster_wide_grant() {
     let edited = |edit: &dyn Fn(&mut serde_json::Value)| {
         cause_ids(&diagnose(parse_one(&edited_fixture("cluster-admin-policy-granted.json", edit)))).is_empty()
     };
     assert!(edited(&|d| d["requestParameters"]["accessScope"] = json!({"type": "namespace", "namespaces": ["team-a"]})));
-    assert!(edited(&|d| d["requestParameters"]["policyArn"] = json!("arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy")));
+    assert!(edited(&|d| d["requestParameters"]["policyArn"] = json!("arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy")));
+    // AdminView reads every Secret of the cluster: flagged like the admin policies.
+    assert!(!edited(&|d| d["requestParameters"]["policyArn"] = json!("arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy")));
     assert!(!edited(&|d| d["requestParameters"]["policyArn"] = json!("arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy")));
 }
 

@@ -23,7 +23,13 @@ fn json_lines(o: &Output) -> Vec<Value> {
 
 /// Causes that match on live facts or the function's state alone (tests/catalogue.rs
 /// checks them with their facts): offline, their fixtures have no finding.
-const LIVE_ONLY: [&str; 3] = ["node-role-standard-entry", "short-lived-access-entry", "access-entry-grants-nothing"];
+const LIVE_ONLY: [&str; 5] = [
+    "node-role-standard-entry",
+    "short-lived-access-entry",
+    "access-entry-grants-nothing",
+    "auto-mode-node-policy-missing",
+    "node-entry-deleted",
+];
 
 /// Causes that need the cluster's Kubernetes API, with the cause that speaks
 /// offline instead (and says the check was not possible).
@@ -217,15 +223,15 @@ fn text_output_has_no_colour_when_not_a_terminal_and_every_sample_is_diagnosed()
 }
 
 #[test]
-fn readme_catalogue_matches_causes() {
+fn catalogue_page_matches_causes() {
     let table = stdout(&run(&["causes", "--format", "markdown"]));
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let section = readme
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/catalogue.md")).unwrap();
+    let section = page
         .split_once("<!-- causes:start -->\n")
         .and_then(|(_, rest)| rest.split_once("<!-- causes:end -->"))
         .map(|(section, _)| section)
-        .expect("README has a causes section");
-    assert_eq!(section, table, "README catalogue is out of date: paste `eks-access-doctor causes --format markdown`");
+        .expect("docs/catalogue.md has a causes section");
+    assert_eq!(section, table, "docs/catalogue.md is out of date: paste `eks-access-doctor causes --format markdown`");
 }
 
 #[test]
@@ -234,6 +240,11 @@ fn causes_json_lists_every_id_once() {
     let ids: Vec<String> = json_lines(&out).iter().map(|o| o["id"].as_str().unwrap().to_string()).collect();
     assert!(ids.len() >= 13);
     assert!(ids.contains(&"unclassified".to_string()));
+    for cause in json_lines(&out) {
+        let sources = cause["sources"].as_array().unwrap();
+        assert!(!sources.is_empty(), "{} prints no sources", cause["id"]);
+        assert!(sources.iter().all(|s| s["page"].is_string() && s["quote"].is_string()), "{}", cause["id"]);
+    }
 }
 
 /// The text between `<!-- sample:NAME:start -->` and its end marker, without the fence.

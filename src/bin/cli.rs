@@ -257,7 +257,7 @@ mod kube_cli {
                         ReportFormat::Text => print!("{}", report::preflight_text(&preflight)),
                         ReportFormat::Json => print_json(&preflight),
                     }
-                    if preflight.migration.unmatched.is_empty() {
+                    if !preflight.migration.loses_access() {
                         ExitCode::SUCCESS
                     } else {
                         ExitCode::FAILURE
@@ -570,17 +570,35 @@ fn progress_bar(files: usize) -> Option<indicatif::ProgressBar> {
 fn causes(format: CausesFormat) -> String {
     let all: Vec<_> = catalogue::all_causes().collect();
     match format {
-        CausesFormat::Text => {
-            all.iter().map(|c| format!("{:<40} {:<8} {}\n{:<40} {:<8} {}\n", c.id, c.severity, c.title, "", "", c.docs)).collect()
-        }
+        CausesFormat::Text => all
+            .iter()
+            .map(|c| {
+                let sources: String =
+                    c.sources.iter().map(|s| format!("{:<49} source: {}\n{:<49}   \"{}\"\n", "", s.page, "", s.quote)).collect();
+                format!("{:<40} {:<8} {}\n{:<40} {:<8} {}\n{sources}", c.id, c.severity, c.title, "", "", c.docs)
+            })
+            .collect(),
         CausesFormat::Json => all
             .iter()
-            .map(|c| serde_json::json!({"id": c.id, "severity": c.severity, "title": c.title, "docs": c.docs}).to_string() + "\n")
+            .map(|c| {
+                serde_json::json!({"id": c.id, "severity": c.severity, "title": c.title, "docs": c.docs, "sources": c.sources}).to_string()
+                    + "\n"
+            })
             .collect(),
         CausesFormat::Markdown => {
             let mut out = String::from("| id | severity | title |\n|---|---|---|\n");
-            for c in all {
+            for c in &all {
                 out.push_str(&format!("| `{}` | {} | [{}]({}) |\n", c.id, c.severity, c.title, c.docs));
+            }
+            out.push_str(
+                "\n## Sources\n\nEvery fact a cause states, with the page or source file it comes from and the sentence quoted from it.\n",
+            );
+            for c in &all {
+                out.push_str(&format!("\n### `{}`\n\n", c.id));
+                for s in c.sources {
+                    let page = if s.page.starts_with("https://") { format!("<{}>", s.page) } else { format!("`{}`", s.page) };
+                    out.push_str(&format!("- {page}: \"{}\"\n", s.quote));
+                }
             }
             out
         }

@@ -5,7 +5,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "access-entry-already-exists",
@@ -15,6 +15,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::AccessEntry],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "An IAM principal can't be included in more than one access entry." },
+        Source { page: "aws-samples/eks-blueprints-for-terraform-workshop#10", quote: "ResourceInUseException: The specified access entry resource is already in use on this cluster." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html", quote: "After Amazon EKS updates your cluster to the platform version listed in the table, Amazon EKS creates an access entry with administrator permissions to the cluster for the IAM principal that originally created the cluster." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/deleting-access-entries.html", quote: "If the access entry that you're deleting is associated to any access policies, the associations are automatically deleted." },
+    ],
 };
 
 fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {

@@ -5,7 +5,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "access-entry-not-found",
@@ -15,6 +15,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "terraform-aws-modules/terraform-aws-eks#3024", quote: "ResourceNotFoundException: The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "An existing access entry." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "access entry creation and updates are eventually consistent, and may take several seconds to be effective after the initial API call returns successfully." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If the ARN is for an IAM role, it can include a path." },
+    ],
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {

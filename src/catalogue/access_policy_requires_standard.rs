@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "access-policy-requires-standard",
@@ -14,6 +14,24 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::AccessEntry],
     diagnose,
+    sources: &[
+        Source {
+            page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html",
+            quote: "You can assign one or more access policies to access entries of type STANDARD.",
+        },
+        Source {
+            page: "aws-controllers-k8s/community#2144",
+            quote: "InvalidParameterException: This operation can only be performed on Access Entries with a type of \"STANDARD\".",
+        },
+        Source {
+            page: "https://docs.aws.amazon.com/eks/latest/userguide/create-node-class.html",
+            quote: "The Node IAM Role requires the AmazonEKSAutoNodePolicy EKS Access Policy.",
+        },
+        Source {
+            page: "https://docs.aws.amazon.com/eks/latest/userguide/hybrid-nodes-cluster-prep.html",
+            quote: "You cannot add policies to the Hybrid Linux access entry or change its access scope.",
+        },
+    ],
 };
 
 fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
@@ -22,17 +40,19 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     }
     let principal = event.principal_or_placeholder();
     let existing = facts.access_entry.found();
-    let entry_type = existing.and_then(|e| e.entry_type.as_deref()).unwrap_or("a node type (EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, …)");
+    let entry_type = existing.and_then(|e| e.entry_type.as_deref()).unwrap_or("a node type");
     let policy = event.request.policy_arn.as_deref().unwrap_or("the access policy");
     let mut finding = Finding::new(
         &CAUSE,
         format!(
-            "The access entry for {principal} has type {entry_type}, and {} works only on STANDARD entries. Node entries \
-             get their permissions from EKS and cannot carry access policies such as {policy}.",
-            event.event_name
+            "The access entry for {principal} has type {entry_type}, and {} works on STANDARD entries. EKS grants the \
+             node types ({}) what nodes need itself; the one access policy a node entry takes is \
+             AmazonEKSAutoNodePolicy, on the EC2 entry of an EKS Auto Mode node role. {policy} cannot go on this entry.",
+            event.event_name,
+            crate::entry_type::node_types_listed()
         ),
     )
-    .step("If this principal is a node role, leave it as it is: nodes need no access policy.")
+    .step("If this principal is a node role, leave it as it is: EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX and HYPERPOD_LINUX entries need no access policy; an Auto Mode node role's EC2 entry needs only AmazonEKSAutoNodePolicy with cluster scope.")
     .step("If people or applications use it, give them their own role with a STANDARD entry and associate the policy there. An entry's type cannot be changed: recreating it as STANDARD would cut off the nodes using it.")
     .command(util::describe_entry(event))
     .command(util::create_entry(event, &event.placeholder_role_arn("ROLE_NAME"), Some("STANDARD"), None, &[]));

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "access-scope-namespaces",
@@ -14,6 +14,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "You can use wildcard characters for a namespace name." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "Amazon EKS doesn't confirm the spelling or existence of the namespaces on your cluster." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "If you later want to change the scope of an associated access policy, run the previous command again with the new scope." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "If you want the IAM principal to have the permissions cluster-wide, replace type=namespace,namespaces=my-namespace1,my-namespace2 with type=cluster." },
+    ],
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {

@@ -5,28 +5,39 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "cluster-admin-policy-granted",
     severity: Severity::Warning,
-    title: "A cluster-wide admin access policy was granted",
+    title: "A cluster-wide admin or read-everything access policy was granted",
     docs: util::ACCESS_POLICIES,
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html", quote: "This access policy includes permissions that grant an IAM principal administrator access to a cluster." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html", quote: "This access policy includes permissions that grant an IAM principal most permissions to resources. When associated to an access entry, its access scope is typically one or more Kubernetes namespaces." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html", quote: "This access policy includes permissions that grant an IAM principal access to list/view all resources in a cluster. Note this includes Kubernetes Secrets." },
+    ],
 };
 
 /// The access policies that give full control (of the cluster, or of every namespace
 /// when scoped to the cluster).
-const ADMIN_POLICIES: &[&str] = &["AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy"];
+/// The access policies that reach the whole cluster's sensitive data at cluster scope,
+/// with what each grants (the access-policy reference).
+const ADMIN_POLICIES: &[(&str, &str)] = &[
+    ("AmazonEKSClusterAdminPolicy", "administrator access to the whole cluster: it can read every Secret and change anything"),
+    ("AmazonEKSAdminPolicy", "most permissions on the cluster's resources, Secrets included, in every namespace"),
+    ("AmazonEKSAdminViewPolicy", "read access to every resource in the cluster, every Secret included"),
+];
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if event.failed() || event.event_name != "AssociateAccessPolicy" {
         return None;
     }
     let policy_arn = event.request.policy_arn.as_deref()?;
-    let policy = ADMIN_POLICIES.iter().find(|p| policy_arn.rsplit('/').next() == Some(**p))?;
+    let (policy, grants) = ADMIN_POLICIES.iter().find(|(name, _)| policy_arn.rsplit('/').next() == Some(*name))?;
     let scope = event.request.access_scope.as_ref().and_then(|s| s.scope_type.as_deref());
     if !scope.is_some_and(|s| s.eq_ignore_ascii_case("cluster")) {
         return None;
@@ -36,14 +47,13 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let finding = Finding::new(
         &CAUSE,
         format!(
-            "{principal} was granted {policy} on all of cluster {}{by}. With it, the principal can read every \
-             Secret and change anything in the cluster. This alert is a record that the grant happened, not proof \
-             that it is wrong.",
+            "{principal} was granted {policy} on all of cluster {}{by}: {grants}. This alert is a record that \
+             the grant happened, not proof that it is wrong.",
             event.cluster_or_placeholder()
         ),
     )
     .step("Confirm that the grant was intended and approved.")
-    .step("If a smaller grant is enough, associate AmazonEKSEditPolicy or AmazonEKSViewPolicy instead, or scope the policy to namespaces, and then disassociate this one.")
+    .step("If a smaller grant is enough, associate AmazonEKSViewPolicy or AmazonEKSEditPolicy (which can still read and change Secrets in its scope) on the namespaces the principal needs, and then disassociate this one.")
     .step("If this alert is expected, for example from a break-glass procedure, mute it with MUTE_CAUSES=cluster-admin-policy-granted.")
     .command(util::list_associated_policies(event))
     .command(util::associate_policy(event, principal, "AmazonEKSEditPolicy", "type=namespace,namespaces=NAMESPACE"))

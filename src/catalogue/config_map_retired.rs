@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "config-map-retired",
@@ -14,6 +14,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::AwsAuth],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/setting-up-access-entries.html", quote: "If you want to disable the ConfigMap method permanently, replace API_AND_CONFIG_MAP with API." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html", quote: "If misconfigurations occur, you can restore cluster access through the Amazon EKS API without requiring direct Kubernetes API access." },
+        Source { page: "aws/containers-roadmap#185", quote: "As the long as the Console user has IAM permissions to call EKS access entry APIs, they can give themselves Kubernetes permissions from the Console itself without needing create aws-auth ConfigMap entries anymore." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html", quote: "An IAM principal with the following permissions for your cluster: CreateAccessEntry, ListAccessEntries, DescribeAccessEntry, DeleteAccessEntry, and UpdateAccessEntry." },
+    ],
 };
 
 fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
@@ -30,7 +36,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         ),
     )
     .step("Check that every role and user that needs the cluster has an access entry before the update completes.")
-    .step("Anyone who loses access must be given an access entry by a principal that still has one.")
+    .step("Anyone who loses access can be given an access entry through the EKS API by any principal with the IAM permission eks:CreateAccessEntry: no access to the cluster itself is needed.")
     .command(util::list_entries(event))
     .command("kubectl get configmap aws-auth -n kube-system -o yaml")
     .command(util::finish(event, util::aws_eks(event, "list-updates", "--name")));
@@ -42,10 +48,10 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         (Lookup::Found(found), _) if found.config_map.is_none() => {
             finding.note("The cluster has no aws-auth ConfigMap: no mapping is lost.")
         }
-        (_, Some(m)) if m.unmatched.is_empty() && m.covered == 0 => {
+        (_, Some(m)) if !m.loses_access() && m.covered == 0 => {
             finding.note("The aws-auth ConfigMap maps no principal: no mapping is lost.")
         }
-        (_, Some(m)) if m.unmatched.is_empty() => {
+        (_, Some(m)) if !m.loses_access() => {
             finding.note(format!("Every one of the {} aws-auth mapping(s) that grant access has an equivalent access entry.", m.covered))
         }
         _ => finding,

@@ -5,7 +5,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "creator-admin-required-for-config-map",
@@ -15,6 +15,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "terraform-aws-modules/terraform-aws-eks#3206", quote: "InvalidParameterException: bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP" },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/grant-k8s-access.html", quote: "The IAM principal that created the cluster is the initial user that can access the cluster by using kubectl. The initial user must add other users to the list in the aws-auth ConfigMap and assign permissions that affect the other users within the cluster." },
+        Source { page: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-accessconfig.html", quote: "Update requires: Replacement" },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessConfigRequest.html", quote: "Specifies whether or not the cluster creator IAM principal was set as a cluster admin access entry during cluster creation time. The default value is true." },
+    ],
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
@@ -34,12 +40,6 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
         )
         .step("Either keep CONFIG_MAP and set bootstrapClusterCreatorAdminPermissions=true,")
         .step("or (recommended) choose API_AND_CONFIG_MAP or API and grant administrators access entries with AmazonEKSClusterAdminPolicy.")
-        .command(util::finish(
-            event,
-            util::aws_eks(event, "create-cluster", "--name")
-                .arg("--access-config", "authenticationMode=API_AND_CONFIG_MAP,bootstrapClusterCreatorAdminPermissions=false")
-                .arg("--role-arn", "CLUSTER_ROLE_ARN")
-                .arg("--resources-vpc-config", "subnetIds=SUBNET_1,SUBNET_2"),
-        )),
+        .command(util::create_cluster_again(event, "authenticationMode=API_AND_CONFIG_MAP,bootstrapClusterCreatorAdminPermissions=false")),
     )
 }

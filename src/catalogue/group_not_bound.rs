@@ -13,7 +13,7 @@ use super::{unbound_kubernetes_group::sets_groups, util};
 use crate::command::Command;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 use crate::kubernetes::rbac::{check, GroupCheck};
 
 pub static CAUSE: Cause = Cause {
@@ -24,6 +24,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail, Evidence::Authenticator],
     needs: &[Fact::Bindings],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "Create Kubernetes RoleBinding or ClusterRoleBinding objects on your cluster that specify the group name as a subject for kind: Group." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "Amazon EKS doesn't confirm that any Kubernetes RBAC objects that exist on your cluster include any of the group names that you specify." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/troubleshooting.html", quote: "If it exists, it doesn't have the necessary Kubernetes group names defined for it, or doesn't have the proper access policy associated to it." },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/server/server.go", quote: "}).Info(\"access granted\")" },
+    ],
 };
 
 /// Groups checked per event (real entries carry a few).

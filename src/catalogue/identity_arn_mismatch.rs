@@ -5,7 +5,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "identity-arn-mismatch",
@@ -15,6 +15,11 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/errutil/errors.go", quote: "var ErrIDAndARNMismatch = errors.New(\"ARN does not match User ID\")" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/mapper/dynamicfile/mapper.go", quote: "if strippedArn != \"\" && canonicalARN != strings.ToLower(strippedArn) {" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator#660", quote: "Check ARN when mapping based on User ID.  This is necessary because IAM User names/ARNs can change, and without this check, it would be difficult to determine which IAM users currently have access to a cluster." },
+    ],
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {

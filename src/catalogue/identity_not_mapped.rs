@@ -6,7 +6,7 @@ use super::util;
 use crate::arn::{Arn, PrincipalKind};
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "identity-not-mapped",
@@ -16,6 +16,15 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[Fact::ClusterAuthMode, Fact::ClusterEntries, Fact::Principal],
     diagnose,
+    sources: &[
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/errutil/errors.go", quote: "var ErrNotMapped = errors.New(\"identity is not mapped\")" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/mapper/dynamicfile/mapper.go", quote: "key = identity.UserID" },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "Even though you don't see the IAM principal's roleID or userID for an access entry, Amazon EKS stores it with the access entry." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "access entry creation and updates are eventually consistent, and may take several seconds to be effective after the initial API call returns successfully." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "Similar to standard IAM behavior, access entry creation and updates are eventually consistent, and may take several seconds to be effective after the initial API call returns successfully." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "Also, be sure to verify that the changes have been propagated before production workflows depend on them." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/security-iam-troubleshoot.html", quote: "The AWS IAM Authenticator doesn't permit a path in the role ARN used in the ConfigMap." },
+    ],
 };
 
 fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
@@ -34,9 +43,17 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         ),
     )
     .step(
+        "If the entry was created or changed in the last few seconds, wait and try again: access entry creation and \
+         updates are eventually consistent and take several seconds to apply.",
+    )
+    .step(
         "The authenticator logs a role without its path. List the cluster's entries for this name (first command): an entry \
-         written under another ARN never matches (a path missing or added, an Identity Center role without its \
-         aws-reserved/sso.amazonaws.com/REGION/ path, an STS session ARN, the same name in another account).",
+         for the same name in another account, or a user entry whose path differs, never matches.",
+    )
+    .step(
+        "If the aws-auth ConfigMap maps this role (modes CONFIG_MAP and API_AND_CONFIG_MAP), its rolearn must be written \
+         without the role's path (arn:…:role/NAME): the authenticator does not permit a path there, and such a mapping \
+         never matches.",
     );
     let name = principal.map_or("NAME", |p| p.name);
     let list =

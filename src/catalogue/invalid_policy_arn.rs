@@ -2,10 +2,9 @@
 //! not be found.": EKS access policies are not IAM policies.
 
 use super::util;
-use crate::command::Command;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "invalid-policy-arn",
@@ -15,6 +14,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "Amazon EKS access policies include Kubernetes permissions, not IAM permissions." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html", quote: "Access policies don't include IAM permissions or resources." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html", quote: "You can't create your own access policies." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html", quote: "Use any one of the access policies listed on this page, or retrieve a list of all available access policies using the AWS CLI:" },
+    ],
 };
 
 /// The access policy closest in spirit to an IAM policy name.
@@ -40,7 +45,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let requested = event.request.policy_arn.as_deref().unwrap_or("POLICY_ARN");
     let suggestion = suggested_policy(requested);
     let scope = super::access_entry_not_found::scope_argument(event);
-    let list = util::finish(event, Command::new("aws eks list-access-policies").arg("--query", "accessPolicies[].arn"));
+    let list = util::list_access_policies(event);
     let example = crate::arn::access_policy_arn(event.partition(), "NAME");
     Some(
         Finding::new(

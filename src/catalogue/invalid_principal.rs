@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "invalid-principal",
@@ -14,6 +14,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Principal],
     diagnose,
+    sources: &[
+        Source { page: "terraform-aws-modules/terraform-aws-eks#2969", quote: "InvalidParameterException: The specified principalArn is invalid: invalid principal." },
+        Source { page: "https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html", quote: "If your identity source in IAM Identity Center is hosted in us-east-1, there is no aws-region in the ARN." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If the ARN is for an IAM role, it can include a path." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If you don't delete the access entry and ever recreate the IAM principal, even if it has the same ARN, the access entry won't work." },
+    ],
 };
 
 fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
@@ -29,7 +35,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         .step("If the role was deleted and recreated, its new identity differs: delete any old access entry for it and create a new one.");
     if is_sso_without_path {
         finding = finding.step(format!(
-            "IAM Identity Center roles live under the path /aws-reserved/sso.amazonaws.com/REGION/: the ARN must include it ({}).",
+            "IAM Identity Center roles live under the path /aws-reserved/sso.amazonaws.com/ (followed by the Identity Center Region, e.g. {}, for instances outside us-east-1): the ARN must include it. The get-role command below prints the exact ARN.",
             crate::arn::iam_role_arn(
                 event.partition(),
                 event.account_or_placeholder(),

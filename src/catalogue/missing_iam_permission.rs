@@ -6,7 +6,7 @@ use crate::arn::{Arn, Principal, PrincipalKind};
 use crate::command::{sh, Command};
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 use serde_json::json;
 
 pub static CAUSE: Cause = Cause {
@@ -17,6 +17,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If you create an access entry with type EC2_Linux or EC2_Windows, the IAM principal creating the access entry must have the iam:PassRole permission." },
+        Source { page: "https://repost.aws/knowledge-center/eks-troubleshoot-access-entries", quote: "\"An error occurred (AccessDeniedException) when calling the CreateAccessEntry operation: User: [principalARN] is not authorized to perform: eks:CreateAccessEntry on resource: arn:aws:eks:us-east-1:000000000:cluster/your-eks-cluster.\"" },
+        Source { page: "duo-labs/parliament parliament/iam_definition.json", quote: "arn:${Partition}:eks:${Region}:${Account}:access-entry/${ClusterName}/${IamIdentityType}/${IamIdentityAccountID}/${IamIdentityName}/${UUID}" },
+        Source { page: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_AccessPolicyLanguage_Interplay.html", quote: "If policies that apply to a request include an Allow statement and a Deny statement, the Deny statement trumps the Allow statement." },
+    ],
 };
 
 /// Which policy type refused the call, from IAM's wording.
@@ -132,10 +138,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let principal = Arn::parse(&fix_on).and_then(|a| a.principal());
     let resource = denial.resource.unwrap_or("*");
     let action = denial.action;
-    let policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [{ "Sid": "AllowEksAccessManagement", "Effect": "Allow", "Action": action, "Resource": resource }]
-    });
+    let policy = least_policy(event, action, resource);
     let why = match denial.refusal {
         Refusal::NoAllow | Refusal::Unstated => "no policy attached to it allows that action".to_string(),
         Refusal::ExplicitDeny(kind) => format!("an explicit Deny in {} refuses it", kind.name()),
@@ -176,14 +179,105 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
             read_policy(finding, denial.policy).step("The statement below is the permission the caller needs.")
         }
     };
-    if action.eq_ignore_ascii_case("eks:CreateAccessEntry") && event.entry_type().is_some_and(|t| t.starts_with("EC2")) {
-        finding = finding.step("EC2 node entries also need iam:PassRole on the node role.");
+    if passes_node_role(event, action) {
+        finding = finding.step("EC2_LINUX and EC2_WINDOWS entries also need iam:PassRole on the node role: the statement below includes it, for this role only.");
     }
     let simulate = Command::new("aws iam simulate-principal-policy")
         .arg("--policy-source-arn", &fix_on)
         .arg("--action-names", action)
         .arg("--resource-arns", resource);
     Some(finding.command(simulate.to_string()).policy(policy))
+}
+
+/// One inline policy per action (`eks-access-CreateAccessEntry`): put-role-policy replaces a
+/// policy of the same name, so a second fix must not overwrite the first.
+fn policy_name(action: &str) -> String {
+    let name: String = action.rsplit(':').next().unwrap_or(action).chars().filter(|c| c.is_ascii_alphanumeric()).take(100).collect();
+    format!("eks-access-{name}")
+}
+
+/// Whether the denied call creates an EC2_LINUX or EC2_WINDOWS entry, which passes the node role.
+fn passes_node_role(event: &Event, action: &str) -> bool {
+    action.eq_ignore_ascii_case("eks:CreateAccessEntry")
+        && event.entry_type().is_some_and(|t| t.eq_ignore_ascii_case("EC2_LINUX") || t.eq_ignore_ascii_case("EC2_WINDOWS"))
+}
+
+/// The least statement that lets the denied call through, as the event made it: the
+/// action on the resource IAM named (an access entry by cluster, type, account and name,
+/// its UUID wildcarded, since it changes when the entry is made again), limited by the
+/// condition keys EKS defines for the action to what the request asked for, plus
+/// iam:PassRole on the node role itself for EC2_LINUX/EC2_WINDOWS entries. No
+/// `iam:PassedToService` condition: the service the role is passed to is documented
+/// nowhere we could read, and a wrong value would make the fix fail.
+fn least_policy(event: &Event, action: &str, resource: &str) -> serde_json::Value {
+    let request = &event.request;
+    let resource = stable_resource(resource);
+    let mut conditions = serde_json::Map::new();
+    let mut equals = serde_json::Map::new();
+    let mut arn_equals = serde_json::Map::new();
+    let mut all_values = serde_json::Map::new();
+    match action.rsplit(':').next().unwrap_or("") {
+        "CreateAccessEntry" => {
+            if let Some(principal) = &event.principal_arn {
+                arn_equals.insert("eks:principalArn".into(), principal.clone().into());
+            }
+            if let Some(entry_type) = event.entry_type() {
+                equals.insert("eks:accessEntryType".into(), entry_type.into());
+            }
+            if let Some(username) = request.username.as_deref() {
+                equals.insert("eks:username".into(), username.into());
+            }
+            if !event.groups().is_empty() {
+                all_values.insert("eks:kubernetesGroups".into(), event.groups().to_vec().into());
+            }
+        }
+        "AssociateAccessPolicy" => {
+            if let Some(policy) = &request.policy_arn {
+                arn_equals.insert("eks:policyArn".into(), policy.clone().into());
+            }
+            if let Some(scope) = request.access_scope.as_ref() {
+                if let Some(kind) = &scope.scope_type {
+                    equals.insert("eks:accessScope".into(), kind.clone().into());
+                }
+                if let Some(namespaces) = scope.namespaces.as_ref().filter(|n| !n.is_empty()) {
+                    all_values.insert("eks:namespaces".into(), namespaces.clone().into());
+                }
+            }
+        }
+        _ => {}
+    }
+    if !arn_equals.is_empty() {
+        conditions.insert("ArnEquals".into(), arn_equals.into());
+    }
+    if !equals.is_empty() {
+        conditions.insert("StringEquals".into(), equals.into());
+    }
+    if !all_values.is_empty() {
+        conditions.insert("ForAllValues:StringEquals".into(), all_values.into());
+    }
+    let mut first = json!({ "Sid": "AllowEksAccessManagement", "Effect": "Allow", "Action": action, "Resource": resource });
+    if !conditions.is_empty() {
+        first["Condition"] = conditions.into();
+    }
+    let mut statements = vec![first];
+    if passes_node_role(event, action) {
+        if let Some(role) = &event.principal_arn {
+            statements.push(json!({ "Sid": "PassNodeRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": role }));
+        }
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// An access-entry ARN with its UUID (the last segment) wildcarded: the UUID changes when
+/// the entry is deleted and made again, and the statement should outlive that.
+fn stable_resource(resource: &str) -> String {
+    match Arn::parse(resource) {
+        Some(arn) if arn.service == "eks" && arn.resource.starts_with("access-entry/") && arn.resource.split('/').count() == 6 => {
+            let kept = arn.resource.rsplit_once('/').map_or(arn.resource, |(head, _)| head);
+            format!("arn:{}:eks:{}:{}:{kept}/*", arn.partition, arn.region, arn.account)
+        }
+        _ => resource.to_string(),
+    }
 }
 
 /// The caller lacks an Allow: add one where its permissions come from.
@@ -196,7 +290,8 @@ fn grant(finding: Finding, fix_on: &str, principal: Option<&Principal>, action: 
             .command(
                 Command::new("aws iam put-user-policy")
                     .arg("--user-name", p.name)
-                    .literal("--policy-name eks-access-management --policy-document file://policy.json")
+                    .arg("--policy-name", &policy_name(action))
+                    .literal("--policy-document file://policy.json")
                     .to_string(),
             ),
         Some(p) => finding
@@ -205,7 +300,8 @@ fn grant(finding: Finding, fix_on: &str, principal: Option<&Principal>, action: 
             .command(
                 Command::new("aws iam put-role-policy")
                     .arg("--role-name", p.name)
-                    .literal("--policy-name eks-access-management --policy-document file://policy.json")
+                    .arg("--policy-name", &policy_name(action))
+                    .literal("--policy-document file://policy.json")
                     .to_string(),
             ),
         None => finding

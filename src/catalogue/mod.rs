@@ -16,6 +16,8 @@ mod auth_mode_irreversible;
 mod auth_mode_two_step;
 mod auth_mode_unchanged;
 mod authenticator_denied;
+mod authenticator_reserved_username;
+mod auto_mode_node_policy_missing;
 mod auto_mode_requires_access_entries;
 mod aws_auth_principal_loses_access;
 mod cluster_admin_policy_granted;
@@ -25,16 +27,19 @@ mod config_map_retired;
 mod creator_admin_required_for_config_map;
 mod cross_account_access_entry;
 mod group_not_bound;
+mod hybrid_nodes_require_access_entries;
 mod identity_arn_mismatch;
 mod identity_not_mapped;
 mod invalid_policy_arn;
 mod invalid_principal;
 mod missing_iam_permission;
+mod node_entry_deleted;
 mod node_identity_unmapped;
 mod node_role_standard_entry;
 mod node_type_cross_account;
 mod node_type_rejects_groups;
 mod node_type_requires_role;
+mod policy_requires_service_linked_role;
 mod principal_arn_format;
 mod reserved_group_prefix;
 mod reserved_username_prefix;
@@ -42,9 +47,11 @@ mod service_linked_role;
 mod short_lived_access_entry;
 mod sts_throttled;
 mod sts_token_rejected;
+mod sts_unreachable;
 mod token_format_rejected;
 mod unbound_kubernetes_group;
 mod unclassified;
+mod username_session_prefix;
 pub(crate) mod util;
 
 /// Every cause, most specific first. `unclassified` is not here: it is the fallback.
@@ -54,6 +61,7 @@ pub static CATALOGUE: &[&Cause] = &[
     &config_map_migration_notice::CAUSE,
     &node_type_requires_role::CAUSE,
     &reserved_username_prefix::CAUSE,
+    &username_session_prefix::CAUSE,
     &reserved_group_prefix::CAUSE,
     &unbound_kubernetes_group::CAUSE,
     &group_not_bound::CAUSE,
@@ -66,12 +74,14 @@ pub static CATALOGUE: &[&Cause] = &[
     &auth_mode_two_step::CAUSE,
     &cluster_update_in_progress::CAUSE,
     &auto_mode_requires_access_entries::CAUSE,
+    &hybrid_nodes_require_access_entries::CAUSE,
     &invalid_principal::CAUSE,
     &principal_arn_format::CAUSE,
     &node_type_cross_account::CAUSE,
     &node_type_rejects_groups::CAUSE,
     &access_entry_not_found::CAUSE,
     &invalid_policy_arn::CAUSE,
+    &policy_requires_service_linked_role::CAUSE,
     &access_scope_namespaces::CAUSE,
     &config_map_retired::CAUSE,
     &aws_auth_principal_loses_access::CAUSE,
@@ -81,13 +91,17 @@ pub static CATALOGUE: &[&Cause] = &[
     &short_lived_access_entry::CAUSE,
     &node_role_standard_entry::CAUSE,
     &access_entry_grants_nothing::CAUSE,
+    &auto_mode_node_policy_missing::CAUSE,
+    &node_entry_deleted::CAUSE,
     // The authenticator log: `kubectl … (Unauthorized)`.
     &identity_not_mapped::CAUSE,
     &identity_arn_mismatch::CAUSE,
     &sts_token_rejected::CAUSE,
+    &sts_unreachable::CAUSE,
     &token_format_rejected::CAUSE,
     &sts_throttled::CAUSE,
     &node_identity_unmapped::CAUSE,
+    &authenticator_reserved_username::CAUSE,
 ];
 
 /// The fallback for failed calls that no documented cause explains.
@@ -149,12 +163,16 @@ type WantsFacts = fn(&Event) -> bool;
 
 /// Causes that match on a live fact alone, with the events that call for their facts:
 /// nothing matches without the fact, so the plan asks for it whenever such an event comes.
-static FACT_ONLY: &[(&Cause, WantsFacts)] = &[(&node_role_standard_entry::CAUSE, node_role_standard_entry::wants_facts)];
+static FACT_ONLY: &[(&Cause, WantsFacts)] = &[
+    (&node_role_standard_entry::CAUSE, node_role_standard_entry::wants_facts),
+    (&node_entry_deleted::CAUSE, node_entry_deleted::wants_facts),
+];
 
-/// Whether the entry an event created needs a second look after a delay (whether it
-/// still grants nothing), as `access-entry-grants-nothing` asks.
+/// Whether the entry an event created needs a second look after a delay: whether it
+/// still grants nothing (`access-entry-grants-nothing`), or an Auto Mode node entry
+/// still lacks its policy (`auto-mode-node-policy-missing`).
 pub fn wants_second_look(event: &Event) -> bool {
-    access_entry_grants_nothing::wants_second_look(event)
+    access_entry_grants_nothing::wants_second_look(event) || auto_mode_node_policy_missing::wants_second_look(event)
 }
 
 /// Seconds within which a deleted entry counts as short-lived.

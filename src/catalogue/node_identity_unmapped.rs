@@ -6,7 +6,7 @@ use super::util;
 use crate::command::Command;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "node-identity-unmapped",
@@ -16,6 +16,24 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
+    sources: &[
+        Source {
+            page: "kubernetes-sigs/aws-iam-authenticator pkg/server/server.go",
+            quote: "return \"\", fmt.Errorf(\"SessionName did not contain an instance id\")",
+        },
+        Source {
+            page: "kubernetes-sigs/aws-iam-authenticator pkg/server/server.go",
+            quote: "return \"\", nil, fmt.Errorf(\"mapper %s renderTemplates error: %v\", m.Name(), err)",
+        },
+        Source {
+            page: "kubernetes-sigs/aws-iam-authenticator pkg/server/server.go",
+            quote: "return \"\", nil, fmt.Errorf(\"error rendering username template %q: %s\", userPattern, err.Error())",
+        },
+        Source {
+            page: "kubernetes-sigs/aws-iam-authenticator pkg/config/types.go",
+            quote: "before calling ec2:DescribeInstances to determine the private DNS of the calling kubelet (EC2 Instance).",
+        },
+    ],
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {

@@ -6,7 +6,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "node-role-standard-entry",
@@ -16,6 +16,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Principal],
     diagnose,
+    sources: &[
+        Source { page: "aws/karpenter-provider-aws#7558", quote: "The key was recreating the access entry with the correct type EC2_LINUX instead of STANDARD." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "You can't change the type after the access entry is created." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "For Type, if the access entry is for the node role used for self-managed Amazon EC2 nodes, select EC2 Linux or EC2 Windows. Otherwise, accept the default (Standard)." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/create-node-class.html", quote: "When creating access entries for EKS Auto Mode node classes, you need to use the EC2 access entry type." },
+    ],
 };
 
 /// Whether the event calls for this cause's fact (the role's trust policy): a
@@ -41,12 +47,13 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         format!(
             "{principal} got a STANDARD access entry on cluster {}, and its trust policy lets ec2.amazonaws.com assume \
              it. If it is a node role (managed or self-managed node groups, Karpenter's node role), nodes using it \
-             authenticate but never join: only an EC2_LINUX or EC2_WINDOWS entry puts them in system:nodes. The entry \
-             type cannot be changed, so the entry has to be created again.",
+             authenticate but never join: only a node-type entry (EC2_LINUX or EC2_WINDOWS; EC2 for an EKS Auto Mode \
+             node role) puts them in system:nodes. The entry type cannot be changed, so the entry has to be created \
+             again.",
             event.cluster_or_placeholder()
         ),
     )
-    .step("If this is a node role, delete the entry and create it again with type EC2_LINUX (or EC2_WINDOWS for Windows nodes), with no groups and no username.")
+    .step("If this is a node role, delete the entry and create it again with type EC2_LINUX (or EC2_WINDOWS for Windows nodes), with no groups and no username. For the node role of an EKS Auto Mode NodeClass, create it with type EC2 and associate AmazonEKSAutoNodePolicy with cluster scope instead.")
     .step("If it is an instance role for people or tools (a bastion host, CI runners), STANDARD is right: mute this check with MUTE_CAUSES=node-role-standard-entry.")
     .command(util::finish(event, util::aws_eks(event, "delete-access-entry", "--cluster-name").arg("--principal-arn", principal)))
     .command(util::create_entry(event, principal, Some("EC2_LINUX"), None, &[]));

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "node-type-cross-account",
@@ -14,6 +14,11 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If the type of the access entry is anything other than STANDARD (see next consideration about types), the ARN must be in the same AWS account that your cluster is in." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If the type is STANDARD, the ARN can be in the same, or different, AWS account than the account that your cluster is in." },
+        Source { page: "aws/karpenter-provider-aws#7558", quote: "The key was recreating the access entry with the correct type EC2_LINUX instead of STANDARD." },
+    ],
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
@@ -34,8 +39,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
             ),
         )
         .step(format!("Give the nodes an IAM role in account {cluster_account} and create the {entry_type} entry for that role."))
-        .step("For people or workloads from the other account, use a STANDARD entry: cross-account roles are allowed there.")
-        .command(util::create_entry(event, &event.placeholder_role_arn("NODE_ROLE_NAME"), Some(entry_type), None, &[]))
-        .command(util::create_entry(event, principal, Some("STANDARD"), None, &[])),
+        .step("If this role is not used by nodes but by people or workloads of the other account, a STANDARD entry for it is allowed (cross-account roles may have STANDARD entries). Don't give a node role a STANDARD entry: its nodes would authenticate but never join.")
+        .command(util::create_entry(event, &event.placeholder_role_arn("NODE_ROLE_NAME"), Some(entry_type), None, &[])),
     )
 }

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, PrincipalKind};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "node-type-requires-role",
@@ -14,6 +14,24 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Principal],
     diagnose,
+    sources: &[
+        Source {
+            page: "boto/botocore botocore/data/eks/2017-11-01/service-2.json",
+            quote: "For nodes (EC2, EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, and HYBRID_LINUX), the only valid ARN is IAM roles.",
+        },
+        Source {
+            page: "boto/botocore botocore/data/eks/2017-11-01/service-2.json",
+            quote: "Valid values are STANDARD, FARGATE_LINUX, EC2_LINUX, EC2_WINDOWS, EC2, HYBRID_LINUX, and HYPERPOD_LINUX.",
+        },
+        Source {
+            page: "https://repost.aws/knowledge-center/eks-troubleshoot-access-entries",
+            quote: "\"AccessEntry principalArn must be IAM role when using types [EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX].\"",
+        },
+        Source {
+            page: "boto/botocore botocore/data/eks/2017-11-01/service-2.json",
+            quote: "For STANDARD access entries, you can use every IAM principal type.",
+        },
+    ],
 };
 
 fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
@@ -25,9 +43,9 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     let mut finding = Finding::new(
         &CAUSE,
         format!(
-            "The access entry for {principal} asked for type {entry_type}. Node types (EC2_LINUX, EC2_WINDOWS, \
-             FARGATE_LINUX, HYBRID_LINUX, EC2) describe machines, which authenticate with an IAM role, so EKS \
-             accepts only role ARNs for them; this principal is not a role."
+            "The access entry for {principal} asked for type {entry_type}. Node types ({}) describe machines, which \
+             authenticate with an IAM role, so EKS accepts only role ARNs for them; this principal is not a role.",
+            crate::entry_type::node_types_listed()
         ),
     )
     .step(format!("For nodes: create the entry with the nodes' IAM role (the role in their instance profile), type {entry_type}."))

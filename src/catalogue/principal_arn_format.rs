@@ -5,7 +5,7 @@ use super::util;
 use crate::arn::PrincipalKind;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "principal-arn-format",
@@ -15,6 +15,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "aws-samples/appmod-blueprints#319", quote: "InvalidParameterException: The principalArn parameter format is not valid" },
+        Source { page: "boto/botocore botocore/data/eks/2017-11-01/service-2.json", quote: "You can't use the STS session principal type with access entries because this is a temporary principal for each session and not a permanent identity that can be assigned permissions." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If the ARN is for an IAM role, it can include a path." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If the ARN of the role that you specified contained a path, Amazon EKS removes it in the generated username." },
+    ],
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {

@@ -5,7 +5,7 @@ use super::util;
 use crate::command::Command;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "service-linked-role",
@@ -15,6 +15,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Principal, Fact::ClusterAuthMode],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "You cannot create access entries where the principal ARN is a service linked role." },
+        Source { page: "https://repost.aws/knowledge-center/eks-troubleshoot-access-entries", quote: "To grant service-linked roles access to your cluster, use the CONFIG_MAP or API_AND_CONFIG_MAP authentication mode to specify the service-linked role in the aws-auth ConfigMap." },
+        Source { page: "https://docs.aws.amazon.com/emr/latest/EMR-on-EKS-DevelopmentGuide/setting-up-cluster-access.html", quote: "When you create a virtual cluster from an Amazon EKS cluster namespace, Amazon EMR automatically configures all of the necessary permissions, so you don't need to add any extra steps into your current workflows." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/eksctl/emr-access.html", quote: "eksctl provides a command that creates the required RBAC resources for EMR, and updates the aws-auth ConfigMap to bind the role with the SLR for EMR." },
+    ],
 };
 
 fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
@@ -36,8 +42,8 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
              cannot be created or changed for service-linked roles."
         ),
     )
-    .step("Map the role in the aws-auth ConfigMap instead; that needs authentication mode CONFIG_MAP or API_AND_CONFIG_MAP.")
-    .step("In aws-auth, write the role ARN without its path (role/NAME), as the command below does.")
+    .step("If an AWS service integration uses this role (EMR on EKS, for example), let the service set up its access: EMR on EKS creates the access entry it needs when you create its virtual cluster, or, with aws-auth, `eksctl create iamidentitymapping --service-name emr-containers --namespace NAMESPACE` maps it with the RBAC the service needs. Your own code or IaC should not create the entry.")
+    .step("Otherwise map the role in the aws-auth ConfigMap (authentication mode CONFIG_MAP or API_AND_CONFIG_MAP), with the role ARN written without its path (role/NAME) and a Kubernetes group that a RoleBinding or ClusterRoleBinding names: a mapping with a username and no group grants nothing unless a binding names that username.")
     .command(util::describe_auth_mode(event))
     .command(
         Command::new("eksctl create iamidentitymapping")
@@ -45,12 +51,14 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             .region(&event.region)
             .arg("--arn", &mapped_arn)
             .arg("--username", role_name)
+            .arg("--group", "GROUP")
             .to_string(),
     );
     if facts.cluster_auth_mode.found().is_some_and(|m| m == "API") {
         finding = finding.note(
-            "Live: the cluster is in API mode, which ignores aws-auth and cannot go back: this role cannot be given \
-             access on this cluster; use a regular IAM role for the workload instead.",
+            "Live: the cluster is in API mode, which ignores aws-auth and cannot go back: only a service that creates \
+             its own access entry (such as EMR on EKS) can give this role access; for your own workloads use a \
+             regular IAM role.",
         );
     }
     Some(finding)

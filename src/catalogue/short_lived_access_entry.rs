@@ -6,7 +6,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "short-lived-access-entry",
@@ -16,6 +16,11 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::EntryHistory],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/logging-using-cloudtrail.html", quote: "CloudTrail captures all API calls for Amazon EKS as events." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html", quote: "By default, cluster control plane logs aren't sent to CloudWatch Logs." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html", quote: "Kubernetes audit logs provide a record of the individual users, administrators, or system components that have affected your cluster." },
+    ],
 };
 
 /// Created and deleted within this many seconds: short-lived.
@@ -40,7 +45,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         ),
     )
     .step("Find out who created and deleted the entry, and why. CloudTrail has both calls, and the commands below look them up.")
-    .step("If the principal was not expected to have access, check what it did in the cluster in that time. The EKS audit log has its requests.")
+    .step("If the principal was not expected to have access, check what it did in the cluster in that time: the cluster's audit log has its requests, if audit logging is enabled.")
     .step("If a pipeline recreates entries as a matter of course, mute this check with MUTE_CAUSES=short-lived-access-entry.")
     .commands(["CreateAccessEntry", "DeleteAccessEntry"].map(|name| {
         util::finish(

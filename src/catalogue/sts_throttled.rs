@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "sts-throttled",
@@ -14,6 +14,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/server/server.go", quote: "w.WriteHeader(http.StatusTooManyRequests)" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/token/token.go", quote: "return \"sts getCallerIdentity was throttled: \" + e.message" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator#630", quote: "This PR will return 429 to api-server when authenticator got STS throttling from AWS STS service" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/token/token.go", quote: "// response body for STS Throttling is {\"Error\":{\"Code\":\"Throttling\",\"Message\":\"Rate exceeded\",\"Type\":\"Sender\"},\"RequestId\":\"xxx\"}" },
+    ],
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {

@@ -6,7 +6,7 @@ use super::util;
 use crate::command::Command;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "sts-token-rejected",
@@ -16,6 +16,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/token/token.go", quote: "return nil, NewSTSError(fmt.Sprintf(\"error from AWS (expected 200, got %d) on %s endpoint. Body: %s\", response.StatusCode, stsRegion, responseStr))" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator#130", quote: "Ok, I figured out the issue, I was using the wrong ClusterID in the configmap." },
+        Source { page: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_enable-regions.html", quote: "Session tokens from Regional AWS STS endpoints are valid in all AWS Regions. Session tokens from the global STS endpoint are valid only in AWS Regions that are enabled by default." },
+        Source { page: "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_enable-regions.html", quote: "If you choose to use the global endpoint, you must change the Region compatibility of AWS STS session tokens for the global endpoint." },
+    ],
 };
 
 /// The STS error code inside the logged response body (`"Code":"X"`, quotes possibly escaped).
@@ -28,18 +34,19 @@ pub fn sts_code(message: &str) -> Option<&str> {
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let message = event.message();
-    if !util::mentions(message, &["sts getcalleridentity failed"]) {
+    // A request that never reached STS is `sts-unreachable`, not a rejection.
+    if !util::mentions(message, &["sts getcalleridentity failed"]) || util::mentions(message, &["error during get"]) {
         return None;
     }
     let cluster = event.cluster_or_placeholder();
     let code = sts_code(message);
     let (why, steps): (String, &[&str]) = match code {
         Some("InvalidClientTokenId") => (
-            "the access key that signed the token is not valid: deleted or deactivated, from expired session credentials, or used in a region whose STS endpoint the account has not enabled".to_string(),
+            "the access key that signed the token is not valid: deleted or deactivated, or, in a Region that is not enabled by default, a session token from the global STS endpoint, which is valid only in the Regions enabled by default".to_string(),
             &[
                 "Check the credentials kubectl uses (its exec plugin runs aws eks get-token with your profile): aws sts get-caller-identity must work with them.",
-                "Refresh them (aws sso login, or assume the role again), or rotate the access key if it was deactivated.",
-                "If the cluster is in an opt-in region, activate that region's STS endpoint for the account (IAM account settings).",
+                "Rotate the access key if it was deleted or deactivated.",
+                "If the cluster is in an opt-in Region and the credentials are a session from the global endpoint (sts.amazonaws.com), get them from the Regional STS endpoint instead (AWS_STS_REGIONAL_ENDPOINTS=regional, or the SDK's sts_regional_endpoints setting), or set the global endpoint's session tokens to be valid in all Regions (IAM account settings, Security Token Service).",
             ],
         ),
         Some("SignatureDoesNotMatch") => (

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "token-format-rejected",
@@ -14,6 +14,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
+    sources: &[
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/token/token.go", quote: "presignedURLExpiration = 15 * time.Minute" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/token/token.go", quote: "return nil, FormatError{fmt.Sprintf(\"X-Amz-Date parameter is expired (%.f minute expiration) %s\", presignedURLExpiration.Minutes(), dateParam)}" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/token/token.go", quote: "return nil, FormatError{fmt.Sprintf(\"client did not sign the %s header in the pre-signed URL\", clusterIDHeader)}" },
+        Source { page: "kubernetes-sigs/aws-iam-authenticator#160", quote: "STS presigned urls expire after 15 minutes, and are not configurable, so we refresh tokens after 14 minutes to prevent getting occasional unauthorized responses." },
+    ],
 };
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {

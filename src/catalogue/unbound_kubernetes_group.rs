@@ -7,7 +7,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
-use crate::finding::{Cause, Finding, Severity};
+use crate::finding::{Cause, Finding, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "unbound-kubernetes-group",
@@ -17,6 +17,12 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Bindings],
     diagnose,
+    sources: &[
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "Amazon EKS doesn't confirm that any Kubernetes RBAC objects that exist on your cluster include any of the group names that you specify." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "For example, if you create an access entry for group that currently doesn't exist, EKS will create the group instead of returning an error." },
+        Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "If you associate an access policy to an access entry that also has group names specified, then the IAM principal has all the permissions in all associated access policies." },
+        Source { page: "https://repost.aws/knowledge-center/eks-troubleshoot-access-entries", quote: "Check whether the spelling and formatting is correct for references to a Kubernetes group in your access entry." },
+    ],
 };
 
 /// How many groups are checked for suspicious spelling (real entries carry a few).
@@ -74,7 +80,8 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         format!(
             "The access entry for {} now puts it in Kubernetes group(s) {listed}. EKS does not check that any \
              RoleBinding or ClusterRoleBinding names these groups: if none does, or a name is misspelt, the principal \
-             authenticates but every request is forbidden.",
+             authenticates but gets none of the permissions the group was meant to give (only what its access policies \
+             and any binding of its username grant).",
             event.principal_or_placeholder()
         ),
     )

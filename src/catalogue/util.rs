@@ -26,6 +26,11 @@ pub fn finish(event: &Event, command: Command) -> String {
     command.region(&event.region).into()
 }
 
+/// The ARNs of every access policy EKS offers, in the event's Region.
+pub fn list_access_policies(event: &Event) -> String {
+    finish(event, Command::new("aws eks list-access-policies").arg("--query", "accessPolicies[].arn"))
+}
+
 pub fn describe_auth_mode(event: &Event) -> String {
     finish(event, aws_eks(event, "describe-cluster", "--name").arg("--query", "cluster.accessConfig"))
 }
@@ -90,6 +95,50 @@ pub fn retry_entry(event: &Event, username: Option<&str>, groups: &[&str]) -> Op
     } else {
         Some(create_entry(event, event.principal_or_placeholder(), event.entry_type(), username, groups))
     }
+}
+
+/// The event's own CreateCluster request again with `access_config` instead of the
+/// refused one: every setting the event sent is repeated, so the retry differs only
+/// there; what the event does not carry is a placeholder.
+pub fn create_cluster_again(event: &Event, access_config: &str) -> String {
+    let request = &event.request;
+    let json = |value: &serde_json::Value| value.to_string();
+    let mut command = aws_eks(event, "create-cluster", "--name")
+        .arg_if("--kubernetes-version", request.version.as_deref())
+        .arg("--role-arn", request.role_arn.as_deref().unwrap_or("CLUSTER_ROLE_ARN"))
+        .arg(
+            "--resources-vpc-config",
+            &request.resources_vpc_config.as_ref().map_or_else(|| "subnetIds=SUBNET_1,SUBNET_2".to_string(), json),
+        )
+        .arg("--access-config", access_config);
+    if let Some(compute) = &request.compute_config {
+        let mut config = serde_json::Map::new();
+        config.insert("enabled".into(), compute.enabled.unwrap_or(false).into());
+        if let Some(pools) = &compute.node_pools {
+            config.insert("nodePools".into(), pools.clone().into());
+        }
+        if let Some(role) = &compute.node_role_arn {
+            config.insert("nodeRoleArn".into(), role.clone().into());
+        }
+        command = command.arg("--compute-config", &serde_json::Value::Object(config).to_string());
+    }
+    for (flag, value) in [
+        ("--kubernetes-network-config", &request.kubernetes_network_config),
+        ("--storage-config", &request.storage_config),
+        ("--remote-network-config", &request.remote_network_config),
+    ] {
+        if let Some(value) = value {
+            command = command.arg(flag, &json(value));
+        }
+    }
+    finish(event, command)
+}
+
+/// `--access-config` for a CreateCluster retried in `mode`, keeping the request's own
+/// choice of admin rights for the creator (EKS's default, true, when it made none).
+pub fn access_config_in(event: &Event, mode: &str) -> String {
+    let creator_admin = event.request.access_config.as_ref().and_then(|c| c.bootstrap_cluster_creator_admin_permissions).unwrap_or(true);
+    format!("authenticationMode={mode},bootstrapClusterCreatorAdminPermissions={creator_admin}")
 }
 
 /// The EKS authentication modes in the only order a cluster may move through them.

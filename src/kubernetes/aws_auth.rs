@@ -50,6 +50,9 @@ impl Mapping {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AwsAuth {
     pub mappings: Vec<Mapping>,
+    /// `mapAccounts`: accounts every IAM identity of which the authenticator admits
+    /// (username its ARN, no groups), whatever role or user it is.
+    pub accounts: Vec<String>,
     /// Each entry or key the authenticator would drop or misread, with why.
     pub problems: Vec<String>,
 }
@@ -63,6 +66,9 @@ impl AwsAuth {
                 auth.read_list(key, text, user);
             }
         }
+        if let Some(text) = data.get("mapAccounts") {
+            auth.read_accounts(text);
+        }
         auth
     }
 
@@ -74,6 +80,30 @@ impl AwsAuth {
             .map(|d| d.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
             .unwrap_or_default();
         AwsAuth::parse(&data)
+    }
+
+    /// `mapAccounts`: a YAML list of account ids, read as the authenticator's `ParseMap` reads it.
+    fn read_accounts(&mut self, text: &str) {
+        if skippable(text) {
+            return;
+        }
+        if text.len() > MAX_DATA_BYTES {
+            self.problems.push("mapAccounts is larger than 1 MiB and was not read".to_string());
+            return;
+        }
+        match YamlLoader::load_from_str(text).map(|docs| docs.into_iter().next()) {
+            Ok(Some(Yaml::Array(items))) => {
+                for (index, item) in items.iter().enumerate() {
+                    match item {
+                        Yaml::String(account) => self.accounts.push(account.clone()),
+                        _ => self.problems.push(format!("mapAccounts[{index}] is not a string: the authenticator ignores it")),
+                    }
+                }
+            }
+            Ok(Some(Yaml::Null) | None) => {}
+            Ok(Some(_)) => self.problems.push("mapAccounts is not a YAML list: the authenticator reads no account from it".to_string()),
+            Err(e) => self.problems.push(format!("mapAccounts is not valid YAML ({e}): the authenticator reads no account from it")),
+        }
     }
 
     fn read_list(&mut self, key: &str, text: &str, user: bool) {

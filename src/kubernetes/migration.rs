@@ -10,8 +10,9 @@
 //! the path, so a role mapping and a role entry are the same principal when
 //! partition, account and name agree. A user mapping matches the user's ARN
 //! (path included) case-insensitively. A mapping into `system:nodes` is a node
-//! role: its equivalent is an `EC2_LINUX`/`EC2_WINDOWS`/`FARGATE_LINUX` entry, not
-//! a `STANDARD` one.
+//! role: its equivalent is an `EC2_LINUX`/`EC2_WINDOWS`/`FARGATE_LINUX`/`HYBRID_LINUX`
+//! entry, not a `STANDARD` one. `mapAccounts` admits every identity of an account,
+//! which no single access entry replaces.
 
 use super::aws_auth::{AwsAuth, Mapping, MappingKind};
 use crate::arn::{access_policy_arn, Arn, PrincipalKind};
@@ -27,8 +28,7 @@ pub struct AccessEntrySummary {
     pub entry_type: Option<String>,
 }
 
-/// Entry types that make a principal a node (`system:nodes`).
-const NODE_TYPES: &[&str] = &["EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX", "EC2"];
+use crate::entry_type::is_node_type;
 
 /// A mapping that grants access through `aws-auth` only.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -59,6 +59,26 @@ pub struct Migration {
     pub covered: usize,
     /// The ConfigMap's own problems (entries the authenticator drops).
     pub problems: Vec<String>,
+    /// `mapAccounts`: accounts whose every identity aws-auth admits, which lose access in
+    /// `API` mode unless each identity that uses the cluster gets an entry.
+    pub accounts: Vec<String>,
+}
+
+impl Migration {
+    /// Whether anyone who authenticates through aws-auth today would be refused in `API` mode.
+    pub fn loses_access(&self) -> bool {
+        !self.unmatched.is_empty() || !self.accounts.is_empty()
+    }
+
+    /// What each `mapAccounts` account loses, for reports.
+    pub fn account_losses(&self) -> impl Iterator<Item = String> + '_ {
+        self.accounts.iter().map(|account| {
+            format!(
+                "mapAccounts admits every IAM role and user of account {account} (username its ARN, no groups): in API mode \
+                 each of them that uses the cluster needs its own access entry, since no entry covers a whole account"
+            )
+        })
+    }
 }
 
 /// Where the commands point.
@@ -72,7 +92,7 @@ pub struct Target<'a> {
 /// Compares `auth` with `entries`. `role_arns` maps lower-cased role names to their
 /// full ARNs as IAM gives them (path included), where known.
 pub fn compare(auth: &AwsAuth, entries: &[AccessEntrySummary], role_arns: &BTreeMap<String, String>, target: Target) -> Migration {
-    let mut migration = Migration { problems: auth.problems.clone(), ..Migration::default() };
+    let mut migration = Migration { problems: auth.problems.clone(), accounts: auth.accounts.clone(), ..Migration::default() };
     let parsed: Vec<(Arn, &AccessEntrySummary)> = entries.iter().filter_map(|e| Arn::parse(&e.principal_arn).map(|a| (a, e))).collect();
     for mapping in &auth.mappings {
         let node_type = node_type(mapping);
@@ -85,7 +105,7 @@ pub fn compare(auth: &AwsAuth, entries: &[AccessEntrySummary], role_arns: &BTree
         };
         let why = match (found, node_type) {
             (Some(entry), Some(wanted)) => match entry.entry_type.as_deref() {
-                Some(t) if !NODE_TYPES.contains(&t) => Some(format!(
+                Some(t) if !is_node_type(t) => Some(format!(
                     "the entry for {} is of type {t}, which does not put nodes in system:nodes (it needs {wanted})",
                     entry.principal_arn
                 )),
@@ -103,16 +123,22 @@ pub fn compare(auth: &AwsAuth, entries: &[AccessEntrySummary], role_arns: &BTree
 }
 
 /// The entry type of a node mapping (one into `system:nodes`), by the groups and
-/// username EKS writes for each kind of node.
+/// username EKS writes for each kind of node: Fargate profiles map
+/// `system:node:{{SessionName}}` with `system:node-proxier`; hybrid nodes map
+/// `system:node:{{SessionName}}` without it (hybrid-nodes-cluster-prep); EC2 nodes map
+/// `system:node:{{EC2PrivateDNSName}}`, Windows ones with `eks:kube-proxy-windows`.
 fn node_type(mapping: &Mapping) -> Option<&'static str> {
     let has = |g: &str| mapping.groups.iter().any(|m| m == g);
     if !has("system:nodes") {
         return None;
     }
+    let session_named = mapping.username.contains("{{SessionName}}");
     Some(if has("eks:kube-proxy-windows") {
         "EC2_WINDOWS"
-    } else if has("system:node-proxier") && mapping.username.contains("{{SessionName}}") {
+    } else if session_named && has("system:node-proxier") {
         "FARGATE_LINUX"
+    } else if session_named {
+        "HYBRID_LINUX"
     } else {
         "EC2_LINUX"
     })

@@ -57,7 +57,7 @@ pub fn preflight_text(p: &Preflight) -> String {
         return out;
     }
     let m = &p.migration;
-    if m.unmatched.is_empty() {
+    if !m.loses_access() {
         out.push_str(&format!(
             "Every aws-auth mapping that grants access ({}) has an equivalent access entry: nobody loses access in API mode.\n",
             m.covered
@@ -83,6 +83,9 @@ pub fn preflight_text(p: &Preflight) -> String {
         for note in &u.notes {
             out.push_str(&format!("    note: {}\n", inline(note)));
         }
+    }
+    for loss in m.account_losses() {
+        out.push_str(&format!("\n  mapAccounts: {}\n", inline(&loss)));
     }
     if !m.unmatched.is_empty() && m.covered > 0 {
         out.push_str(&format!("\n{} other mapping(s) already have an equivalent access entry.\n", m.covered));

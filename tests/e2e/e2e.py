@@ -28,6 +28,7 @@ import uuid
 import boto3
 from botocore.config import Config
 
+import fixes
 import kubernetes
 import soak
 
@@ -116,7 +117,7 @@ def expected_branches(event):
         out.add("e")
     policy, scope = params.get("policyArn") or "", (params.get("accessScope") or {}).get("type")
     if (name == "AssociateAccessPolicy" and error is None and scope == "cluster"
-            and policy.rsplit("/", 1)[-1] in ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy")):
+            and policy.rsplit("/", 1)[-1] in ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy")):
         out.add("f")
     return out
 
@@ -132,7 +133,9 @@ def client(service, region=REGION):
 # Causes that match on the function's live facts or state alone (replay cannot show
 # them): checked apart, by check_risky_successes and (the Kubernetes facts) kubernetes.check.
 LIVE_ONLY = {"node-role-standard-entry", "short-lived-access-entry", "access-entry-grants-nothing",
-             "group-not-bound", "aws-auth-principal-loses-access"}
+             "auto-mode-node-policy-missing", "node-entry-deleted", "group-not-bound", "aws-auth-principal-loses-access"}
+# Fixtures whose role EC2 may assume (the finding reads the trust policy live).
+EC2_TRUSTED = {"node-role-standard-entry", "node-entry-deleted"}
 # The e2e stack's second look comes this many seconds after the call (SecondLookDelaySeconds).
 SECOND_LOOK_DELAY = 2
 
@@ -184,7 +187,7 @@ def setup(slack_url):
             continue
         path = (m.group(3) or "") + "/"
         if m.group(2) == "role":
-            trusted = {"Service": "ec2.amazonaws.com"} if stem == "node-role-standard-entry" else {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+            trusted = {"Service": "ec2.amazonaws.com"} if stem in EC2_TRUSTED else {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
             iam.create_role(RoleName=m.group(4), Path=path, AssumeRolePolicyDocument=trust(trusted))
         else:
             iam.create_user(UserName=m.group(4), Path=path)
@@ -588,6 +591,9 @@ def check():
     exits = ministack_log.read_text(errors="replace").count("Runtime exited before returning a response")
     r.check("the function's process exited only when killed (1 exit in MiniStack's log)", exits == 1, f"{exits} exits")
 
+    # -- last: the printed fixes run on MiniStack (fixes.py; it changes EKS state, on its own clusters)
+    fixes.check(r, client, replay)
+
     print(f"# check total: {time.monotonic() - t0:.1f}s")
     print(f"{r.passed} passed, {r.failed} failed")
     return 0 if r.failed == 0 else 1
@@ -638,10 +644,19 @@ def check_risky_successes(r, lam, fn, sqs, sink_q, slack_dir):
     out = invoke(granted)
     r.check("access-entry-grants-nothing: a granted entry is quiet at creation too", out.get("outcome") == "no_finding", out)
 
-    received = [json.loads(m["Body"]) for m in drain(sqs, sink_q, want=3, timeout=60 + SECOND_LOOK_DELAY, quiet=5 + SECOND_LOOK_DELAY)]
+    # An Auto Mode node entry (type EC2) still without AmazonEKSAutoNodePolicy at its second look.
+    auto = json.loads((EVENTS / "auto-mode-node-policy-missing.json").read_text())
+    eks.create_access_entry(clusterName=cluster_of(auto), principalArn=principal_of(auto), type="EC2")
+    out = invoke(auto)
+    r.check("auto-mode-node-policy-missing: nothing said at creation (the policy may follow)", out.get("outcome") == "no_finding", out)
+    # A node role's entry deleted: its trust policy, read live, says EC2 may assume it.
+    out = invoke(json.loads((EVENTS / "node-entry-deleted.json").read_text()))
+    r.check("node-entry-deleted: alerted, from the role's trust policy read live", out.get("causes") == ["node-entry-deleted"], out)
+
+    want = ["access-entry-grants-nothing", "auto-mode-node-policy-missing", "node-entry-deleted", "node-role-standard-entry", "short-lived-access-entry"]
+    received = [json.loads(m["Body"]) for m in drain(sqs, sink_q, want=len(want), timeout=60 + SECOND_LOOK_DELAY, quiet=5 + SECOND_LOOK_DELAY)]
     causes = sorted(((m.get("MessageAttributes") or {}).get("cause") or {}).get("Value") for m in received)
-    r.check("risky successes: SNS got exactly node-role-standard-entry, short-lived-access-entry and the second look's access-entry-grants-nothing",
-            causes == ["access-entry-grants-nothing", "node-role-standard-entry", "short-lived-access-entry"], causes)
+    r.check("risky successes: SNS got exactly the five live causes (two of them at their second look)", causes == want, causes)
     by_cause = {((m.get("MessageAttributes") or {}).get("cause") or {}).get("Value"): m.get("Message", "") for m in received}
     r.check("node-role-standard-entry: says EC2 may assume the role, and how to recreate the entry",
             "ec2.amazonaws.com" in by_cause.get("node-role-standard-entry", "") and "--type EC2_LINUX" in by_cause.get("node-role-standard-entry", ""))
@@ -652,7 +667,7 @@ def check_risky_successes(r, lam, fn, sqs, sink_q, slack_dir):
             and "ReportingWriters" not in json.dumps(received), m[:300])
     time.sleep(1)
     posts = [json.loads(p.read_text()) for p in sorted(slack_dir.glob("[0-9]*.json"))][slack_before:]
-    r.check("risky successes: Slack got the same 3 alerts", len(posts) == 3, len(posts))
+    r.check("risky successes: Slack got the same 5 alerts", len(posts) == len(want), len(posts))
     print(f"# risky successes: {time.monotonic() - t0:.1f}s")
 
 

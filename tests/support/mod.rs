@@ -73,6 +73,19 @@ pub fn facts_for(cause: &Cause) -> Facts {
             settled_entry: Lookup::Found(AccessEntryFacts { entry_type: Some("STANDARD".into()), ..AccessEntryFacts::default() }),
             ..Facts::default()
         },
+        "auto-mode-node-policy-missing" => Facts {
+            settled_entry: Lookup::Found(AccessEntryFacts { entry_type: Some("EC2".into()), ..AccessEntryFacts::default() }),
+            ..Facts::default()
+        },
+        "node-entry-deleted" => Facts {
+            principal: Lookup::Found(PrincipalFacts {
+                arn: Some("arn:aws:iam::111122223333:role/batch-workers-node-role".into()),
+                path: "/".into(),
+                trusted_services: vec!["ec2.amazonaws.com".into()],
+                ..PrincipalFacts::default()
+            }),
+            ..Facts::default()
+        },
         "group-not-bound" => Facts { bindings: Lookup::Found(sample_bindings()), ..Facts::default() },
         "aws-auth-principal-loses-access" => Facts { aws_auth: Lookup::Found(sample_aws_auth()), ..Facts::default() },
         _ => Facts::default(),

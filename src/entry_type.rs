@@ -1,0 +1,34 @@
+//! Access-entry types as the EKS API names them, and what each one admits: the one
+//! list every cause and the migration report read.
+
+/// The node types: machines that authenticate with an IAM role of the cluster's own
+/// account and get their Kubernetes identity from EKS (no groups, no username).
+pub const NODE_TYPES: &[&str] = &["EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX", "HYPERPOD_LINUX", "EC2"];
+
+pub fn is_node_type(entry_type: &str) -> bool {
+    NODE_TYPES.iter().any(|t| t.eq_ignore_ascii_case(entry_type.trim()))
+}
+
+/// The node types as a list for prose: "EC2_LINUX, EC2_WINDOWS, …".
+pub fn node_types_listed() -> String {
+    NODE_TYPES.join(", ")
+}
+
+/// The access policy a node type needs: an Auto Mode node role's `EC2` entry takes
+/// `AmazonEKSAutoNodePolicy`; every other node type takes none.
+pub fn node_policy(entry_type: &str) -> Option<&'static str> {
+    entry_type.trim().eq_ignore_ascii_case("EC2").then_some("AmazonEKSAutoNodePolicy")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_types_and_their_policies() {
+        assert!(is_node_type("hybrid_linux") && is_node_type("HYPERPOD_LINUX") && is_node_type("EC2"));
+        assert!(!is_node_type("STANDARD"));
+        assert_eq!(node_policy("EC2"), Some("AmazonEKSAutoNodePolicy"));
+        assert_eq!(node_policy("EC2_LINUX"), None);
+    }
+}
