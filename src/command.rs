@@ -12,6 +12,11 @@ pub fn sh(value: &str) -> String {
     }
 }
 
+/// `aws iam get-role` printing the exact ARN (path included) of the role named `name`.
+pub fn role_arn_by_name(name: &str) -> Command {
+    Command::new("aws iam get-role").arg("--role-name", name).literal("--query Role.Arn --output text")
+}
+
 /// A command line under construction: a trusted program and subcommand, then quoted
 /// arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]

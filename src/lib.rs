@@ -6,13 +6,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access_entry;
 pub mod arn;
 pub mod authenticator;
 #[cfg(feature = "lambda")]
 pub mod aws;
 pub mod catalogue;
 pub mod command;
-pub mod entry_type;
+pub mod escape;
 pub mod event;
 pub mod facts;
 pub mod finding;

@@ -4,8 +4,8 @@
 
 mod support;
 
+use eks_access_doctor::escape::is_unsafe_char;
 use eks_access_doctor::input::{parse_document, Parsed};
-use eks_access_doctor::render::escape::is_unsafe_char;
 use eks_access_doctor::render::sns::MessageFormat;
 use eks_access_doctor::render::{chatbot, markdown, slack, sns, text, Diagnosis};
 use serde_json::{json, Value};

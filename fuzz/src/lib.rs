@@ -4,10 +4,10 @@
 
 pub mod fields;
 
+use eks_access_doctor::escape::is_unsafe_char;
 use eks_access_doctor::facts::Facts;
 use eks_access_doctor::finding::Finding;
 use eks_access_doctor::input::{parse_document, Parsed};
-use eks_access_doctor::render::escape::is_unsafe_char;
 use eks_access_doctor::render::sns::MessageFormat;
 use eks_access_doctor::render::{chatbot, json, markdown, slack, sns, text, Diagnosis};
 use serde_json::Value;
@@ -26,7 +26,7 @@ pub fn strict() -> bool {
 pub const RENDER_MAX_INPUT: usize = 64 * 1024;
 
 /// Text meant for a terminal, an e-mail or a ticket: none of the characters
-/// `render::escape::is_unsafe_char` defines (control, format, line and paragraph
+/// `escape::is_unsafe_char` defines (control, format, line and paragraph
 /// separators, invisible fillers and selectors) but the newline.
 pub fn assert_printable(what: &str, text: &str) {
     if let Some((i, c)) = text.char_indices().find(|&(_, c)| c != '\n' && is_unsafe_char(c)) {

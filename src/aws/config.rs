@@ -1,7 +1,7 @@
 //! The function's settings, read once at init from the environment. Pure: takes a
 //! lookup function so tests pass plain maps.
 
-use super::routing::RouteFilter;
+use super::routing::{glob, RouteFilter};
 use crate::finding::Severity;
 use crate::render::sns::MessageFormat;
 use std::time::Duration;
@@ -259,26 +259,6 @@ fn is_route_name(name: &str) -> bool {
     (1..=32).contains(&bytes.len())
         && bytes[0].is_ascii_alphanumeric()
         && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-}
-
-/// `*` matches any run of characters; everything else matches itself.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for middle in &parts[1..parts.len() - 1] {
-        match rest.find(middle) {
-            Some(at) => rest = &rest[at + middle.len()..],
-            None => return false,
-        }
-    }
-    true
 }
 
 #[cfg(test)]

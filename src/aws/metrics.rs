@@ -18,7 +18,7 @@
 //! finding counts under `(other)`, or `(unknown)` when the event names no cluster
 //! (neither can be a cluster's name).
 
-use super::config::glob;
+use super::routing::glob;
 use crate::finding::Finding;
 use crate::render::Diagnosis;
 use serde::Serialize;

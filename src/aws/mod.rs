@@ -97,7 +97,7 @@ where
         SdkError::ResponseError(_) => "unreadable response".to_string(),
         other => other.to_string(),
     };
-    crate::render::escape::truncate(&crate::render::escape::inline(&text), 300)
+    crate::escape::truncate(&crate::escape::inline(&text), 300)
 }
 
 /// The error code of an SDK service error, if the service answered.

@@ -3,7 +3,6 @@
 //! everything else to the team channel" is an on-call route before the default
 //! route, and no finding pages twice. Pure, so the decisions are tested as data.
 
-use super::config::{glob, SlackRoute};
 use crate::finding::Severity;
 use std::sync::Arc;
 
@@ -44,10 +43,10 @@ impl Routes {
         Routes(routes.into())
     }
 
-    /// The configured routes, in order. Their sink names are leaked, once, at init:
-    /// a sink lives as long as the process.
-    pub fn of(routes: &[SlackRoute]) -> Routes {
-        Routes::new(routes.iter().map(|r| (&*Box::leak(r.sink.clone().into_boxed_str()), r.filter.clone())).collect())
+    /// The configured routes (sink name, filter), in order. Their sink names are
+    /// leaked, once, at init: a sink lives as long as the process.
+    pub fn of<'a>(routes: impl IntoIterator<Item = (&'a str, &'a RouteFilter)>) -> Routes {
+        Routes::new(routes.into_iter().map(|(sink, filter)| (&*Box::leak(sink.to_owned().into_boxed_str()), filter.clone())).collect())
     }
 
     /// The sink names, in route order.
@@ -59,6 +58,26 @@ impl Routes {
     pub fn pick(&self, severity: Severity, cluster: Option<&str>) -> Option<&'static str> {
         self.0.iter().find(|(_, filter)| filter.takes(severity, cluster)).map(|(name, _)| *name)
     }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]

@@ -83,7 +83,7 @@ impl SlackSink {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let body = response.text().await.unwrap_or_default();
-                    let body = crate::render::escape::truncate(&crate::render::escape::inline(&body), 200);
+                    let body = crate::escape::truncate(&crate::escape::inline(&body), 200);
                     return Err(fail(format!("HTTP {status}: {body}")));
                 }
                 Err(e) => {
@@ -113,7 +113,7 @@ pub async fn route_sinks(
     secrets: &aws_sdk_secretsmanager::Client,
     policy: RetryPolicy,
 ) -> Result<Vec<SlackSink>, String> {
-    let shared = Routes::of(routes);
+    let shared = Routes::of(routes.iter().map(|r| (r.sink.as_str(), &r.filter)));
     let mut sinks = Vec::with_capacity(routes.len());
     for (name, route) in shared.names().zip(routes) {
         let url = match &route.webhook {

@@ -49,7 +49,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
              node types ({}) what nodes need itself; the one access policy a node entry takes is \
              AmazonEKSAutoNodePolicy, on the EC2 entry of an EKS Auto Mode node role. {policy} cannot go on this entry.",
             event.event_name,
-            crate::entry_type::node_types_listed()
+            crate::access_entry::node_types_listed()
         ),
     )
     .step("If this principal is a node role, leave it as it is: EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX and HYPERPOD_LINUX entries need no access policy; an Auto Mode node role's EC2 entry needs only AmazonEKSAutoNodePolicy with cluster scope.")

@@ -165,7 +165,7 @@ fn granted_fix(finding: Finding, event: &Event, corrected: &[&str]) -> Finding {
     let groups = corrected.join(",");
     let mut update = util::aws_eks(event, "update-access-entry", "--cluster-name");
     update = match role_name(event) {
-        Some(name) => update.arg_from("--principal-arn", &util::role_arn_by_name(name)),
+        Some(name) => update.arg_from("--principal-arn", &crate::command::role_arn_by_name(name)),
         None => update.arg("--principal-arn", event.principal_or_placeholder()),
     };
     finding
@@ -181,7 +181,7 @@ fn granted_fix(finding: Finding, event: &Event, corrected: &[&str]) -> Finding {
 fn where_groups_come_from(event: &Event) -> Vec<String> {
     let mut describe = util::aws_eks(event, "describe-access-entry", "--cluster-name");
     describe = match role_name(event) {
-        Some(name) => describe.arg_from("--principal-arn", &util::role_arn_by_name(name)),
+        Some(name) => describe.arg_from("--principal-arn", &crate::command::role_arn_by_name(name)),
         None => describe.arg("--principal-arn", event.principal_or_placeholder()),
     };
     vec![

@@ -32,8 +32,9 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
             &CAUSE,
             format!(
                 "Cluster {} has an access entry holding the unique id of {arn}, but the entry names a different ARN. EKS \
-                 stores the principal's id with its entry: after a rename (an IAM user renamed with update-user keeps its \
-                 id), or an entry written for another principal, the two no longer agree and the request is refused.",
+                 stores the principal's id with its entry: after a rename or a new path (an IAM user changed with update-user \
+                 --new-user-name or --new-path keeps its id), or an entry written for another principal, the two no \
+                 longer agree and the request is refused.",
                 event.cluster_or_placeholder()
             ),
         )

@@ -65,7 +65,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     finding = match principal {
         Some(p) if p.kind != PrincipalKind::User => {
             // The real ARN, path included, from IAM: what the entry must name.
-            let role_arn = util::role_arn_by_name(p.name);
+            let role_arn = crate::command::role_arn_by_name(p.name);
             let create = util::aws_eks(event, "create-access-entry", "--cluster-name").arg_from("--principal-arn", &role_arn);
             let delete = util::aws_eks(event, "delete-access-entry", "--cluster-name").arg_from("--principal-arn", &role_arn);
             let associate = util::aws_eks(event, "associate-access-policy", "--cluster-name")

@@ -45,7 +45,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         ));
     }
     // get-role finds the role whatever its path and prints its exact ARN.
-    let role_arn = util::role_arn_by_name(role_name);
+    let role_arn = crate::command::role_arn_by_name(role_name);
     finding = finding.command(role_arn.to_string());
     if parsed.is_some_and(|p| p.is_role()) {
         let create = util::aws_eks(event, "create-access-entry", "--cluster-name")

@@ -48,7 +48,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     let cluster = event.cluster_or_placeholder();
     let finding = if util::mentions(message, &["sessionname did not contain an instance id"]) {
         let role = crate::arn::Arn::parse(arn).and_then(|a| a.principal()).map_or("ROLE_NAME", |p| p.name);
-        let role_arn = util::role_arn_by_name(role);
+        let role_arn = crate::command::role_arn_by_name(role);
         let describe = util::aws_eks(event, "describe-access-entry", "--cluster-name").arg_from("--principal-arn", &role_arn);
         Finding::new(
             &CAUSE,

@@ -26,7 +26,7 @@ pub static CAUSE: Cause = Cause {
 fn quoted_type(message: &str) -> Option<&str> {
     let (_, rest) = message.split_once("type is ")?;
     let name = rest.trim_start_matches(['"', '\'']).split(['"', '\'', ' ', '.']).next()?;
-    crate::entry_type::is_node_type(name).then_some(name)
+    crate::access_entry::is_node_type(name).then_some(name)
 }
 
 fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {

@@ -45,7 +45,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
         format!(
             "The access entry for {principal} asked for type {entry_type}. Node types ({}) describe machines, which \
              authenticate with an IAM role, so EKS accepts only role ARNs for them; this principal is not a role.",
-            crate::entry_type::node_types_listed()
+            crate::access_entry::node_types_listed()
         ),
     )
     .step(format!("For nodes: create the entry with the nodes' IAM role (the role in their instance profile), type {entry_type}."))

@@ -37,7 +37,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     finding = match (&session, session.and_then(|s| s.role_arn())) {
         (Some(session), Some(role)) => {
             // The session ARN drops the role's path; get-role prints the exact role ARN.
-            let role_arn = util::role_arn_by_name(session.name);
+            let role_arn = crate::command::role_arn_by_name(session.name);
             let create = util::aws_eks(event, "create-access-entry", "--cluster-name")
                 .arg_from("--principal-arn", &role_arn)
                 .arg_if("--type", event.entry_type());

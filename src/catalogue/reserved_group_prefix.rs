@@ -43,7 +43,7 @@ fn offending_group(event: &Event) -> String {
         .and_then(|at| message[at + "group name ".len()..].split_whitespace().next())
         .map(|g| g.trim_matches(|c| c == '"' || c == '\'' || c == ',').to_string());
     named
-        .or_else(|| event.groups().iter().find(|g| util::reserved_prefix(g).is_some()).cloned())
+        .or_else(|| event.groups().iter().find(|g| crate::access_entry::reserved_prefix(g).is_some()).cloned())
         .unwrap_or_else(|| "system:masters".to_string())
 }
 
@@ -53,8 +53,9 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     }
     let group = offending_group(event);
     let principal = event.principal_or_placeholder();
-    let prefix = util::reserved_prefix(&group).unwrap_or("system:");
-    let other_groups: Vec<&str> = event.groups().iter().map(String::as_str).filter(|g| util::reserved_prefix(g).is_none()).collect();
+    let prefix = crate::access_entry::reserved_prefix(&group).unwrap_or("system:");
+    let other_groups: Vec<&str> =
+        event.groups().iter().map(String::as_str).filter(|g| crate::access_entry::reserved_prefix(g).is_none()).collect();
     let mut finding = Finding::new(
         &CAUSE,
         format!(

@@ -30,7 +30,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     }
     let username = event.request.username.as_deref().unwrap_or("USERNAME");
     let principal = event.principal_or_placeholder();
-    let node = event.entry_type().is_some_and(crate::entry_type::is_node_type);
+    let node = event.entry_type().is_some_and(crate::access_entry::is_node_type);
     let groups: Vec<&str> = event.groups().iter().map(String::as_str).collect();
     let finding = Finding::new(
         &CAUSE,

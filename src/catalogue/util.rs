@@ -16,11 +16,6 @@ pub fn aws_eks(event: &Event, subcommand: &'static str, cluster_flag: &str) -> C
     Command::new("aws eks").literal(subcommand).arg(cluster_flag, event.cluster_or_placeholder())
 }
 
-/// `aws iam get-role` printing the exact ARN (path included) of the role named `name`.
-pub fn role_arn_by_name(name: &str) -> Command {
-    Command::new("aws iam get-role").arg("--role-name", name).literal("--query Role.Arn --output text")
-}
-
 /// The command with the event's region, as advice.
 pub fn finish(event: &Event, command: Command) -> String {
     command.region(&event.region).into()
@@ -196,14 +191,6 @@ fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
         at = start;
     }
     false
-}
-
-/// Prefixes EKS reserves for itself in usernames and group names.
-pub const RESERVED_PREFIXES: &[&str] = &["system:", "eks:", "aws:", "amazon:", "iam:"];
-
-pub fn reserved_prefix(value: &str) -> Option<&'static str> {
-    let lower = value.trim_start().to_ascii_lowercase();
-    RESERVED_PREFIXES.iter().copied().find(|p| lower.starts_with(p))
 }
 
 #[cfg(test)]

@@ -15,8 +15,8 @@
 //! which no single access entry replaces.
 
 use super::aws_auth::{AwsAuth, Mapping, MappingKind};
+use crate::access_entry::reserved_prefix;
 use crate::arn::{access_policy_arn, Arn, PrincipalKind};
-use crate::catalogue::util::reserved_prefix;
 use crate::command::Command;
 use std::collections::BTreeMap;
 
@@ -28,7 +28,7 @@ pub struct AccessEntrySummary {
     pub entry_type: Option<String>,
 }
 
-use crate::entry_type::is_node_type;
+use crate::access_entry::is_node_type;
 
 /// A mapping that grants access through `aws-auth` only.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -212,7 +212,7 @@ fn entry_principal(mapping: &Mapping, role_arns: &BTreeMap<String, String>) -> E
                 return EntryPrincipal::Known(full.clone());
             }
             if principal.is_some_and(|p| p.permission_set().is_some()) {
-                return EntryPrincipal::AskIam(crate::catalogue::util::role_arn_by_name(name));
+                return EntryPrincipal::AskIam(crate::command::role_arn_by_name(name));
             }
             EntryPrincipal::Known(arn.clone())
         }

@@ -1,10 +1,10 @@
 //! What `preflight` and `check-groups` print: text for a person (every value from
-//! the cluster through `render::escape::inline`, so no terminal control character
+//! the cluster through `escape::inline`, so no terminal control character
 //! or line break from a ConfigMap reaches the screen raw) and JSON for scripts.
 
 use super::migration::Migration;
 use super::rbac::GroupCheck;
-use crate::render::escape::inline;
+use crate::escape::inline;
 use serde::Serialize;
 
 /// The groups of one access entry, each judged.

@@ -9,9 +9,9 @@
 //! cut to the documented limits. Commands sit in a code block in the description, where
 //! 8,000 characters hold them whole: a next step holds 350, less than some commands.
 
-use super::escape::{client_markdown, client_markdown_code, truncate, truncate_client_markdown};
 use super::Diagnosis;
 use crate::arn::{eks_cluster_arn, Arn};
+use crate::escape::{client_markdown, client_markdown_code, truncate, truncate_client_markdown};
 use crate::finding::Finding;
 use crate::flood::Fingerprint;
 use serde::Serialize;

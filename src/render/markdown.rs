@@ -1,8 +1,8 @@
 //! Markdown for tickets: prose is backslash-escaped and code sits in fences longer
 //! than any backtick run inside, so no value can inject links, HTML or formatting.
 
-use super::escape::{inline, markdown, markdown_fence};
 use super::Diagnosis;
+use crate::escape::{inline, markdown, markdown_fence};
 use crate::finding::Finding;
 use std::fmt::Write;
 

@@ -3,7 +3,6 @@
 //! `escape` on its way out: the event is attacker-shaped text.
 
 pub mod chatbot;
-pub mod escape;
 pub mod json;
 pub mod markdown;
 pub mod slack;

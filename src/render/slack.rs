@@ -3,8 +3,8 @@
 //! characters, 50 blocks), so a hostile event cannot ping a channel, forge a link or
 //! get the message rejected for size.
 
-use super::escape::{mrkdwn, truncate};
 use super::Diagnosis;
+use crate::escape::{mrkdwn, truncate};
 use crate::finding::{Finding, Severity};
 use serde::Serialize;
 

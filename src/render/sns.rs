@@ -2,8 +2,8 @@
 //! plain text an email subscriber can act on alone, or the AWS Chatbot custom
 //! notification), and attributes for filter policies.
 
-use super::escape::{inline, sns_subject, truncate};
 use super::{chatbot, text, Diagnosis};
+use crate::escape::{inline, sns_subject, truncate};
 use crate::finding::Finding;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -1,8 +1,8 @@
 //! Terminal text. Colour only when asked (the CLI asks on a TTY); every event value
 //! goes through `escape::inline`, so escape sequences in a username cannot reach the terminal.
 
-use super::escape::inline;
 use super::Diagnosis;
+use crate::escape::inline;
 use crate::finding::{Finding, Severity};
 use std::fmt::Write;
 

@@ -106,7 +106,7 @@ impl KubeClient {
         let message = || {
             json.as_ref()
                 .and_then(|j| j["message"].as_str())
-                .map(|m| crate::render::escape::truncate(&crate::render::escape::inline(m), 300))
+                .map(|m| crate::escape::truncate(&crate::escape::inline(m), 300))
                 .unwrap_or_else(|| format!("{} bytes of non-Status body", body.len()))
         };
         match code {
@@ -171,7 +171,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    crate::render::escape::truncate(&crate::render::escape::inline(&text), 300)
+    crate::escape::truncate(&crate::escape::inline(&text), 300)
 }
 
 #[cfg(test)]

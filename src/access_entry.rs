@@ -1,5 +1,6 @@
-//! Access-entry types as the EKS API names them, and what each one admits: the one
-//! list every cause and the migration report read.
+//! What EKS accepts in an access entry: its types and what each admits, and the
+//! prefixes its names may not start with. The one place every cause and the migration
+//! report read them from.
 
 /// The node types: machines that authenticate with an IAM role of the cluster's own
 /// account and get their Kubernetes identity from EKS (no groups, no username).
@@ -18,6 +19,14 @@ pub fn node_types_listed() -> String {
 /// `AmazonEKSAutoNodePolicy`; every other node type takes none.
 pub fn node_policy(entry_type: &str) -> Option<&'static str> {
     entry_type.trim().eq_ignore_ascii_case("EC2").then_some("AmazonEKSAutoNodePolicy")
+}
+
+/// Prefixes EKS reserves for itself in usernames and group names.
+pub const RESERVED_PREFIXES: &[&str] = &["system:", "eks:", "aws:", "amazon:", "iam:"];
+
+pub fn reserved_prefix(value: &str) -> Option<&'static str> {
+    let lower = value.trim_start().to_ascii_lowercase();
+    RESERVED_PREFIXES.iter().copied().find(|p| lower.starts_with(p))
 }
 
 #[cfg(test)]
