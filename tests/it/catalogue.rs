@@ -1,14 +1,12 @@
 //! Every cause: its fixture diagnoses to its id, and its rendered output is
 //! snapshot-tested in each format. Wording variants and no-finding cases.
 
-mod support;
-
+use crate::support::*;
 use eks_access_doctor::catalogue::{all_causes, cause_by_id};
 use eks_access_doctor::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts};
 use eks_access_doctor::render::sns::MessageFormat;
 use eks_access_doctor::render::{chatbot, json, markdown, slack, sns, text};
 use serde_json::json;
-use support::*;
 
 #[test]
 fn every_cause_has_a_fixture_diagnosed_to_its_id() {

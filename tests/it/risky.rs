@@ -3,8 +3,7 @@
 //! grant nothing (queued with a delay, read again when it comes back); the SQS queue
 //! with `aws-smithy-mocks`.
 
-mod support;
-
+use crate::support;
 use aws_sdk_sqs::operation::send_message::{SendMessageError, SendMessageOutput};
 use aws_smithy_mocks::{mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;

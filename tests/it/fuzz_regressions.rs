@@ -1,8 +1,6 @@
 //! Bugs found while building the fuzz targets, kept as regression tests.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 // Markdown decoded HTML entities into invisible characters (`&ZeroWidthSpace;`).
 #[test]

@@ -2,16 +2,14 @@
 //! transcribed from the documentation (tests/chatbot-notification.schema.json), threads,
 //! related resources, and the limits under oversized values.
 
-mod support;
-
+use crate::support::*;
 use eks_access_doctor::catalogue::all_causes;
 use eks_access_doctor::render::chatbot::{self, Notification};
 use eks_access_doctor::render::Diagnosis;
 use serde_json::{json, Value};
-use support::*;
 
 fn validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(include_str!("chatbot-notification.schema.json")).unwrap();
+    let schema: Value = serde_json::from_str(include_str!("../chatbot-notification.schema.json")).unwrap();
     jsonschema::validator_for(&schema).expect("the transcribed schema is a valid JSON Schema")
 }
 

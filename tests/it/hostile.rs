@@ -2,14 +2,12 @@
 //! escaped output, a named error or a deliberate skip. No row may panic, and
 //! every rendering stays within Slack's and SNS's limits.
 
-mod support;
-
+use crate::support::*;
 use eks_access_doctor::input::{parse_document, Parsed};
 use eks_access_doctor::render::escape::is_unsafe_char;
 use eks_access_doctor::render::sns::MessageFormat;
 use eks_access_doctor::render::{chatbot, markdown, slack, sns, text, Diagnosis};
 use serde_json::{json, Value};
-use support::*;
 
 enum Expect {
     /// Diagnosed, and every format's safety checks pass; the Slack payload must

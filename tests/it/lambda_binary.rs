@@ -3,12 +3,11 @@
 //! sinks, the Slack webhook never appearing in logs or errors, and the organization
 //! scan's requests (unreadable, or S3 unavailable) failing by name.
 
-mod support;
-
+use crate::support;
+use crate::support::runtime_api::RuntimeApi;
+use crate::support::webhook::{refused_url, Webhook};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::runtime_api::RuntimeApi;
-use support::webhook::{refused_url, Webhook};
 
 fn function(api: &RuntimeApi, env: &[(&str, String)]) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_eks-access-doctor-lambda"));

@@ -5,8 +5,7 @@
 //! (the stand-in's Python, with boto3, PyYAML and cryptography, is
 //! `$KUBE_STANDIN_PYTHON`, else `.tools/sam/bin/python`, the SAM CLI's virtualenv).
 
-mod support;
-
+use crate::support;
 use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
 use eks_access_doctor::aws::enrich::{gather, AwsLookups, Home};
 use eks_access_doctor::aws::kubernetes::client::Endpoint;
@@ -466,8 +465,8 @@ async fn unbound_groups_are_errors_and_bound_groups_stay_quiet() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs MiniStack: run scripts/e2e"]
 async fn the_function_checks_groups_through_the_api() {
-    use support::runtime_api::RuntimeApi;
-    use support::webhook::Webhook;
+    use crate::support::runtime_api::RuntimeApi;
+    use crate::support::webhook::Webhook;
     let f = fixture().await;
     let server = StandIn::start(&f.cluster, &ministack(), &f.state);
     let ca_data = std::fs::read_to_string(server.dir.path().join("srv/ca.b64")).unwrap();

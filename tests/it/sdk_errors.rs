@@ -1,8 +1,7 @@
 //! SDK error paths with `aws-smithy-mocks`: throttling, access denied, not found
 //! and 5xx for every lookup and for SNS, and what each becomes.
 
-mod support;
-
+use crate::support;
 use aws_sdk_eks::operation::describe_access_entry::{DescribeAccessEntryError, DescribeAccessEntryOutput};
 use aws_sdk_eks::operation::describe_cluster::{DescribeClusterError, DescribeClusterOutput};
 use aws_sdk_eks::operation::list_associated_access_policies::ListAssociatedAccessPoliciesOutput;

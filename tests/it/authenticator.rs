@@ -4,8 +4,9 @@
 //! within the window counted and not sent, a failed delivery retried whole, and the
 //! live facts (the cluster's entries, paged; the role in IAM) with their SDK faults.
 
-mod support;
-
+use crate::support;
+use crate::support::doctor::sns_down_once;
+use crate::support::logs::{subscription, DENIED, GRANTED};
 use aws_sdk_eks::operation::describe_cluster::DescribeClusterOutput;
 use aws_sdk_eks::operation::list_access_entries::{ListAccessEntriesError, ListAccessEntriesOutput};
 use aws_sdk_eks::types::{AccessConfigResponse, AuthenticationMode, Cluster};
@@ -20,8 +21,6 @@ use eks_access_doctor::aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
 use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::Sink;
 use eks_access_doctor::render::sns::MessageFormat;
-use support::doctor::sns_down_once;
-use support::logs::{subscription, DENIED, GRANTED};
 
 fn doctor(sns: &Rule) -> Doctor {
     doctor_with(sns, &[], &[])

@@ -1,5 +1,4 @@
 //! Helpers the integration tests share: load fixtures and diagnose them.
-#![allow(dead_code)]
 
 use eks_access_doctor::event::{Event, Evidence};
 use eks_access_doctor::facts::{AccessEntryFacts, AwsAuthFacts, Facts, Lookup, PrincipalFacts};

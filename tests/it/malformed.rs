@@ -1,11 +1,9 @@
 //! Bad input gets a clear error naming the record, never a panic, and never hides
 //! the good records beside it.
 
-mod support;
-
+use crate::support::*;
 use eks_access_doctor::input::{parse_document, Parsed};
 use std::io::Write;
-use support::*;
 
 fn errors(bytes: &[u8]) -> Vec<String> {
     parse_document(bytes).into_iter().filter_map(|r| r.outcome.err()).collect()

@@ -1,11 +1,10 @@
 //! Slack delivery against a real local HTTP server: rate limits, server errors,
 //! slowness and refused connections, and the webhook URL never in an error.
 
-mod support;
-
+use crate::support;
+use crate::support::webhook::{refused_url, Reply, Webhook};
 use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
 use std::time::{Duration, Instant};
-use support::webhook::{refused_url, Reply, Webhook};
 
 fn policy() -> RetryPolicy {
     RetryPolicy {

@@ -4,16 +4,15 @@
 //! fingerprint whose repeats were counted, not sent (authenticator batches and
 //! repeated CloudTrail calls).
 
-mod support;
-
+use crate::support;
+use crate::support::doctor::{home, policy, settings, sns, sns_down_once, sns_ok, NoLookups, TOPIC};
+use crate::support::emf::{self, problems, Line};
+use crate::support::logs::{subscription, DENIED};
+use crate::support::webhook::{Reply, Webhook};
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
 use eks_access_doctor::aws::metrics::{self, Memory, Metrics};
 use eks_access_doctor::aws::slack::SlackSink;
 use eks_access_doctor::aws::Sink;
-use support::doctor::{home, policy, settings, sns, sns_down_once, sns_ok, NoLookups, TOPIC};
-use support::emf::{self, problems, Line};
-use support::logs::{subscription, DENIED};
-use support::webhook::{Reply, Webhook};
 
 fn of<'a>(lines: &'a [Line], metric: &str) -> Vec<&'a Line> {
     lines.iter().filter(|l| l.metric == metric).collect()

@@ -3,8 +3,8 @@
 //! dependency; the outcome is always delivered, delivered without enrichment
 //! (saying so), or a failed invocation that Lambda retries.
 
-mod support;
-
+use crate::support;
+use crate::support::webhook::{Reply, Webhook};
 use aws_sdk_eks::operation::describe_access_entry::DescribeAccessEntryOutput;
 use aws_sdk_eks::operation::describe_cluster::{DescribeClusterError, DescribeClusterOutput};
 use aws_sdk_eks::operation::list_associated_access_policies::ListAssociatedAccessPoliciesOutput;
@@ -24,7 +24,6 @@ use eks_access_doctor::aws::sns::SnsSink;
 use eks_access_doctor::aws::{BoxFuture, Sink};
 use eks_access_doctor::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
 use std::time::Duration;
-use support::webhook::{Reply, Webhook};
 
 fn home(account: &str) -> Home {
     Home { account: Some(account.to_string()), region: None }

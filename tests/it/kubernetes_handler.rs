@@ -7,8 +7,8 @@
 //! judged on the same bindings, read once a minute per cluster, and say nothing
 //! without them.
 
-mod support;
-
+use crate::support;
+use crate::support::webhook::Webhook;
 use eks_access_doctor::aws::config::Settings;
 use eks_access_doctor::aws::enrich::{Home, Lookups};
 use eks_access_doctor::aws::handler::{Doctor, LogBatch, Outcome};
@@ -18,7 +18,6 @@ use eks_access_doctor::facts::{AccessEntryFacts, AwsAuthFacts, Lookup, Principal
 use eks_access_doctor::kubernetes::{AccessEntrySummary, Binding};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
-use support::webhook::Webhook;
 
 /// Answers the Kubernetes lookups as given, and nothing else.
 struct FakeKubernetes {

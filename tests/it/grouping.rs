@@ -3,8 +3,8 @@
 //! count reaches people in the next alert of that fingerprint. Nothing is lost: a
 //! failed delivery leaves the window closed, so Lambda's retry alerts.
 
-mod support;
-
+use crate::support;
+use crate::support::doctor::NoLookups;
 use eks_access_doctor::aws::config::{ConfigError, Settings};
 use eks_access_doctor::aws::enrich::Home;
 use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
@@ -13,7 +13,6 @@ use eks_access_doctor::finding::Finding;
 use eks_access_doctor::render::Diagnosis;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use support::doctor::NoLookups;
 
 /// What a sink was given: (event id, the finding's notes).
 type Sent = Arc<Mutex<Vec<(String, Vec<String>)>>>;
