@@ -21,7 +21,7 @@ fn json_lines(o: &Output) -> Vec<Value> {
     stdout(o).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
-/// Causes that match on live facts or the function's state alone (tests/catalogue.rs
+/// Causes that match on live facts or the function's state alone (tests/it/catalogue.rs
 /// checks them with their facts): offline, their fixtures have no finding.
 const LIVE_ONLY: [&str; 3] = ["node-role-standard-entry", "short-lived-access-entry", "access-entry-grants-nothing"];
 

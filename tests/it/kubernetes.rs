@@ -1,7 +1,7 @@
 //! The Kubernetes side end to end, against MiniStack (EKS, IAM, STS) and the
 //! kube-apiserver stand-in (`tests/e2e/kube_apiserver_standin.py`), which checks
 //! each token as aws-iam-authenticator does and sends it to MiniStack's STS. Run
-//! like `tests/ministack.rs`: `MINISTACK_URL=… cargo test --test kubernetes -- --ignored`
+//! like `tests/it/ministack.rs`: `MINISTACK_URL=… cargo test --test it -- --ignored kubernetes::`
 //! (the stand-in's Python, with boto3, PyYAML and cryptography, is
 //! `$KUBE_STANDIN_PYTHON`, else `.tools/sam/bin/python`, the SAM CLI's virtualenv).
 

@@ -1,7 +1,7 @@
 //! The AWS edge against MiniStack, a local AWS emulator, with the real SDK over
 //! HTTP: live lookups read real EKS clusters, access entries and IAM roles, and
 //! the DynamoDB idempotency record behaves as designed. Run by `scripts/e2e`
-//! (`cargo test --test ministack -- --ignored` with `MINISTACK_URL` set).
+//! (`cargo test --test it -- --ignored ministack::` with `MINISTACK_URL` set).
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
