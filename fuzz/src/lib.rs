@@ -13,7 +13,7 @@ use eks_access_doctor::render::{chatbot, json, markdown, slack, sns, text, Diagn
 use serde_json::Value;
 
 /// Checks for two bugs the fuzzing work found (now fixed, with regression tests in
-/// tests/fuzz_regressions.rs): Markdown prose letting HTML entities through, and a
+/// tests/it/fuzz_regressions.rs): Markdown prose letting HTML entities through, and a
 /// list value starting with `--` becoming an extra option of a suggested command.
 /// On by default; `EAD_FUZZ_STRICT=0` turns them off.
 pub fn strict() -> bool {

@@ -58,7 +58,7 @@ pub const DELIVERIES: Metric = Metric { name: "Deliveries", unit: Unit::Count, d
 /// Repeats counted, not sent: an alert for the same cause, cluster and principal went out within the flood window.
 pub const SUPPRESSED_REPEATS: Metric = Metric { name: "SuppressedRepeats", unit: Unit::Count, dimensions: &[&[], &["Cause"]] };
 
-/// Every metric emitted. The dashboard graphs these and no others (`tests/template.rs`).
+/// Every metric emitted. The dashboard graphs these and no others (`tests/it/template.rs`).
 pub const ALL: [&Metric; 3] = [&FINDINGS, &DELIVERIES, &SUPPRESSED_REPEATS];
 
 /// Whether a delivery attempt got through.

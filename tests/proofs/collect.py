@@ -1,5 +1,5 @@
 """Every piece of advice the tool prints, gathered once for the proofs: the JSON
-snapshot of every cause (tests/snapshots/*.json.snap, which the snapshot test keeps
+snapshot of every cause (tests/it/snapshots/*.json.snap, which the snapshot test keeps
 equal to real output, live facts included) and `replay --format json` of every saved
 event under events/ (variants, authenticator lines and no-finding cases too).
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def snapshot_lines():
-    for path in sorted((ROOT / "tests" / "snapshots").glob("*.json.snap")):
+    for path in sorted((ROOT / "tests" / "it" / "snapshots").glob("*.json.snap")):
         body = path.read_text().split("---\n", 2)[2]
         yield path.relative_to(ROOT).as_posix(), json.loads(body)
 

@@ -1,0 +1,175 @@
+//! SDK error paths with `aws-smithy-mocks`: throttling, access denied, not found
+//! and 5xx for every lookup and for SNS, and what each becomes.
+
+use crate::support;
+use aws_sdk_eks::operation::describe_access_entry::{DescribeAccessEntryError, DescribeAccessEntryOutput};
+use aws_sdk_eks::operation::describe_cluster::{DescribeClusterError, DescribeClusterOutput};
+use aws_sdk_eks::operation::list_associated_access_policies::ListAssociatedAccessPoliciesOutput;
+use aws_sdk_eks::types::{AccessConfigResponse, AccessEntry, AssociatedAccessPolicy, AuthenticationMode, Cluster};
+use aws_sdk_iam::operation::get_role::{GetRoleError, GetRoleOutput};
+use aws_sdk_iam::types::Role;
+use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_smithy_types::error::ErrorMetadata;
+use eks_access_doctor::aws::enrich::{AwsLookups, Lookups};
+use eks_access_doctor::aws::sns::SnsSink;
+use eks_access_doctor::aws::Sink;
+use eks_access_doctor::facts::{Lookup, PrincipalKind};
+use eks_access_doctor::render::sns::MessageFormat;
+
+fn eks_error(code: &str, message: &str) -> ErrorMetadata {
+    ErrorMetadata::builder().code(code).message(message).build()
+}
+
+fn lookups(eks: aws_sdk_eks::Client, iam: aws_sdk_iam::Client) -> AwsLookups {
+    AwsLookups { eks, iam }
+}
+
+fn no_iam() -> aws_sdk_iam::Client {
+    mock_client!(aws_sdk_iam, [])
+}
+
+fn no_eks() -> aws_sdk_eks::Client {
+    mock_client!(aws_sdk_eks, [])
+}
+
+#[tokio::test]
+async fn describe_cluster_found_and_each_failure() {
+    let ok = mock!(aws_sdk_eks::Client::describe_cluster).then_output(|| {
+        DescribeClusterOutput::builder()
+            .cluster(
+                Cluster::builder()
+                    .access_config(AccessConfigResponse::builder().authentication_mode(AuthenticationMode::Api).build())
+                    .build(),
+            )
+            .build()
+    });
+    let l = lookups(mock_client!(aws_sdk_eks, [&ok]), no_iam());
+    assert_eq!(l.cluster_auth_mode("", "prod").await, Lookup::Found("API".into()));
+
+    let cases = [
+        ("ThrottlingException", "Rate exceeded"),
+        ("AccessDeniedException", "not authorized to perform: eks:DescribeCluster"),
+        ("ServerException", "internal"),
+    ];
+    for (code, message) in cases {
+        let want = format!("{code}: {message}");
+        let rule = mock!(aws_sdk_eks::Client::describe_cluster).then_error(move || DescribeClusterError::generic(eks_error(code, message)));
+        let l = lookups(mock_client!(aws_sdk_eks, [&rule]), no_iam());
+        match l.cluster_auth_mode("", "prod").await {
+            Lookup::Failed(reason) => assert!(reason.contains(&want), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let missing = mock!(aws_sdk_eks::Client::describe_cluster)
+        .then_error(|| DescribeClusterError::generic(eks_error("ResourceNotFoundException", "No cluster found for name: prod.")));
+    let l = lookups(mock_client!(aws_sdk_eks, [&missing]), no_iam());
+    assert_eq!(l.cluster_auth_mode("", "prod").await, Lookup::Absent);
+}
+
+#[tokio::test]
+async fn http_5xx_from_eks_is_a_failed_lookup() {
+    let rule = mock!(aws_sdk_eks::Client::describe_cluster).sequence().http_status(503, None).times(5).build();
+    let l = lookups(mock_client!(aws_sdk_eks, [&rule]), no_iam());
+    assert!(matches!(l.cluster_auth_mode("", "prod").await, Lookup::Failed(_)));
+}
+
+#[tokio::test]
+async fn existing_access_entry_with_its_policies() {
+    let entry = mock!(aws_sdk_eks::Client::describe_access_entry).then_output(|| {
+        DescribeAccessEntryOutput::builder()
+            .access_entry(AccessEntry::builder().r#type("STANDARD").username("admin").kubernetes_groups("ops").build())
+            .build()
+    });
+    let policies = mock!(aws_sdk_eks::Client::list_associated_access_policies).then_output(|| {
+        ListAssociatedAccessPoliciesOutput::builder()
+            .associated_access_policies(
+                AssociatedAccessPolicy::builder().policy_arn("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy").build(),
+            )
+            .build()
+    });
+    let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&entry, &policies]), no_iam());
+    let Lookup::Found(facts) = l.access_entry("", "prod", "arn:aws:iam::1:role/x").await else { panic!() };
+    assert_eq!(facts.entry_type.as_deref(), Some("STANDARD"));
+    assert_eq!(facts.kubernetes_groups, ["ops"]);
+    assert!(facts.policies[0].ends_with("AmazonEKSClusterAdminPolicy"));
+
+    let gone = mock!(aws_sdk_eks::Client::describe_access_entry).then_error(|| {
+        DescribeAccessEntryError::generic(eks_error("ResourceNotFoundException", "The specified principalArn could not be found."))
+    });
+    let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&gone, &policies]), no_iam());
+    assert_eq!(l.access_entry("", "prod", "arn:aws:iam::1:role/x").await, Lookup::Absent);
+}
+
+#[tokio::test]
+async fn iam_principal_path_and_denials() {
+    let role = mock!(aws_sdk_iam::Client::get_role).then_output(|| {
+        GetRoleOutput::builder()
+            .role(
+                Role::builder()
+                    .path("/aws-service-role/autoscaling.amazonaws.com/")
+                    .role_name("AWSServiceRoleForAutoScaling")
+                    .role_id("AROA")
+                    .arn("arn:aws:iam::1:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")
+                    .create_date(aws_smithy_types::DateTime::from_secs(0))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&role]));
+    let Lookup::Found(p) = l.principal("arn:aws:iam::1:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling").await
+    else {
+        panic!()
+    };
+    assert_eq!(p.kind, PrincipalKind::Role);
+    assert!(p.is_service_linked());
+
+    let missing = mock!(aws_sdk_iam::Client::get_role)
+        .then_error(|| GetRoleError::generic(eks_error("NoSuchEntity", "The role with name x cannot be found.")));
+    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&missing]));
+    assert_eq!(l.principal("arn:aws:iam::1:role/x").await, Lookup::Absent);
+
+    let denied = mock!(aws_sdk_iam::Client::get_role)
+        .then_error(|| GetRoleError::generic(eks_error("AccessDenied", "not authorized to perform: iam:GetRole")));
+    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&denied]));
+    assert!(matches!(l.principal("arn:aws:iam::1:role/x").await, Lookup::Failed(r) if r.starts_with("AccessDenied")));
+}
+
+#[tokio::test]
+async fn sns_publish_carries_subject_and_attributes() {
+    let rule = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|r| {
+            let attrs = r.message_attributes().unwrap();
+            r.subject().is_some_and(|s| s.len() < 100)
+                && attrs["cause"].string_value() == Some("reserved-group-prefix")
+                && attrs["severity"].string_value() == Some("error")
+                && attrs["cluster"].string_value() == Some("data-platform")
+                && attrs.contains_key("account")
+                && attrs.contains_key("region")
+        })
+        .then_output(|| PublishOutput::builder().message_id("m-1").build());
+    let sink =
+        SnsSink { client: mock_client!(aws_sdk_sns, [&rule]), topic_arn: "arn:aws:sns:eu-west-1:1:t".into(), format: MessageFormat::Text };
+    let d = support::diagnose(support::fixture_event("reserved-group-prefix.json"));
+    sink.publish(&d, &d.findings[0]).await.unwrap();
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn sns_failures_become_delivery_errors() {
+    let d = support::diagnose(support::fixture_event("reserved-group-prefix.json"));
+    let cases =
+        [("Throttling", "Rate exceeded"), ("AuthorizationError", "not authorized to perform: SNS:Publish"), ("KMSAccessDenied", "KMS")];
+    for (code, message) in cases {
+        let want = format!("{code}: {message}");
+        let rule = mock!(aws_sdk_sns::Client::publish).then_error(move || PublishError::generic(eks_error(code, message)));
+        let sink = SnsSink { client: mock_client!(aws_sdk_sns, [&rule]), topic_arn: "t".into(), format: MessageFormat::Text };
+        let err = sink.publish(&d, &d.findings[0]).await.unwrap_err();
+        assert_eq!(err.sink, "sns");
+        assert!(err.message.contains(&want), "{err}");
+    }
+    let outage = mock!(aws_sdk_sns::Client::publish).sequence().http_status(500, None).times(5).build();
+    let sink = SnsSink { client: mock_client!(aws_sdk_sns, [&outage]), topic_arn: "t".into(), format: MessageFormat::Text };
+    assert!(sink.publish(&d, &d.findings[0]).await.is_err());
+}

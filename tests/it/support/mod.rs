@@ -1,0 +1,164 @@
+//! Helpers the integration tests share: load fixtures and diagnose them.
+
+use eks_access_doctor::event::{Event, Evidence};
+use eks_access_doctor::facts::{AccessEntryFacts, AwsAuthFacts, Facts, Lookup, PrincipalFacts};
+use eks_access_doctor::finding::Cause;
+use eks_access_doctor::input::{self, Parsed};
+use eks_access_doctor::kubernetes::{AccessEntrySummary, AwsAuth, Binding};
+use eks_access_doctor::render::Diagnosis;
+use std::path::PathBuf;
+
+pub fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+pub fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// The one EKS event in a fixture file.
+pub fn fixture_event(name: &str) -> Event {
+    parse_one(fixture_text(name).as_bytes())
+}
+
+pub fn parse_one(bytes: &[u8]) -> Event {
+    let mut records = input::parse_document(bytes);
+    assert_eq!(records.len(), 1, "expected one record");
+    match records.remove(0).outcome {
+        Ok(Parsed::Event(event)) => *event,
+        other => panic!("expected an EKS event, got {other:?}"),
+    }
+}
+
+pub fn diagnose(event: Event) -> Diagnosis {
+    eks_access_doctor::diagnose(event, &Facts::default())
+}
+
+pub fn cause_ids(d: &Diagnosis) -> Vec<&'static str> {
+    d.findings.iter().map(|f| f.cause.id).collect()
+}
+
+/// A fixture's JSON with the CloudTrail record edited by `edit`.
+pub fn edited_fixture(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut value: serde_json::Value = serde_json::from_str(&fixture_text(name)).unwrap();
+    edit(&mut value["detail"]);
+    serde_json::to_vec(&value).unwrap()
+}
+/// A cause's fixture: `events/ID.json` for CloudTrail causes, `events/authenticator/ID.json`
+/// (a decoded CloudWatch Logs subscription message) for authenticator causes: by the
+/// first evidence the cause reads (`group-not-bound`'s authenticator fixture is
+/// `authenticator/group-not-bound.json`, tested on its own).
+pub fn cause_fixture(cause: &Cause) -> String {
+    match cause.evidence[0] {
+        Evidence::CloudTrail => format!("{}.json", cause.id),
+        Evidence::Authenticator => format!("authenticator/{}.json", cause.id),
+    }
+}
+
+/// The live facts a cause that matches on facts alone is shown with; none for the others.
+pub fn facts_for(cause: &Cause) -> Facts {
+    match cause.id {
+        "short-lived-access-entry" => Facts { entry_lifetime: Lookup::Found(754), ..Facts::default() },
+        "node-role-standard-entry" => Facts {
+            principal: Lookup::Found(PrincipalFacts {
+                arn: Some("arn:aws:iam::111122223333:role/KarpenterNodeRole-prod-eu".into()),
+                path: "/".into(),
+                trusted_services: vec!["ec2.amazonaws.com".into()],
+                ..PrincipalFacts::default()
+            }),
+            ..Facts::default()
+        },
+        "access-entry-grants-nothing" => Facts {
+            settled_entry: Lookup::Found(AccessEntryFacts { entry_type: Some("STANDARD".into()), ..AccessEntryFacts::default() }),
+            ..Facts::default()
+        },
+        "auto-mode-node-policy-missing" => Facts {
+            settled_entry: Lookup::Found(AccessEntryFacts { entry_type: Some("EC2".into()), ..AccessEntryFacts::default() }),
+            ..Facts::default()
+        },
+        "node-entry-deleted" => Facts {
+            principal: Lookup::Found(PrincipalFacts {
+                arn: Some("arn:aws:iam::111122223333:role/batch-workers-node-role".into()),
+                path: "/".into(),
+                trusted_services: vec!["ec2.amazonaws.com".into()],
+                ..PrincipalFacts::default()
+            }),
+            ..Facts::default()
+        },
+        "group-not-bound" => Facts { bindings: Lookup::Found(sample_bindings()), ..Facts::default() },
+        "aws-auth-principal-loses-access" => Facts { aws_auth: Lookup::Found(sample_aws_auth()), ..Facts::default() },
+        _ => Facts::default(),
+    }
+}
+
+/// A cluster's bindings: `platform-admins` cluster-wide, `readonly` in one namespace.
+pub fn sample_bindings() -> Vec<Binding> {
+    let item = |kind: &str, json: serde_json::Value| Binding::from_item(kind, &json).unwrap();
+    vec![
+        item(
+            "ClusterRoleBinding",
+            serde_json::json!({"metadata": {"name": "platform-admins"}, "roleRef": {"kind": "ClusterRole", "name": "cluster-admin"},
+                "subjects": [{"kind": "Group", "name": "platform-admins", "apiGroup": "rbac.authorization.k8s.io"}]}),
+        ),
+        item(
+            "RoleBinding",
+            serde_json::json!({"metadata": {"name": "readonly", "namespace": "tools"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "Group", "name": "readonly", "apiGroup": "rbac.authorization.k8s.io"}]}),
+        ),
+    ]
+}
+
+/// An `aws-auth` ConfigMap with a node role, three principals mapped nowhere else,
+/// and one that already has an access entry.
+pub fn sample_aws_auth() -> AwsAuthFacts {
+    let map_roles = "\
+- rolearn: arn:aws:iam::111122223333:role/payments-node-role
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+    - system:bootstrappers
+    - system:nodes
+- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_PaymentsAdmin_5f2c9e1a7b3d4c60
+  username: payments-admin:{{SessionName}}
+  groups:
+    - system:masters
+- rolearn: arn:aws:iam::111122223333:role/ci-deployer
+  username: ci-deployer
+  groups:
+    - payments-deployers
+- rolearn: arn:aws:iam::111122223333:role/PlatformAdmin
+  username: platform-admin
+  groups:
+    - platform-admins
+";
+    let map_users = "- userarn: arn:aws:iam::111122223333:user/oncall/dana\n  username: dana\n  groups: [payments-oncall]\n";
+    let data = std::collections::BTreeMap::from([
+        ("mapRoles".to_string(), map_roles.to_string()),
+        ("mapUsers".to_string(), map_users.to_string()),
+    ]);
+    AwsAuthFacts {
+        config_map: Some(AwsAuth::parse(&data)),
+        entries: vec![
+            AccessEntrySummary {
+                principal_arn: "arn:aws:iam::111122223333:role/payments-node-role".into(),
+                entry_type: Some("EC2_LINUX".into()),
+            },
+            AccessEntrySummary {
+                principal_arn: "arn:aws:iam::111122223333:role/PlatformAdmin".into(),
+                entry_type: Some("STANDARD".into()),
+            },
+        ],
+        role_arns: Default::default(),
+    }
+}
+
+pub fn diagnose_cause_fixture(cause: &Cause) -> eks_access_doctor::render::Diagnosis {
+    eks_access_doctor::diagnose(fixture_event(&cause_fixture(cause)), &facts_for(cause))
+}
+
+#[cfg(feature = "lambda")]
+pub mod doctor;
+#[cfg(feature = "lambda")]
+pub mod emf;
+pub mod logs;
+pub mod runtime_api;
+pub mod webhook;
