@@ -57,8 +57,42 @@ pub struct Cause {
     pub needs: &'static [crate::facts::Fact],
     /// Returns a finding when this cause explains the event.
     pub diagnose: fn(&crate::event::Event, &crate::facts::Facts) -> Option<Finding>,
+    /// What the cause needs beyond the event before it can speak at all.
+    pub reach: Reach,
     /// Where each fact the cause states comes from: the ledger `causes` prints.
     pub sources: &'static [Source],
+}
+
+/// When a cause can speak: what it needs beyond the event. The catalogue plans
+/// lookups and second looks from it, and the tests know from it which fixtures have no
+/// finding offline, so a cause's special cases live in the cause.
+#[derive(Debug, Clone, Copy)]
+pub enum Reach {
+    /// The event alone; live facts only sharpen the advice.
+    Event,
+    /// Only with the live facts it `needs`, looked up for every event `wants` accepts
+    /// although nothing can match before they are known.
+    Live { wants: fn(&crate::event::Event) -> bool },
+    /// Only at the delayed second look at the entry an event `wants` accepts created.
+    SecondLook { wants: fn(&crate::event::Event) -> bool },
+    /// Only with the function's own record of earlier events.
+    History,
+    /// Only with the cluster's Kubernetes API; without it the cause `instead` speaks,
+    /// and says the check was not made.
+    Kubernetes { instead: &'static str },
+}
+
+impl Reach {
+    /// Its name in `causes --format json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reach::Event => "event",
+            Reach::Live { .. } => "live",
+            Reach::SecondLook { .. } => "second-look",
+            Reach::History => "history",
+            Reach::Kubernetes { .. } => "kubernetes",
+        }
+    }
 }
 
 /// One claim's evidence: a page (or a repository and path) and the sentence quoted

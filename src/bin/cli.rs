@@ -581,7 +581,8 @@ fn causes(format: CausesFormat) -> String {
         CausesFormat::Json => all
             .iter()
             .map(|c| {
-                serde_json::json!({"id": c.id, "severity": c.severity, "title": c.title, "docs": c.docs, "sources": c.sources}).to_string()
+                serde_json::json!({"id": c.id, "severity": c.severity, "title": c.title, "docs": c.docs, "reach": c.reach.as_str(), "sources": c.sources})
+                    .to_string()
                     + "\n"
             })
             .collect(),

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "access-entries-disabled",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::ClusterAuthMode],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "terraform-aws-modules/terraform-aws-eks#3048", quote: "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/setting-up-access-entries.html", quote: "To begin using access entries, you must change the authentication mode of the cluster to either the API_AND_CONFIG_MAP or API modes." },

@@ -5,7 +5,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "access-entry-already-exists",
@@ -15,6 +15,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::AccessEntry],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "An IAM principal can't be included in more than one access entry." },
         Source { page: "aws-samples/eks-blueprints-for-terraform-workshop#10", quote: "ResourceInUseException: The specified access entry resource is already in use on this cluster." },

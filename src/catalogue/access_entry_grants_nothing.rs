@@ -8,7 +8,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "access-entry-grants-nothing",
@@ -18,6 +18,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::SettledEntry],
     diagnose,
+    reach: Reach::SecondLook { wants: wants_second_look },
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If you want this user to have more access to your cluster than the permissions in the Kubernetes API discovery roles, then you need to associate an access policy to the access entry, since the --kubernetes-groups option isn't used." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "The command only shows Kubernetes permissions if you've granted them in Kubernetes Role or ClusterRole objects that you've bound to the group names or username that you specified for an access entry." },

@@ -5,7 +5,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "access-entry-not-found",
@@ -15,6 +15,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "terraform-aws-modules/terraform-aws-eks#3024", quote: "ResourceNotFoundException: The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "An existing access entry." },

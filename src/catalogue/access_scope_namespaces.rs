@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "access-scope-namespaces",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "You can use wildcard characters for a namespace name." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html", quote: "Amazon EKS doesn't confirm the spelling or existence of the namespaces on your cluster." },

@@ -4,7 +4,7 @@
 use super::util::{self, auth_mode_rank, auth_mode_update, reachable_modes};
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "auth-mode-irreversible",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::ClusterAuthMode],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://repost.aws/knowledge-center/eks-troubleshoot-access-entries", quote: "When you set the authentication mode, you can't reverse the operation. For example, after you change the mode to API, you can't return to CONFIG_MAP or API_AND_CONFIG_MAP." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/grant-k8s-access.html", quote: "Once the access entry method is enabled, it cannot be disabled." },

@@ -4,7 +4,7 @@
 use super::util::{self, auth_mode_update};
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "auth-mode-two-step",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "pulumi/pulumi-eks#1493", quote: "InvalidParameterException: Unsupported authentication mode update from CONFIG_MAP to API" },
         Source { page: "pulumi/pulumi-aws#4789", quote: "EKS cluster authentication modes can only be changed in the following order CONFIG_MAP -> API_AND_CONFIG_MAP -> API." },

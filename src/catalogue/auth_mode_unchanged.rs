@@ -4,7 +4,7 @@
 use super::util::{self, auth_mode_update};
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "auth-mode-unchanged",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "aws/aws-cdk#31032", quote: "Now trying to deploy again the stack (without any other resources updates) with the new EKS cluster configuration fails with \"Unsupported authentication mode update from API_AND_CONFIG_MAP to API_AND_CONFIG_MAP\", because the actual resources already has the new configuration." },
         Source { page: "aws/aws-cdk#31043", quote: "The cluster resource handler would fail when updating the authMode with exactly the same mode." },

@@ -5,7 +5,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "authenticator-reserved-username",
@@ -15,6 +15,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/server/server.go", quote: "return \"\", nil, fmt.Errorf(\"invalid username '%s' for mapper %s: username must not begin with with the following prefixes: %v\", username, m.Name(), m.UsernamePrefixReserveList())" },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "It can't start with system:, eks:, aws:, amazon:, or iam:." },

@@ -7,7 +7,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "auto-mode-node-policy-missing",
@@ -17,6 +17,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::SettledEntry],
     diagnose,
+    reach: Reach::SecondLook { wants: wants_second_look },
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/create-node-class.html", quote: "The Node IAM Role requires the AmazonEKSAutoNodePolicy EKS Access Policy." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html", quote: "If you manually specifiy a Node IAM role in a NodeClass, you need to create an Access Entry that associates the new Node IAM role with this Access Policy." },

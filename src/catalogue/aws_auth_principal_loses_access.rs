@@ -6,7 +6,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 use crate::kubernetes::migration::{compare, Migration, Target};
 
 pub static CAUSE: Cause = Cause {
@@ -17,6 +17,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::AwsAuth],
     diagnose,
+    reach: Reach::Kubernetes { instead: "config-map-retired" },
     sources: &[
         Source {
             page: "https://docs.aws.amazon.com/eks/latest/userguide/hybrid-nodes-cluster-prep.html",

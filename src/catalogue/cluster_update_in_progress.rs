@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "cluster-update-in-progress",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "aws/aws-cdk#33452", quote: "Cannot AccessConfigUpdate because cluster Cluster9EE0221C-03ee55a59dca41a9b1aff0726f70b824 currently has update 0585fedb-0fa2-3ad0-9916-344273c73c9a in progress" },
         Source { page: "aws-controllers-k8s/community#1192", quote: "ResourceInUseException: Cannot EndpointAccessUpdate because cluster simple-cluster-8g270qljp064wjch4 currently has update 408c0738-828c-42b2-aaa5-38691b63f738 in progress" },

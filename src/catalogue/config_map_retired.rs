@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "config-map-retired",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::AwsAuth],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/setting-up-access-entries.html", quote: "If you want to disable the ConfigMap method permanently, replace API_AND_CONFIG_MAP with API." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html", quote: "If misconfigurations occur, you can restore cluster access through the Amazon EKS API without requiring direct Kubernetes API access." },

@@ -13,7 +13,7 @@ use super::{unbound_kubernetes_group::sets_groups, util};
 use crate::command::Command;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 use crate::kubernetes::rbac::{check, GroupCheck};
 
 pub static CAUSE: Cause = Cause {
@@ -24,6 +24,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail, Evidence::Authenticator],
     needs: &[Fact::Bindings],
     diagnose,
+    reach: Reach::Kubernetes { instead: "unbound-kubernetes-group" },
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "Create Kubernetes RoleBinding or ClusterRoleBinding objects on your cluster that specify the group name as a subject for kind: Group." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "Amazon EKS doesn't confirm that any Kubernetes RBAC objects that exist on your cluster include any of the group names that you specify." },

@@ -6,7 +6,7 @@ use super::util;
 use crate::arn::{Arn, PrincipalKind};
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "identity-not-mapped",
@@ -16,6 +16,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[Fact::ClusterAuthMode, Fact::ClusterEntries, Fact::Principal],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/errutil/errors.go", quote: "var ErrNotMapped = errors.New(\"identity is not mapped\")" },
         Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/mapper/dynamicfile/mapper.go", quote: "key = identity.UserID" },

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "invalid-principal",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Principal],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "terraform-aws-modules/terraform-aws-eks#2969", quote: "InvalidParameterException: The specified principalArn is invalid: invalid principal." },
         Source { page: "https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html", quote: "If your identity source in IAM Identity Center is hosted in us-east-1, there is no aws-region in the ARN." },

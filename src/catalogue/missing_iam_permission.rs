@@ -6,7 +6,7 @@ use crate::arn::{Arn, Principal, PrincipalKind};
 use crate::command::{sh, Command};
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 use serde_json::json;
 
 pub static CAUSE: Cause = Cause {
@@ -17,6 +17,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If you create an access entry with type EC2_Linux or EC2_Windows, the IAM principal creating the access entry must have the iam:PassRole permission." },
         Source { page: "https://repost.aws/knowledge-center/eks-troubleshoot-access-entries", quote: "\"An error occurred (AccessDeniedException) when calling the CreateAccessEntry operation: User: [principalARN] is not authorized to perform: eks:CreateAccessEntry on resource: arn:aws:eks:us-east-1:000000000:cluster/your-eks-cluster.\"" },

@@ -4,7 +4,7 @@
 
 use crate::event::{Event, Evidence};
 use crate::facts::{Facts, LookupPlan};
-use crate::finding::{Cause, Finding};
+use crate::finding::{Cause, Finding, Reach};
 
 mod access_entries_disabled;
 mod access_entry_already_exists;
@@ -153,26 +153,18 @@ pub fn lookup_plan(event: &Event) -> LookupPlan {
 }
 
 /// [`lookup_plan`] from the event's findings without live facts, when the caller has them.
+/// Causes that match on a live fact alone (`Reach::Live`) add their facts whenever the
+/// event calls for them: nothing matches without the fact.
 pub fn lookup_plan_for(event: &Event, findings: &[Finding]) -> LookupPlan {
-    let fact_only = FACT_ONLY.iter().filter(|(_, wants)| wants(event)).flat_map(|(cause, _)| cause.needs.iter().copied());
-    LookupPlan::new(event, findings.iter().flat_map(|f| f.cause.needs.iter().copied()).chain(fact_only))
+    let live = CATALOGUE.iter().filter(|cause| matches!(cause.reach, Reach::Live { wants } if wants(event)));
+    LookupPlan::new(event, findings.iter().flat_map(|f| f.cause.needs).chain(live.flat_map(|cause| cause.needs)).copied())
 }
 
-/// Whether an event calls for a cause's facts.
-type WantsFacts = fn(&Event) -> bool;
-
-/// Causes that match on a live fact alone, with the events that call for their facts:
-/// nothing matches without the fact, so the plan asks for it whenever such an event comes.
-static FACT_ONLY: &[(&Cause, WantsFacts)] = &[
-    (&node_role_standard_entry::CAUSE, node_role_standard_entry::wants_facts),
-    (&node_entry_deleted::CAUSE, node_entry_deleted::wants_facts),
-];
-
-/// Whether the entry an event created needs a second look after a delay: whether it
-/// still grants nothing (`access-entry-grants-nothing`), or an Auto Mode node entry
-/// still lacks its policy (`auto-mode-node-policy-missing`).
+/// Whether the entry an event created needs a second look after a delay, as a cause
+/// with `Reach::SecondLook` asks (it still grants nothing; an Auto Mode node entry
+/// still lacks its policy).
 pub fn wants_second_look(event: &Event) -> bool {
-    access_entry_grants_nothing::wants_second_look(event) || auto_mode_node_policy_missing::wants_second_look(event)
+    CATALOGUE.iter().any(|cause| matches!(cause.reach, Reach::SecondLook { wants } if wants(event)))
 }
 
 /// Seconds within which a deleted entry counts as short-lived.

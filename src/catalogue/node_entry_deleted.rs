@@ -5,7 +5,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "node-entry-deleted",
@@ -15,6 +15,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Principal],
     diagnose,
+    reach: Reach::Live { wants: wants_facts },
     sources: &[
         Source { page: "boto/botocore botocore/data/eks/2017-11-01/service-2.json", quote: "Deleting an access entry of a type other than Standard can cause your cluster to function improperly." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/deleting-access-entries.html", quote: "If you discover that you deleted an access entry in error, you can always recreate it." },

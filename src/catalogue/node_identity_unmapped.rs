@@ -6,7 +6,7 @@ use super::util;
 use crate::command::Command;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "node-identity-unmapped",
@@ -16,6 +16,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source {
             page: "kubernetes-sigs/aws-iam-authenticator pkg/server/server.go",

@@ -6,7 +6,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "node-role-standard-entry",
@@ -16,6 +16,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Principal],
     diagnose,
+    reach: Reach::Live { wants: wants_facts },
     sources: &[
         Source { page: "aws/karpenter-provider-aws#7558", quote: "The key was recreating the access entry with the correct type EC2_LINUX instead of STANDARD." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "You can't change the type after the access entry is created." },

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "node-type-cross-account",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If the type of the access entry is anything other than STANDARD (see next consideration about types), the ARN must be in the same AWS account that your cluster is in." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "If the type is STANDARD, the ARN can be in the same, or different, AWS account than the account that your cluster is in." },

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "node-type-rejects-groups",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "You can't use the --kubernetes-groups option when you specify a type other than STANDARD." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/updating-access-entries.html", quote: "You can't use the --kubernetes-groups option if the type of the access entry is a value other than STANDARD." },

@@ -5,7 +5,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "policy-requires-service-linked-role",
@@ -15,6 +15,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html", quote: "This policy is designated for AWS service-linked roles only and cannot be used with customer-managed roles." },
         Source { page: "awsdocs/amazon-eks-user-guide#1003", quote: "Some of our access entry policies are SLR-only, meaning users can't associate them with an access entry." },

@@ -5,7 +5,7 @@ use super::util;
 use crate::arn::PrincipalKind;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "principal-arn-format",
@@ -15,6 +15,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "aws-samples/appmod-blueprints#319", quote: "InvalidParameterException: The principalArn parameter format is not valid" },
         Source { page: "boto/botocore botocore/data/eks/2017-11-01/service-2.json", quote: "You can't use the STS session principal type with access entries because this is a temporary principal for each session and not a permanent identity that can be assigned permissions." },

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "reserved-username-prefix",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "It can't start with system:, eks:, aws:, amazon:, or iam:." },
         Source { page: "https://repost.aws/knowledge-center/eks-troubleshoot-access-entries", quote: "\"The username must not begin with [eks:, aws:, system:, amazon:, iam:].\"" },

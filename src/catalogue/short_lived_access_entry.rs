@@ -6,7 +6,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "short-lived-access-entry",
@@ -16,6 +16,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::EntryHistory],
     diagnose,
+    reach: Reach::History,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/logging-using-cloudtrail.html", quote: "CloudTrail captures all API calls for Amazon EKS as events." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html", quote: "By default, cluster control plane logs aren't sent to CloudWatch Logs." },

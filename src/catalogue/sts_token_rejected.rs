@@ -6,7 +6,7 @@ use super::util;
 use crate::command::Command;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "sts-token-rejected",
@@ -16,6 +16,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/token/token.go", quote: "return nil, NewSTSError(fmt.Sprintf(\"error from AWS (expected 200, got %d) on %s endpoint. Body: %s\", response.StatusCode, stsRegion, responseStr))" },
         Source { page: "kubernetes-sigs/aws-iam-authenticator#130", quote: "Ok, I figured out the issue, I was using the wrong ClusterID in the configmap." },

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "token-format-rejected",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::Authenticator],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/token/token.go", quote: "presignedURLExpiration = 15 * time.Minute" },
         Source { page: "kubernetes-sigs/aws-iam-authenticator pkg/token/token.go", quote: "return nil, FormatError{fmt.Sprintf(\"X-Amz-Date parameter is expired (%.f minute expiration) %s\", presignedURLExpiration.Minutes(), dateParam)}" },

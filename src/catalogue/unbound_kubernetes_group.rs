@@ -7,7 +7,7 @@
 use super::util;
 use crate::event::{Event, Evidence};
 use crate::facts::{Fact, Facts, Lookup};
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "unbound-kubernetes-group",
@@ -17,6 +17,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[Fact::Bindings],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "Amazon EKS doesn't confirm that any Kubernetes RBAC objects that exist on your cluster include any of the group names that you specify." },
         Source { page: "https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html", quote: "For example, if you create an access entry for group that currently doesn't exist, EKS will create the group instead of returning an error." },

@@ -4,7 +4,7 @@
 use super::util;
 use crate::event::{Event, Evidence, ACCESS_ENTRY_CALLS};
 use crate::facts::Facts;
-use crate::finding::{Cause, Finding, Severity, Source};
+use crate::finding::{Cause, Finding, Reach, Severity, Source};
 
 pub static CAUSE: Cause = Cause {
     id: "unclassified",
@@ -14,6 +14,7 @@ pub static CAUSE: Cause = Cause {
     evidence: &[Evidence::CloudTrail],
     needs: &[],
     diagnose,
+    reach: Reach::Event,
     sources: &[
         Source { page: "https://repost.aws/knowledge-center/eks-troubleshoot-access-entries", quote: "Note: If you receive errors when you run AWS Command Line Interface (AWS CLI) commands, then see Troubleshooting errors for the AWS CLI." },
     ],

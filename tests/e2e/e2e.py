@@ -132,8 +132,10 @@ def client(service, region=REGION):
 
 # Causes that match on the function's live facts or state alone (replay cannot show
 # them): checked apart, by check_risky_successes and (the Kubernetes facts) kubernetes.check.
-LIVE_ONLY = {"node-role-standard-entry", "short-lived-access-entry", "access-entry-grants-nothing",
-             "auto-mode-node-policy-missing", "node-entry-deleted", "group-not-bound", "aws-auth-principal-loses-access"}
+# Each cause says so itself (its reach, in `causes --format json`).
+LIVE_ONLY = {c["id"] for c in map(json.loads, subprocess.run(
+    [os.environ.get("E2E_CLI", str(ROOT / "target" / "debug" / "eks-access-doctor")), "causes", "--format", "json"],
+    check=True, capture_output=True, text=True).stdout.splitlines()) if c["reach"] != "event"}
 # Fixtures whose role EC2 may assume (the finding reads the trust policy live).
 EC2_TRUSTED = {"node-role-standard-entry", "node-entry-deleted"}
 # The e2e stack's second look comes this many seconds after the call (SecondLookDelaySeconds).

@@ -1,5 +1,7 @@
 //! The `eks-access-doctor` binary as a user runs it.
 
+use eks_access_doctor::catalogue::cause_by_id;
+use eks_access_doctor::finding::Reach;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -21,20 +23,20 @@ fn json_lines(o: &Output) -> Vec<Value> {
     stdout(o).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
-/// Causes that match on live facts or the function's state alone (tests/it/catalogue.rs
-/// checks them with their facts): offline, their fixtures have no finding.
-const LIVE_ONLY: [&str; 5] = [
-    "node-role-standard-entry",
-    "short-lived-access-entry",
-    "access-entry-grants-nothing",
-    "auto-mode-node-policy-missing",
-    "node-entry-deleted",
-];
+/// Whether a cause matches on live facts or the function's state alone (tests/it/catalogue.rs
+/// checks them with their facts): offline, its fixture has no finding.
+fn live_only(id: &str) -> bool {
+    cause_by_id(id).is_some_and(|c| matches!(c.reach, Reach::Live { .. } | Reach::SecondLook { .. } | Reach::History))
+}
 
-/// Causes that need the cluster's Kubernetes API, with the cause that speaks
-/// offline instead (and says the check was not possible).
-const KUBERNETES_ONLY: [(&str, &str); 2] =
-    [("group-not-bound", "unbound-kubernetes-group"), ("aws-auth-principal-loses-access", "config-map-retired")];
+/// For a cause that needs the cluster's Kubernetes API, the cause that speaks offline
+/// instead (and says the check was not possible).
+fn kubernetes_fallback(id: &str) -> Option<&'static str> {
+    match cause_by_id(id)?.reach {
+        Reach::Kubernetes { instead } => Some(instead),
+        _ => None,
+    }
+}
 
 #[test]
 fn replay_json_gives_each_fixture_its_cause_id() {
@@ -47,12 +49,12 @@ fn replay_json_gives_each_fixture_its_cause_id() {
         let fixture: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let id = fixture["detail"]["eventID"].as_str().unwrap();
         let object = objects.iter().find(|o| o["event_id"] == id).unwrap_or_else(|| panic!("{stem} missing"));
-        if LIVE_ONLY.contains(&stem) {
+        if live_only(stem) {
             assert_eq!(object["findings"], serde_json::json!([]), "{stem} needs live facts: offline it has no finding");
             continue;
         }
-        if let Some((_, fallback)) = KUBERNETES_ONLY.iter().find(|(cause, _)| *cause == stem) {
-            assert_eq!(object["findings"][0]["cause"], *fallback, "{stem} needs the Kubernetes API: offline its fallback says so");
+        if let Some(fallback) = kubernetes_fallback(stem) {
+            assert_eq!(object["findings"][0]["cause"], fallback, "{stem} needs the Kubernetes API: offline its fallback says so");
             assert!(object["findings"][0]["notes"].to_string().contains("no Kubernetes access"), "{stem}: {}", object["findings"][0]);
             continue;
         }
