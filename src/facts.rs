@@ -90,6 +90,11 @@ pub fn trusted_services(document: &str) -> Vec<String> {
 }
 
 impl PrincipalFacts {
+    /// Whether EC2 may assume the role: the mark of a node (or other instance) role.
+    pub fn ec2_may_assume(&self) -> bool {
+        self.trusted_services.iter().any(|s| s == "ec2.amazonaws.com")
+    }
+
     pub fn is_service_linked(&self) -> bool {
         self.kind == PrincipalKind::Role && self.path.starts_with("/aws-service-role/")
     }

@@ -592,10 +592,10 @@ fn causes(format: CausesFormat) -> String {
                 out.push_str(&format!("| `{}` | {} | [{}]({}) |\n", c.id, c.severity, c.title, c.docs));
             }
             out.push_str(
-                "\n## Sources\n\nEvery fact a cause states, with the page or source file it comes from and the sentence quoted from it.\n",
+                "\n### Sources\n\nEvery fact a cause states, with the page or source file it comes from and the sentence quoted from it.\n",
             );
             for c in &all {
-                out.push_str(&format!("\n### `{}`\n\n", c.id));
+                out.push_str(&format!("\n#### `{}`\n\n", c.id));
                 for s in c.sources {
                     let page = if s.page.starts_with("https://") { format!("<{}>", s.page) } else { format!("`{}`", s.page) };
                     out.push_str(&format!("- {page}: \"{}\"\n", s.quote));

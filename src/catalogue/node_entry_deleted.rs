@@ -33,8 +33,7 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
     if !wants_facts(event) {
         return None;
     }
-    let role = facts.principal.found()?;
-    if !role.trusted_services.iter().any(|s| s == "ec2.amazonaws.com") {
+    if !facts.principal.found()?.ec2_may_assume() {
         return None;
     }
     let principal = event.principal_or_placeholder();

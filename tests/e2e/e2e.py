@@ -648,7 +648,10 @@ def check_risky_successes(r, lam, fn, sqs, sink_q, slack_dir):
 
     # An Auto Mode node entry (type EC2) still without AmazonEKSAutoNodePolicy at its second look.
     auto = json.loads((EVENTS / "auto-mode-node-policy-missing.json").read_text())
-    eks.create_access_entry(clusterName=cluster_of(auto), principalArn=principal_of(auto), type="EC2")
+    # MiniStack 1.5.33 knows only STANDARD, EC2_LINUX, EC2_WINDOWS and FARGATE_LINUX ("Invalid
+    # type EC2"): the entry is stored as EC2_LINUX. The second look reads its policies, not
+    # its type (the event's type is what makes it an Auto Mode node entry).
+    eks.create_access_entry(clusterName=cluster_of(auto), principalArn=principal_of(auto), type="EC2_LINUX")
     out = invoke(auto)
     r.check("auto-mode-node-policy-missing: nothing said at creation (the policy may follow)", out.get("outcome") == "no_finding", out)
     # A node role's entry deleted: its trust policy, read live, says EC2 may assume it.

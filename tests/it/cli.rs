@@ -227,13 +227,13 @@ fn text_output_has_no_colour_when_not_a_terminal_and_every_sample_is_diagnosed()
 #[test]
 fn catalogue_page_matches_causes() {
     let table = stdout(&run(&["causes", "--format", "markdown"]));
-    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/catalogue.md")).unwrap();
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/catalogue.md")).unwrap();
     let section = page
         .split_once("<!-- causes:start -->\n")
         .and_then(|(_, rest)| rest.split_once("<!-- causes:end -->"))
         .map(|(section, _)| section)
-        .expect("docs/catalogue.md has a causes section");
-    assert_eq!(section, table, "docs/catalogue.md is out of date: paste `eks-access-doctor causes --format markdown`");
+        .expect("docs/src/catalogue.md has a causes section");
+    assert_eq!(section, table, "docs/src/catalogue.md is out of date: paste `eks-access-doctor causes --format markdown`");
 }
 
 #[test]
@@ -249,21 +249,12 @@ fn causes_json_lists_every_id_once() {
     }
 }
 
-/// The text between `<!-- sample:NAME:start -->` and its end marker, without the fence.
-fn readme_sample(name: &str) -> String {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let start = format!("<!-- sample:{name}:start -->\n");
-    let section = readme.split_once(&start).and_then(|(_, rest)| rest.split_once(&format!("<!-- sample:{name}:end -->"))).unwrap().0;
-    let body = section.split_once('\n').unwrap().1;
-    body.strip_suffix("```\n").unwrap().to_string()
-}
-
 #[test]
-fn readme_samples_match_what_the_tool_prints() {
+fn doc_samples_match_what_the_tool_prints() {
     let text = stdout(&run(&["replay", "events/reserved-username-prefix.json", "--no-summary"]));
-    assert_eq!(readme_sample("text"), text, "README text sample is stale");
+    assert_eq!(crate::support::doc_sample("text"), text, "the text sample is stale");
     let denial = stdout(&run(&["replay", "events/authenticator/identity-not-mapped.json", "--no-summary"]));
-    assert_eq!(readme_sample("authenticator"), denial, "README authenticator sample is stale");
+    assert_eq!(crate::support::doc_sample("authenticator"), denial, "the authenticator sample is stale");
 
     let sns: Value =
         serde_json::from_str(stdout(&run(&["replay", "events/node-type-requires-role.json", "--format", "sns"])).trim()).unwrap();
@@ -275,19 +266,19 @@ fn readme_samples_match_what_the_tool_prints() {
         attributes.join(", "),
         sns["message"].as_str().unwrap()
     );
-    assert_eq!(readme_sample("sns"), want, "README SNS sample is stale");
+    assert_eq!(crate::support::doc_sample("sns"), want, "the SNS sample is stale");
 
     let slack: Value =
         serde_json::from_str(stdout(&run(&["replay", "events/node-type-requires-role.json", "--format", "slack"])).trim()).unwrap();
-    let readme_slack: Value = serde_json::from_str(&readme_sample("slack")).unwrap();
-    assert_eq!(readme_slack, slack, "README Slack sample is stale");
+    let readme_slack: Value = serde_json::from_str(&crate::support::doc_sample("slack")).unwrap();
+    assert_eq!(readme_slack, slack, "the Slack sample is stale");
 
     let chatbot: Value = serde_json::from_str(
         stdout(&run(&["replay", "events/reserved-username-prefix.json", "--format", "chatbot", "--no-summary"])).trim(),
     )
     .unwrap();
-    let readme_chatbot: Value = serde_json::from_str(&readme_sample("chatbot")).unwrap();
-    assert_eq!(readme_chatbot, chatbot, "README Chatbot sample is stale");
+    let readme_chatbot: Value = serde_json::from_str(&crate::support::doc_sample("chatbot")).unwrap();
+    assert_eq!(readme_chatbot, chatbot, "the Chatbot sample is stale");
 }
 
 /// `--format chatbot`: one notification per finding, one per line, each the JSON the

@@ -308,13 +308,7 @@ async fn preflight_names_every_aws_auth_only_principal_with_its_commands() {
     // The text report says the same, as the README shows it (cluster name aside).
     let text = server.cli(&f.reader, &["preflight", "--cluster", &f.cluster]);
     let text = String::from_utf8_lossy(&text.stdout).replace(&f.cluster, "payments");
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let sample = readme
-        .split_once("<!-- sample:preflight:start -->\n```\n")
-        .and_then(|(_, rest)| rest.split_once("```\n<!-- sample:preflight:end -->"))
-        .map(|(sample, _)| sample)
-        .expect("README has the preflight sample");
-    assert_eq!(sample, text, "README's preflight sample is out of date:\n{text}");
+    assert_eq!(crate::support::doc_sample("preflight"), text, "the preflight sample is out of date:\n{text}");
     let mut fixed = f.state.clone();
     fixed["aws_auth"]["mapRoles"] = json!(format!("- rolearn: arn:aws:iam::{ACCOUNT}:role/PlatformAdmin\n  groups: [platform-admins]\n"));
     fixed["aws_auth"]["mapUsers"] = json!("");

@@ -162,3 +162,29 @@ pub mod emf;
 pub mod logs;
 pub mod runtime_api;
 pub mod webhook;
+
+/// The sample `name` as the README and the book show it (between `<!-- sample:NAME:start -->`
+/// and its end marker, without the fence). Every copy must be the same, so one check
+/// keeps them all true; there must be at least one.
+pub fn doc_sample(name: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    let mut book: Vec<_> = std::fs::read_dir(root.join("docs/src")).unwrap().map(|e| e.unwrap().path()).collect();
+    book.sort();
+    pages.extend(book.into_iter().filter(|p| p.extension().is_some_and(|e| e == "md")));
+    let (start, end) = (format!("<!-- sample:{name}:start -->\n"), format!("<!-- sample:{name}:end -->"));
+    let mut copies = Vec::new();
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for (_, rest) in text.match_indices(&start).map(|(at, _)| text.split_at(at + start.len())) {
+            let section = rest.split_once(&end).unwrap_or_else(|| panic!("{}: sample {name} has no end", page.display())).0;
+            let body = section.split_once('\n').unwrap().1;
+            copies.push((page.clone(), body.strip_suffix("```\n").unwrap().to_string()));
+        }
+    }
+    let (first_page, first) = copies.first().cloned().unwrap_or_else(|| panic!("no copy of sample {name} in the README or the book"));
+    for (page, copy) in &copies {
+        assert_eq!(copy, &first, "sample {name}: {} and {} differ", first_page.display(), page.display());
+    }
+    first
+}
