@@ -447,4 +447,20 @@ mod tests {
         assert_eq!(relevance(EKS_EVENT_SOURCE, "CreateNodegroup", Some("InvalidParameterException")), Err(Ignored::NotAccessManagement));
         assert_eq!(relevance(EKS_EVENT_SOURCE, "CreateNodegroup", Some("AccessDenied")), Ok(()));
     }
+
+    /// A failed UpdateClusterConfig about the endpoint, logging or network is no access
+    /// problem ("Cannot EndpointAccessUpdate because cluster … has update … in progress"),
+    /// unless IAM denied it; one about the access config is.
+    #[test]
+    fn only_access_config_updates_are_access_management() {
+        let record = |error: &str, request: serde_json::Value| {
+            let record = serde_json::json!({"eventID": "e", "eventSource": EKS_EVENT_SOURCE, "eventName": "UpdateClusterConfig",
+                "errorCode": error, "requestParameters": request});
+            Event::from_record(serde_json::from_value(record).unwrap())
+        };
+        let endpoint = serde_json::json!({"name": "prod", "resourcesVpcConfig": {"endpointPublicAccess": false}});
+        assert_eq!(record("ResourceInUseException", endpoint.clone()).err(), Some(Ignored::NotAccessManagement));
+        assert!(record("AccessDeniedException", endpoint).is_ok());
+        assert!(record("InvalidParameterException", serde_json::json!({"name": "prod", "accessConfig": {"authenticationMode": "API"}})).is_ok());
+    }
 }

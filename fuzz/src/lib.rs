@@ -287,6 +287,12 @@ const OPTIONS: &[&str] = &[
     "--inline-policy",
     "--child-id",
     "--lookup-attributes",
+    "--group",
+    "--kubernetes-version",
+    "--compute-config",
+    "--kubernetes-network-config",
+    "--storage-config",
+    "--remote-network-config",
 ];
 
 /// Each word the shell passes (quotes removed) that starts with `-` is one of the
