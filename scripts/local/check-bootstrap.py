@@ -5,7 +5,7 @@ then prints its path and size; otherwise exits non-zero with a message. template
 default Architecture is arm64, so a bootstrap built for another machine would deploy
 and then fail when Lambda starts it.
 
-Called by scripts/e2e (step 3); standard library only:
+Called by scripts/e2e (step 4, once the build is done); standard library only:
 
     .tools/sam/bin/python scripts/local/check-bootstrap.py .aws-sam/build/FUNCTION/bootstrap
 """
