@@ -461,6 +461,8 @@ mod tests {
         let endpoint = serde_json::json!({"name": "prod", "resourcesVpcConfig": {"endpointPublicAccess": false}});
         assert_eq!(record("ResourceInUseException", endpoint.clone()).err(), Some(Ignored::NotAccessManagement));
         assert!(record("AccessDeniedException", endpoint).is_ok());
-        assert!(record("InvalidParameterException", serde_json::json!({"name": "prod", "accessConfig": {"authenticationMode": "API"}})).is_ok());
+        assert!(
+            record("InvalidParameterException", serde_json::json!({"name": "prod", "accessConfig": {"authenticationMode": "API"}})).is_ok()
+        );
     }
 }
