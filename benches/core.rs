@@ -7,9 +7,9 @@
 //! a typical event ≤ 20 µs end to end; an unrelated record rejected ≤ 1 µs).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use eks_access_doctor::facts::Facts;
-use eks_access_doctor::input::{self, Parsed};
-use eks_access_doctor::render::{self, Diagnosis};
+use eks_access_doctor_core::facts::Facts;
+use eks_access_doctor_core::input::{self, Parsed};
+use eks_access_doctor_core::render::{self, Diagnosis};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
@@ -49,7 +49,7 @@ fn unrelated_records() -> Vec<(String, String)> {
 
 fn parse_and_diagnose(raw: &str) -> Diagnosis {
     let Ok(Parsed::Event(event)) = input::parse_envelope(raw) else { panic!("fixture is not an EKS event") };
-    eks_access_doctor::diagnose(*event, &Facts::default())
+    eks_access_doctor_core::diagnose(*event, &Facts::default())
 }
 
 /// The function's path: every finding's Slack message, as the bytes posted.
@@ -78,8 +78,8 @@ fn per_cause(c: &mut Criterion) {
     let mut stages = c.benchmark_group("stage");
     stages.bench_function("parse", |b| b.iter(|| input::parse_envelope(black_box(&raw))));
     let Ok(Parsed::Event(event)) = input::parse_envelope(&raw) else { unreachable!() };
-    stages.bench_function("diagnose", |b| b.iter(|| eks_access_doctor::diagnose(black_box((*event).clone()), &Facts::default())));
-    let diagnosis = eks_access_doctor::diagnose(*event, &Facts::default());
+    stages.bench_function("diagnose", |b| b.iter(|| eks_access_doctor_core::diagnose(black_box((*event).clone()), &Facts::default())));
+    let diagnosis = eks_access_doctor_core::diagnose(*event, &Facts::default());
     stages.bench_function("render-text", |b| b.iter(|| render::text::render(black_box(&diagnosis), false)));
     stages.bench_function("render-slack", |b| b.iter(|| render::slack::payload(black_box(&diagnosis), &diagnosis.findings[0]).to_json()));
     stages.finish();

@@ -4,7 +4,7 @@
 //! real member of the data with some of its bytes then overwritten) so that most
 //! reach the decoders.
 #![no_main]
-use eks_access_doctor::input::inflate_both_ways;
+use eks_access_doctor_core::input::inflate_both_ways;
 use libfuzzer_sys::fuzz_target;
 use std::io::Write;
 

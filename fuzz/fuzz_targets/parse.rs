@@ -1,7 +1,7 @@
 //! input::parse_document on arbitrary bytes: never a panic, one outcome per record,
 //! record numbers 1, 2, 3, … in order; only an empty list may yield no outcome.
 #![no_main]
-use eks_access_doctor::input::parse_document;
+use eks_access_doctor_core::input::parse_document;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

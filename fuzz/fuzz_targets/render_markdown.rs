@@ -1,5 +1,5 @@
 //! Parse, diagnose with default facts, render every finding as markdown and check the
-//! renderer's safety invariants (see src/lib.rs, check_markdown).
+//! renderer's safety invariants (see fuzz/src/lib.rs, check_markdown).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

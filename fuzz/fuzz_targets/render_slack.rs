@@ -1,5 +1,5 @@
 //! Parse, diagnose with default facts, render every finding as slack and check the
-//! renderer's safety invariants (see src/lib.rs, check_slack).
+//! renderer's safety invariants (see fuzz/src/lib.rs, check_slack).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

@@ -1,5 +1,5 @@
 //! Parse, diagnose with default facts, render every finding as SNS messages (text and
-//! Chatbot bodies) and check the renderer's safety invariants (see src/lib.rs, check_sns).
+//! Chatbot bodies) and check the renderer's safety invariants (see fuzz/src/lib.rs, check_sns).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

@@ -1,4 +1,4 @@
-//! The scanner's promise (src/input/scan.rs): whenever it answers, serde agrees.
+//! The scanner's promise (crates/core/src/input/scan.rs): whenever it answers, serde agrees.
 //! On arbitrary bytes (read as UTF-8, invalid sequences replaced):
 //!
 //! - `scan_head` answers only for what serde reads as one JSON object with the same
@@ -13,8 +13,8 @@
 //!
 //! "Unsure" (`None`) is always allowed: serde then decides.
 #![no_main]
-use eks_access_doctor::event::RecordHead;
-use eks_access_doctor::input::{parse_document, scan_head, scan_log_file};
+use eks_access_doctor_core::event::RecordHead;
+use eks_access_doctor_core::input::{parse_document, scan_head, scan_log_file};
 use libfuzzer_sys::fuzz_target;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@
 //! mutations keep reaching the matchers instead of dying in JSON syntax.
 
 use arbitrary::Arbitrary;
-use eks_access_doctor::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts, PrincipalKind};
+use eks_access_doctor_core::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts, PrincipalKind};
 use serde_json::{json, Value};
 use std::sync::OnceLock;
 

@@ -4,12 +4,12 @@
 
 pub mod fields;
 
-use eks_access_doctor::escape::is_unsafe_char;
-use eks_access_doctor::facts::Facts;
-use eks_access_doctor::finding::Finding;
-use eks_access_doctor::input::{parse_document, Parsed};
-use eks_access_doctor::render::sns::MessageFormat;
-use eks_access_doctor::render::{chatbot, json, markdown, slack, sns, text, Diagnosis};
+use eks_access_doctor_core::escape::is_unsafe_char;
+use eks_access_doctor_core::facts::Facts;
+use eks_access_doctor_core::finding::Finding;
+use eks_access_doctor_core::input::{parse_document, Parsed};
+use eks_access_doctor_core::render::sns::MessageFormat;
+use eks_access_doctor_core::render::{chatbot, json, markdown, slack, sns, text, Diagnosis};
 use serde_json::Value;
 
 /// Checks for two bugs the fuzzing work found (now fixed, with regression tests in
@@ -65,7 +65,7 @@ pub fn pipeline(data: &[u8], facts: &Facts) -> (Vec<Diagnosis>, Vec<Parsed>) {
     for record in parse_document(data) {
         match record.outcome {
             Ok(Parsed::Event(event)) => {
-                let d = eks_access_doctor::diagnose(*event, facts);
+                let d = eks_access_doctor_core::diagnose(*event, facts);
                 check_diagnosis(&d);
                 diagnoses.push(d);
             }
@@ -86,7 +86,7 @@ pub fn check_diagnosis(d: &Diagnosis) {
     // settings (logging, networking) may have nothing to report.
     let e = &d.event;
     let lower = e.message().to_lowercase();
-    let about_access = eks_access_doctor::event::ACCESS_ENTRY_CALLS.contains(&e.event_name.as_str())
+    let about_access = eks_access_doctor_core::event::ACCESS_ENTRY_CALLS.contains(&e.event_name.as_str())
         || e.error_code().starts_with("AccessDenied")
         || e.request.access_config.is_some()
         || lower.contains("authentication mode")
@@ -101,9 +101,9 @@ pub fn check_diagnosis(d: &Diagnosis) {
         assert_eq!(ids.len(), 1, "unclassified beside documented causes: {ids:?}");
     }
     assert!(d.findings.windows(2).all(|w| w[0].severity() >= w[1].severity()), "findings not sorted by severity: {ids:?}");
-    let _ = eks_access_doctor::catalogue::lookup_plan(&d.event);
+    let _ = eks_access_doctor_core::catalogue::lookup_plan(&d.event);
     for f in &d.findings {
-        assert!(eks_access_doctor::catalogue::cause_by_id(f.cause.id).is_some(), "unknown cause {}", f.cause.id);
+        assert!(eks_access_doctor_core::catalogue::cause_by_id(f.cause.id).is_some(), "unknown cause {}", f.cause.id);
         for command in &f.commands {
             check_shell_command(command);
         }

@@ -9,8 +9,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::Object;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
-use eks_access_doctor::aws::archive::{scan, summarize, ScanRequest, SummaryRequest};
-use eks_access_doctor::aws::s3::S3Error;
+use eks_access_doctor_aws::archive::{scan, summarize, ScanRequest, SummaryRequest};
+use eks_access_doctor_aws::s3::S3Error;
 use std::sync::{Arc, Mutex};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -43,8 +43,8 @@ fn puts() -> (aws_smithy_mocks::Rule, Written) {
 fn request(keys: &[&str]) -> Vec<ScanRequest> {
     let item = |key: &&str| serde_json::json!({"scan": {"bucket": "archive", "key": key, "results_bucket": "results", "results_prefix": "scans/", "run": "run-1"}});
     let payload = serde_json::json!({"Items": keys.iter().map(item).collect::<Vec<_>>(), "BatchInput": {}});
-    match eks_access_doctor::aws::archive::request(&payload.to_string()).unwrap().unwrap() {
-        eks_access_doctor::aws::archive::Request::Scan(scan) => scan,
+    match eks_access_doctor_aws::archive::request(&payload.to_string()).unwrap().unwrap() {
+        eks_access_doctor_aws::archive::Request::Scan(scan) => scan,
         other => panic!("{other:?}"),
     }
 }
@@ -113,5 +113,5 @@ async fn the_summary_adds_up_what_the_scan_wrote() {
     let written = written.lock().unwrap();
     assert_eq!(written.len(), 1);
     assert_eq!(written[0].0, "results/scans/run-1/summary.json");
-    assert_eq!(serde_json::from_str::<eks_access_doctor::aws::archive::RunSummary>(&written[0].1).unwrap(), summary);
+    assert_eq!(serde_json::from_str::<eks_access_doctor_aws::archive::RunSummary>(&written[0].1).unwrap(), summary);
 }

@@ -15,12 +15,12 @@ use aws_sdk_iam::types::Role;
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
-use eks_access_doctor::aws::config::Settings;
-use eks_access_doctor::aws::enrich::{AwsLookups, Home};
-use eks_access_doctor::aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
-use eks_access_doctor::aws::sns::SnsSink;
-use eks_access_doctor::aws::Sink;
-use eks_access_doctor::render::sns::MessageFormat;
+use eks_access_doctor_aws::config::Settings;
+use eks_access_doctor_aws::enrich::{AwsLookups, Home};
+use eks_access_doctor_aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
+use eks_access_doctor_aws::sns::SnsSink;
+use eks_access_doctor_aws::Sink;
+use eks_access_doctor_core::render::sns::MessageFormat;
 
 fn doctor(sns: &Rule) -> Doctor {
     doctor_with(sns, &[], &[])
@@ -198,7 +198,7 @@ async fn a_principal_of_another_account_is_not_read_in_this_one() {
 async fn shared_windows_decide_across_containers() {
     use aws_sdk_dynamodb::operation::put_item::PutItemError;
     use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
-    use eks_access_doctor::aws::idempotency::DynamoStore;
+    use eks_access_doctor_aws::idempotency::DynamoStore;
     let refused = mock!(aws_sdk_dynamodb::Client::put_item)
         .then_error(|| PutItemError::generic(ErrorMetadata::builder().code("ConditionalCheckFailedException").message("taken").build()));
     let counted = mock!(aws_sdk_dynamodb::Client::update_item)
@@ -235,7 +235,7 @@ async fn a_failed_batch_counts_its_repeats_once() {
     use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
     use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
     use aws_sdk_dynamodb::types::AttributeValue;
-    use eks_access_doctor::aws::idempotency::DynamoStore;
+    use eks_access_doctor_aws::idempotency::DynamoStore;
     let key_has = |r: &aws_sdk_dynamodb::operation::put_item::PutItemInput, role: &str| {
         r.item().and_then(|i| i.get("event_id")).and_then(|v| v.as_s().ok()).is_some_and(|k| k.contains(role))
     };

@@ -2,10 +2,10 @@
 //! snapshot-tested in each format. Wording variants and no-finding cases.
 
 use crate::support::*;
-use eks_access_doctor::catalogue::{all_causes, cause_by_id};
-use eks_access_doctor::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts};
-use eks_access_doctor::render::sns::MessageFormat;
-use eks_access_doctor::render::{chatbot, json, markdown, slack, sns, text};
+use eks_access_doctor_core::catalogue::{all_causes, cause_by_id};
+use eks_access_doctor_core::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts};
+use eks_access_doctor_core::render::sns::MessageFormat;
+use eks_access_doctor_core::render::{chatbot, json, markdown, slack, sns, text};
 use serde_json::json;
 
 #[test]
@@ -151,13 +151,13 @@ fn a_service_linked_principal_is_recognised_from_its_arn() {
 fn sample_events_without_problems_produce_no_finding() {
     for entry in std::fs::read_dir(events_dir().join("no-finding")).unwrap() {
         let path = entry.unwrap().path();
-        let records = eks_access_doctor::input::parse_document(&std::fs::read(&path).unwrap());
+        let records = eks_access_doctor_core::input::parse_document(&std::fs::read(&path).unwrap());
         for record in records {
             match record.outcome.unwrap() {
-                eks_access_doctor::input::Parsed::Event(event) => {
+                eks_access_doctor_core::input::Parsed::Event(event) => {
                     assert!(diagnose(*event).findings.is_empty(), "{}", path.display())
                 }
-                eks_access_doctor::input::Parsed::Ignored { .. } => {}
+                eks_access_doctor_core::input::Parsed::Ignored { .. } => {}
             }
         }
     }
@@ -275,17 +275,18 @@ fn a_reworded_message_is_still_enriched() {
         record["errorMessage"] =
             json!("the caller is not allowed to modify access entries with a principalArn value of a service linked role");
     });
-    let plan = eks_access_doctor::catalogue::lookup_plan(&parse_one(&bytes));
+    let plan = eks_access_doctor_core::catalogue::lookup_plan(&parse_one(&bytes));
     assert!(plan.cluster && plan.principal && !plan.access_entry, "{plan:?}");
-    let plan = eks_access_doctor::catalogue::lookup_plan(&fixture_event("missing-iam-permission.json"));
+    let plan = eks_access_doctor_core::catalogue::lookup_plan(&fixture_event("missing-iam-permission.json"));
     assert!(plan.is_empty(), "{plan:?}");
 }
 
 #[test]
 fn risky_successes_need_their_facts_and_only_match_when_the_facts_say_so() {
     let cause = |id: &str| cause_by_id(id).unwrap();
-    let with =
-        |id: &str, facts: Facts| cause_ids(&eks_access_doctor::diagnose(fixture_event(&cause_fixture(cause(id))), &facts)).contains(&id);
+    let with = |id: &str, facts: Facts| {
+        cause_ids(&eks_access_doctor_core::diagnose(fixture_event(&cause_fixture(cause(id))), &facts)).contains(&id)
+    };
     for id in ["short-lived-access-entry", "node-role-standard-entry", "access-entry-grants-nothing"] {
         assert!(!with(id, Facts::default()), "{id} matched without its fact");
         assert!(with(id, facts_for(cause(id))), "{id}");
@@ -299,7 +300,7 @@ fn risky_successes_need_their_facts_and_only_match_when_the_facts_say_so() {
     };
     assert!(!with("access-entry-grants-nothing", Facts { settled_entry: Lookup::Found(granted), ..Facts::default() }));
     // The trust policy is read from the lookup plan of any STANDARD role entry, though nothing matches yet.
-    let plan = eks_access_doctor::catalogue::lookup_plan(&fixture_event("node-role-standard-entry.json"));
+    let plan = eks_access_doctor_core::catalogue::lookup_plan(&fixture_event("node-role-standard-entry.json"));
     assert!(plan.principal, "{plan:?}");
 }
 
@@ -321,8 +322,8 @@ fn an_admin_policy_on_namespaces_or_a_view_policy_is_not_a_cluster_wide_grant() 
 #[test]
 fn a_granted_line_is_checked_against_the_bindings_and_never_warned_about() {
     let granted = || fixture_event("authenticator/group-not-bound.json");
-    let with = |bindings: Lookup<Vec<eks_access_doctor::kubernetes::Binding>>| {
-        eks_access_doctor::diagnose(granted(), &Facts { bindings, ..Facts::default() })
+    let with = |bindings: Lookup<Vec<eks_access_doctor_core::kubernetes::Binding>>| {
+        eks_access_doctor_core::diagnose(granted(), &Facts { bindings, ..Facts::default() })
     };
     // No bindings read, or the read failed: nothing at all, not even the fallback.
     assert!(diagnose(granted()).findings.is_empty());
@@ -351,15 +352,17 @@ fn a_granted_line_is_checked_against_the_bindings_and_never_warned_about() {
     // Every group bound (or Kubernetes' own): nothing.
     let line = fixture_text("authenticator/group-not-bound.json")
         .replace("[platform-admin system:authenticated]", "[platform-admins readonly system:masters system:authenticated]");
-    let d =
-        eks_access_doctor::diagnose(parse_one(line.as_bytes()), &Facts { bindings: Lookup::Found(sample_bindings()), ..Facts::default() });
+    let d = eks_access_doctor_core::diagnose(
+        parse_one(line.as_bytes()),
+        &Facts { bindings: Lookup::Found(sample_bindings()), ..Facts::default() },
+    );
     assert!(d.findings.is_empty(), "{:?}", cause_ids(&d));
     // Only Kubernetes' own groups (a node), or none: not even an event.
     for groups in ["[system:bootstrappers system:nodes]", "[]"] {
         let line = fixture_text("authenticator/group-not-bound.json").replace("[platform-admin system:authenticated]", groups);
-        let records = eks_access_doctor::input::parse_document(line.as_bytes());
+        let records = eks_access_doctor_core::input::parse_document(line.as_bytes());
         assert!(
-            matches!(&records[0].outcome, Ok(eks_access_doctor::input::Parsed::Ignored { why, .. }) if why.reason() == "an authenticator line granting access"),
+            matches!(&records[0].outcome, Ok(eks_access_doctor_core::input::Parsed::Ignored { why, .. }) if why.reason() == "an authenticator line granting access"),
             "{groups}"
         );
     }

@@ -3,9 +3,9 @@
 //! related resources, and the limits under oversized values.
 
 use crate::support::*;
-use eks_access_doctor::catalogue::all_causes;
-use eks_access_doctor::render::chatbot::{self, Notification};
-use eks_access_doctor::render::Diagnosis;
+use eks_access_doctor_core::catalogue::all_causes;
+use eks_access_doctor_core::render::chatbot::{self, Notification};
+use eks_access_doctor_core::render::Diagnosis;
 use serde_json::{json, Value};
 
 fn validator() -> jsonschema::Validator {

@@ -1,7 +1,7 @@
 //! The `eks-access-doctor` binary as a user runs it.
 
-use eks_access_doctor::catalogue::cause_by_id;
-use eks_access_doctor::finding::Reach;
+use eks_access_doctor_core::catalogue::cause_by_id;
+use eks_access_doctor_core::finding::Reach;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -8,7 +8,7 @@ fn markdown_prose_does_not_decode_entities_into_invisible_characters() {
     let bytes = edited_fixture("unbound-kubernetes-group.json", |r| {
         r["requestParameters"]["kubernetesGroups"] = serde_json::json!(["ad&ZeroWidthSpace;mins", "admins"])
     });
-    let md = eks_access_doctor::render::markdown::render(&diagnose(parse_one(&bytes)));
+    let md = eks_access_doctor_core::render::markdown::render(&diagnose(parse_one(&bytes)));
     assert!(!md.contains(" \"ad&ZeroWidthSpace;"), "{md}");
     assert!(md.contains("\\&ZeroWidthSpace;"), "{md}");
 }
@@ -58,7 +58,7 @@ fn a_single_value_starting_with_a_dash_stays_a_value() {
 // was split by the scanner although serde refuses the repeated field (found by scan_agrees).
 #[test]
 fn a_log_file_reads_the_same_with_or_without_the_scanner() {
-    let outcomes = |text: &str| format!("{:?}", eks_access_doctor::input::parse_document(text.as_bytes()));
+    let outcomes = |text: &str| format!("{:?}", eks_access_doctor_core::input::parse_document(text.as_bytes()));
     for key in ["Records", "detail", "eventSource", "awslogs", "logEvents", "events", "QueryResultRows", "QueryStatus", "other"] {
         let doc = format!(r#"{{"Records":[{{"eventSource":"s3.amazonaws.com"}}],"{key}":[],"{key}":[]}}"#);
         // An escaped key makes the scanner unsure, so serde reads this one.
@@ -76,7 +76,7 @@ fn a_chatbot_cut_never_leaves_a_bare_underscore() {
         let cluster = format!("{}{}", "a".repeat(offset), "b_".repeat(300));
         let bytes = edited_fixture("reserved-username-prefix.json", |r| r["requestParameters"]["name"] = serde_json::json!(cluster));
         let d = diagnose(parse_one(&bytes));
-        let note = eks_access_doctor::render::chatbot::notification(&d, &d.findings[0]);
+        let note = eks_access_doctor_core::render::chatbot::notification(&d, &d.findings[0]);
         for text in note.content.keywords.iter().chain([&note.metadata.summary]) {
             assert!(!text.contains("_…"), "{text}");
             cut_after_underscore += usize::from(text.ends_with("\u{FF3F}…"));

@@ -5,12 +5,12 @@
 
 use crate::support;
 use crate::support::doctor::NoLookups;
-use eks_access_doctor::aws::config::{ConfigError, Settings};
-use eks_access_doctor::aws::enrich::Home;
-use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
-use eks_access_doctor::aws::{BoxFuture, DeliveryError, Sink};
-use eks_access_doctor::finding::Finding;
-use eks_access_doctor::render::Diagnosis;
+use eks_access_doctor_aws::config::{ConfigError, Settings};
+use eks_access_doctor_aws::enrich::Home;
+use eks_access_doctor_aws::handler::{Doctor, HandlerError, Outcome};
+use eks_access_doctor_aws::{BoxFuture, DeliveryError, Sink};
+use eks_access_doctor_core::finding::Finding;
+use eks_access_doctor_core::render::Diagnosis;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -154,7 +154,7 @@ mod shared_record {
     use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
     use aws_sdk_dynamodb::types::AttributeValue;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use eks_access_doctor::aws::idempotency::DynamoStore;
+    use eks_access_doctor_aws::idempotency::DynamoStore;
     use std::time::Duration;
 
     fn claimed_by_another(until: u64) -> Rule {

@@ -16,13 +16,13 @@ use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
-use eks_access_doctor::aws::config::Settings;
-use eks_access_doctor::aws::enrich::{AwsLookups, Home, Lookups};
-use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
-use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
-use eks_access_doctor::aws::sns::SnsSink;
-use eks_access_doctor::aws::{BoxFuture, Sink};
-use eks_access_doctor::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
+use eks_access_doctor_aws::config::Settings;
+use eks_access_doctor_aws::enrich::{AwsLookups, Home, Lookups};
+use eks_access_doctor_aws::handler::{Doctor, HandlerError, Outcome};
+use eks_access_doctor_aws::slack::{RetryPolicy, SlackSink};
+use eks_access_doctor_aws::sns::SnsSink;
+use eks_access_doctor_aws::{BoxFuture, Sink};
+use eks_access_doctor_core::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
 use std::time::Duration;
 
 fn home(account: &str) -> Home {
@@ -298,6 +298,6 @@ async fn secrets_manager_unavailable_at_init_is_a_clear_error() {
     let rule =
         mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_error(|| GetSecretValueError::generic(error("AccessDeniedException")));
     let client = mock_client!(aws_sdk_secretsmanager, [&rule]);
-    let err = eks_access_doctor::aws::secrets::fetch_webhook(&client, "arn:aws:secretsmanager:eu-west-1:1:secret:slack").await.unwrap_err();
+    let err = eks_access_doctor_aws::secrets::fetch_webhook(&client, "arn:aws:secretsmanager:eu-west-1:1:secret:slack").await.unwrap_err();
     assert!(err.contains("cannot read the Slack webhook secret") && err.contains("AccessDeniedException"), "{err}");
 }

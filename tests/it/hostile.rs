@@ -3,10 +3,10 @@
 //! every rendering stays within Slack's and SNS's limits.
 
 use crate::support::*;
-use eks_access_doctor::escape::is_unsafe_char;
-use eks_access_doctor::input::{parse_document, Parsed};
-use eks_access_doctor::render::sns::MessageFormat;
-use eks_access_doctor::render::{chatbot, markdown, slack, sns, text, Diagnosis};
+use eks_access_doctor_core::escape::is_unsafe_char;
+use eks_access_doctor_core::input::{parse_document, Parsed};
+use eks_access_doctor_core::render::sns::MessageFormat;
+use eks_access_doctor_core::render::{chatbot, markdown, slack, sns, text, Diagnosis};
 use serde_json::{json, Value};
 
 enum Expect {
@@ -222,7 +222,7 @@ const CHATBOT_LABELS: &[&str] =
 /// Prose holds no markup but ours (bold labels, the docs link); code holds no `<` (a
 /// Slack control sequence), and a fact's code span no line break. The facts are one
 /// line each, so no value forged one. Every text is within its documented limit.
-fn assert_chatbot_safe(name: &str, d: &Diagnosis, f: &eks_access_doctor::finding::Finding, forbidden: &str) {
+fn assert_chatbot_safe(name: &str, d: &Diagnosis, f: &eks_access_doctor_core::finding::Finding, forbidden: &str) {
     let n: Value = serde_json::from_str(&chatbot::notification(d, f).to_json()).unwrap();
     let (content, metadata) = (&n["content"], &n["metadata"]);
     let description = content["description"].as_str().unwrap();
@@ -340,8 +340,8 @@ fn chat_markup_in_values_reaches_chatbot_as_text() {
 /// reach every format escaped, and every command quoted.
 #[test]
 fn hostile_values_from_the_cluster_are_escaped() {
-    use eks_access_doctor::facts::{AwsAuthFacts, Facts, Lookup};
-    use eks_access_doctor::kubernetes::{AwsAuth, Binding};
+    use eks_access_doctor_core::facts::{AwsAuthFacts, Facts, Lookup};
+    use eks_access_doctor_core::kubernetes::{AwsAuth, Binding};
     let event = |fixture: &str, edit: Option<(&'static str, Value)>| {
         let bytes = match edit {
             Some((pointer, value)) => with(fixture, pointer, value),
@@ -359,7 +359,7 @@ fn hostile_values_from_the_cluster_are_escaped() {
         groups: vec!["platform-admins<!channel>".into(), "ops\n*bold*".into()],
     }];
     let groups = json!(["platform-admins<!channel", "ops\n*bold", "\u{2028}x", "<@U0123>"]);
-    let d = eks_access_doctor::diagnose(
+    let d = eks_access_doctor_core::diagnose(
         event("group-not-bound.json", Some(("/requestParameters/kubernetesGroups", groups))),
         &Facts { bindings: Lookup::Found(bindings), ..Facts::default() },
     );
@@ -376,7 +376,7 @@ fn hostile_values_from_the_cluster_are_escaped() {
         aws_auth: Lookup::Found(AwsAuthFacts { config_map: Some(AwsAuth::parse(&data)), ..AwsAuthFacts::default() }),
         ..Facts::default()
     };
-    let d = eks_access_doctor::diagnose(event("aws-auth-principal-loses-access.json", None), &facts);
+    let d = eks_access_doctor_core::diagnose(event("aws-auth-principal-loses-access.json", None), &facts);
     assert_eq!(d.findings[0].cause.id, "aws-auth-principal-loses-access");
     assert_eq!(
         d.findings[0].commands.iter().filter(|c| c.starts_with("aws eks create-access-entry")).count(),
@@ -397,8 +397,8 @@ fn hostile_values_from_the_cluster_are_escaped() {
 /// command quoted, against bindings as hostile.
 #[test]
 fn hostile_values_of_a_granted_line_are_escaped() {
-    use eks_access_doctor::facts::{Facts, Lookup};
-    use eks_access_doctor::kubernetes::Binding;
+    use eks_access_doctor_core::facts::{Facts, Lookup};
+    use eks_access_doctor_core::kubernetes::Binding;
     let line = r#"time="2026-11-29T09:12:44Z" level=info msg="access granted" arn="arn:aws:iam::111122223333:role/x<!here>" client="127.0.0.1:51880" groups="[platform-admins<!channel $(reboot) `id` \u2028x <@U0123> -x system:masters]" method=POST path=/authenticate uid="aws-iam-authenticator:111122223333:AROA" username="<!channel>\n*bold*""#;
     let message = json!({
         "messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "/aws/eks/payments-prod/cluster",
@@ -414,7 +414,7 @@ fn hostile_values_of_a_granted_line_are_escaped() {
         role: "ClusterRole/[a](https://evil.example)".into(),
         groups: vec!["platform-admins<!channel>".into(), "$(reboot)x".into()],
     }];
-    let d = eks_access_doctor::diagnose((**event).clone(), &Facts { bindings: Lookup::Found(bindings), ..Facts::default() });
+    let d = eks_access_doctor_core::diagnose((**event).clone(), &Facts { bindings: Lookup::Found(bindings), ..Facts::default() });
     assert_eq!(d.findings[0].cause.id, "group-not-bound");
     let commands = d.findings[0].commands.join("\n");
     assert!(commands.contains("--group '$(reboot)' group-reboot"), "{commands}");

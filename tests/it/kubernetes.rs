@@ -7,10 +7,10 @@
 
 use crate::support;
 use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
-use eks_access_doctor::aws::enrich::{gather, AwsLookups, Home};
-use eks_access_doctor::aws::kubernetes::client::Endpoint;
-use eks_access_doctor::aws::kubernetes::{ApiReads, KubernetesLookups};
-use eks_access_doctor::facts::Lookup;
+use eks_access_doctor_aws::enrich::{gather, AwsLookups, Home};
+use eks_access_doctor_aws::kubernetes::client::Endpoint;
+use eks_access_doctor_aws::kubernetes::{ApiReads, KubernetesLookups};
+use eks_access_doctor_core::facts::Lookup;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
@@ -67,7 +67,7 @@ fn xml_field(xml: &str, name: &str) -> String {
 async fn assume(role: &str, session: &str) -> Credentials {
     let body = format!("Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::{ACCOUNT}:role/{role}&RoleSessionName={session}");
     // Plain HTTP, but reqwest wants a TLS configuration (it links no provider of its own).
-    let tls = eks_access_doctor::aws::tls::client_config(rustls::RootCertStore::empty()).unwrap();
+    let tls = eks_access_doctor_aws::tls::client_config(rustls::RootCertStore::empty()).unwrap();
     let xml = reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .build()
@@ -435,19 +435,19 @@ async fn unbound_groups_are_errors_and_bound_groups_stay_quiet() {
         event["detail"]["awsRegion"] = json!("us-east-1");
         event["detail"]["recipientAccountId"] = json!(ACCOUNT);
         event["detail"]["requestParameters"]["principalArn"] = json!(format!("arn:aws:iam::{ACCOUNT}:role/ci-deployer"));
-        let records = eks_access_doctor::input::parse_document(event.to_string().as_bytes());
-        let Ok(eks_access_doctor::input::Parsed::Event(event)) = records.into_iter().next().unwrap().outcome else { panic!() };
+        let records = eks_access_doctor_core::input::parse_document(event.to_string().as_bytes());
+        let Ok(eks_access_doctor_core::input::Parsed::Event(event)) = records.into_iter().next().unwrap().outcome else { panic!() };
         *event
     };
     for (groups, expected) in
         [(json!(["platform-admin", "readonly"]), vec!["group-not-bound"]), (json!(["platform-admins", "readonly"]), vec![])]
     {
         let event = diagnose(groups);
-        let plan = eks_access_doctor::catalogue::lookup_plan(&event);
+        let plan = eks_access_doctor_core::catalogue::lookup_plan(&event);
         assert!(plan.bindings, "{plan:?}");
         let facts = gather(&lookups, &event, plan, Duration::from_secs(10), &Home::default()).await;
         assert!(matches!(facts.bindings, Lookup::Found(ref b) if b.len() == 11), "{:?}", facts.bindings);
-        let d = eks_access_doctor::diagnose(event, &facts);
+        let d = eks_access_doctor_core::diagnose(event, &facts);
         let ids: Vec<&str> = d.findings.iter().map(|f| f.cause.id).collect();
         assert_eq!(ids, expected, "{:?}", d.findings);
     }
@@ -472,7 +472,7 @@ async fn the_function_checks_groups_through_the_api() {
         });
         let hook = Webhook::start(vec![]);
         let api = RuntimeApi::start(String::from_utf8(event).unwrap());
-        let child = Command::new(env!("CARGO_BIN_EXE_eks-access-doctor-lambda"))
+        let child = Command::new(crate::support::lambda_binary())
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", &api.address)
             .env("AWS_LAMBDA_FUNCTION_NAME", "doctor")

@@ -9,13 +9,13 @@
 
 use crate::support;
 use crate::support::webhook::Webhook;
-use eks_access_doctor::aws::config::Settings;
-use eks_access_doctor::aws::enrich::{Home, Lookups};
-use eks_access_doctor::aws::handler::{Doctor, LogBatch, Outcome};
-use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
-use eks_access_doctor::aws::{BoxFuture, Sink};
-use eks_access_doctor::facts::{AccessEntryFacts, AwsAuthFacts, Lookup, PrincipalFacts};
-use eks_access_doctor::kubernetes::{AccessEntrySummary, Binding};
+use eks_access_doctor_aws::config::Settings;
+use eks_access_doctor_aws::enrich::{Home, Lookups};
+use eks_access_doctor_aws::handler::{Doctor, LogBatch, Outcome};
+use eks_access_doctor_aws::slack::{RetryPolicy, SlackSink};
+use eks_access_doctor_aws::{BoxFuture, Sink};
+use eks_access_doctor_core::facts::{AccessEntryFacts, AwsAuthFacts, Lookup, PrincipalFacts};
+use eks_access_doctor_core::kubernetes::{AccessEntrySummary, Binding};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 

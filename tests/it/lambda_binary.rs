@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 fn function(api: &RuntimeApi, env: &[(&str, String)]) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_eks-access-doctor-lambda"));
+    let mut command = Command::new(crate::support::lambda_binary());
     command
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", &api.address)

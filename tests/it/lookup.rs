@@ -5,7 +5,7 @@ use aws_sdk_cloudtrail::operation::lookup_events::{LookupEventsError, LookupEven
 use aws_sdk_cloudtrail::types::Event;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
-use eks_access_doctor::aws::lookup::{region_events, EKS_EVENT_SOURCE};
+use eks_access_doctor_aws::lookup::{region_events, EKS_EVENT_SOURCE};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 

@@ -2,7 +2,7 @@
 //! the good records beside it.
 
 use crate::support::*;
-use eks_access_doctor::input::{parse_document, Parsed};
+use eks_access_doctor_core::input::{parse_document, Parsed};
 use std::io::Write;
 
 fn errors(bytes: &[u8]) -> Vec<String> {
@@ -68,10 +68,10 @@ fn a_ten_megabyte_username_is_diagnosed_and_bounded() {
     });
     let d = diagnose(parse_one(&bytes));
     assert_eq!(cause_ids(&d), ["reserved-username-prefix"]);
-    let slack = eks_access_doctor::render::slack::payload(&d, &d.findings[0]).to_json();
+    let slack = eks_access_doctor_core::render::slack::payload(&d, &d.findings[0]).to_json();
     assert!(slack.len() < 40_000, "slack payload {} bytes", slack.len());
-    let sns = eks_access_doctor::render::sns::message(&d, &d.findings[0], eks_access_doctor::render::sns::MessageFormat::Text);
-    assert!(sns.message.len() <= eks_access_doctor::render::sns::MESSAGE_LIMIT);
+    let sns = eks_access_doctor_core::render::sns::message(&d, &d.findings[0], eks_access_doctor_core::render::sns::MessageFormat::Text);
+    assert!(sns.message.len() <= eks_access_doctor_core::render::sns::MESSAGE_LIMIT);
 }
 
 #[test]
@@ -122,7 +122,7 @@ fn lake_rows(record: &serde_json::Value) -> Vec<u8> {
     let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     let params: serde_json::Map<String, serde_json::Value> =
         record["requestParameters"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), text(v).into())).collect();
-    let row: Vec<serde_json::Value> = eks_access_doctor::input::LAKE_COLUMNS
+    let row: Vec<serde_json::Value> = eks_access_doctor_core::input::LAKE_COLUMNS
         .iter()
         .map(|&k| match k {
             "requestParameters" => serde_json::json!({ k: serde_json::Value::Object(params.clone()).to_string() }),
@@ -188,7 +188,7 @@ fn gzip_reads_the_same_by_either_path() {
         ("empty member", gzip(b""), true),
     ];
     for (name, bytes, reads) in cases {
-        let [used, streamed] = eks_access_doctor::input::inflate_both_ways(&bytes);
+        let [used, streamed] = eks_access_doctor_core::input::inflate_both_ways(&bytes);
         assert_eq!(used, streamed, "{name}: the paths disagree");
         assert_eq!(streamed.1.is_none(), reads, "{name}: {:?}", streamed.1);
         if name == "one member" {
@@ -204,7 +204,7 @@ fn gzip_reads_the_same_by_either_path() {
 /// ids, times and names: every outcome, error and event is the same.
 #[test]
 fn counting_ignored_records_changes_nothing_else() {
-    use eks_access_doctor::input::{parse_document_with, Ignoring};
+    use eks_access_doctor_core::input::{parse_document_with, Ignoring};
     for entry in std::fs::read_dir(events_dir().join("cloudtrail")).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         let (described, counted) = (parse_document_with(&bytes, Ignoring::Describe), parse_document_with(&bytes, Ignoring::Count));

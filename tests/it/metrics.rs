@@ -9,10 +9,10 @@ use crate::support::doctor::{home, policy, settings, sns, sns_down_once, sns_ok,
 use crate::support::emf::{self, problems, Line};
 use crate::support::logs::{subscription, DENIED};
 use crate::support::webhook::{Reply, Webhook};
-use eks_access_doctor::aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
-use eks_access_doctor::aws::metrics::{self, Memory, Metrics};
-use eks_access_doctor::aws::slack::SlackSink;
-use eks_access_doctor::aws::Sink;
+use eks_access_doctor_aws::handler::{Doctor, HandlerError, LogBatch, Outcome};
+use eks_access_doctor_aws::metrics::{self, Memory, Metrics};
+use eks_access_doctor_aws::slack::SlackSink;
+use eks_access_doctor_aws::Sink;
 
 fn of<'a>(lines: &'a [Line], metric: &str) -> Vec<&'a Line> {
     lines.iter().filter(|l| l.metric == metric).collect()

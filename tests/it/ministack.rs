@@ -5,13 +5,13 @@
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
-use eks_access_doctor::aws::enrich::{AwsLookups, Lookups};
-use eks_access_doctor::aws::idempotency::{Claim, DynamoStore, FloodStore, IdempotencyStore};
-use eks_access_doctor::aws::sns::SnsSink;
-use eks_access_doctor::aws::Sink;
-use eks_access_doctor::facts::{Lookup, PrincipalKind};
-use eks_access_doctor::flood::Decision;
-use eks_access_doctor::render::sns::MessageFormat;
+use eks_access_doctor_aws::enrich::{AwsLookups, Lookups};
+use eks_access_doctor_aws::idempotency::{Claim, DynamoStore, FloodStore, IdempotencyStore};
+use eks_access_doctor_aws::sns::SnsSink;
+use eks_access_doctor_aws::Sink;
+use eks_access_doctor_core::facts::{Lookup, PrincipalKind};
+use eks_access_doctor_core::flood::Decision;
+use eks_access_doctor_core::render::sns::MessageFormat;
 use std::time::Duration;
 
 async fn config() -> aws_config::SdkConfig {
@@ -131,8 +131,8 @@ async fn sns_publishes_to_a_real_topic_and_fails_on_a_missing_one() {
     let sns = aws_sdk_sns::Client::new(&config);
     let topic = sns.create_topic().name(unique("alerts")).send().await.unwrap().topic_arn.unwrap();
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/reserved-group-prefix.json")).unwrap();
-    let Ok(eks_access_doctor::input::Parsed::Event(event)) = eks_access_doctor::input::parse_envelope(&text) else { panic!() };
-    let d = eks_access_doctor::diagnose(*event, &Default::default());
+    let Ok(eks_access_doctor_core::input::Parsed::Event(event)) = eks_access_doctor_core::input::parse_envelope(&text) else { panic!() };
+    let d = eks_access_doctor_core::diagnose(*event, &Default::default());
     SnsSink { client: sns.clone(), topic_arn: topic, format: MessageFormat::Text }.publish(&d, &d.findings[0]).await.unwrap();
     let missing =
         SnsSink { client: sns, topic_arn: "arn:aws:sns:us-east-1:000000000000:no-such-topic".into(), format: MessageFormat::Text };

@@ -7,14 +7,14 @@ use crate::support;
 use aws_sdk_sqs::operation::send_message::{SendMessageError, SendMessageOutput};
 use aws_smithy_mocks::{mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
-use eks_access_doctor::aws::config::Settings;
-use eks_access_doctor::aws::enrich::{Home, Lookups};
-use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
-use eks_access_doctor::aws::second_look::{SecondLook, SqsSecondLook};
-use eks_access_doctor::aws::{BoxFuture, DeliveryError, Sink};
-use eks_access_doctor::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
-use eks_access_doctor::finding::Finding;
-use eks_access_doctor::render::Diagnosis;
+use eks_access_doctor_aws::config::Settings;
+use eks_access_doctor_aws::enrich::{Home, Lookups};
+use eks_access_doctor_aws::handler::{Doctor, HandlerError, Outcome};
+use eks_access_doctor_aws::second_look::{SecondLook, SqsSecondLook};
+use eks_access_doctor_aws::{BoxFuture, DeliveryError, Sink};
+use eks_access_doctor_core::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
+use eks_access_doctor_core::finding::Finding;
+use eks_access_doctor_core::render::Diagnosis;
 use std::sync::{Arc, Mutex};
 
 /// The entry as EKS answers: `policies` associated, no groups.

@@ -9,9 +9,9 @@ use crate::support::webhook::{Reply, Webhook};
 use aws_sdk_secretsmanager::operation::get_secret_value::{GetSecretValueError, GetSecretValueOutput};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
-use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
-use eks_access_doctor::aws::slack::route_sinks;
-use eks_access_doctor::aws::Sink;
+use eks_access_doctor_aws::handler::{Doctor, HandlerError, Outcome};
+use eks_access_doctor_aws::slack::route_sinks;
+use eks_access_doctor_aws::Sink;
 
 const ONCALL_SECRET: &str = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:slack-oncall";
 const TEAM_SECRET: &str = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:slack-team";

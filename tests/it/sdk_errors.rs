@@ -11,11 +11,11 @@ use aws_sdk_iam::types::Role;
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
-use eks_access_doctor::aws::enrich::{AwsLookups, Lookups};
-use eks_access_doctor::aws::sns::SnsSink;
-use eks_access_doctor::aws::Sink;
-use eks_access_doctor::facts::{Lookup, PrincipalKind};
-use eks_access_doctor::render::sns::MessageFormat;
+use eks_access_doctor_aws::enrich::{AwsLookups, Lookups};
+use eks_access_doctor_aws::sns::SnsSink;
+use eks_access_doctor_aws::Sink;
+use eks_access_doctor_core::facts::{Lookup, PrincipalKind};
+use eks_access_doctor_core::render::sns::MessageFormat;
 
 fn eks_error(code: &str, message: &str) -> ErrorMetadata {
     ErrorMetadata::builder().code(code).message(message).build()

@@ -3,7 +3,7 @@
 
 use crate::support;
 use crate::support::webhook::{refused_url, Reply, Webhook};
-use eks_access_doctor::aws::slack::{RetryPolicy, SlackSink};
+use eks_access_doctor_aws::slack::{RetryPolicy, SlackSink};
 use std::time::{Duration, Instant};
 
 fn policy() -> RetryPolicy {
@@ -15,9 +15,9 @@ fn policy() -> RetryPolicy {
     }
 }
 
-fn payload() -> eks_access_doctor::render::slack::Message {
+fn payload() -> eks_access_doctor_core::render::slack::Message {
     let d = support::diagnose(support::fixture_event("reserved-group-prefix.json"));
-    eks_access_doctor::render::slack::payload(&d, &d.findings[0])
+    eks_access_doctor_core::render::slack::payload(&d, &d.findings[0])
 }
 
 #[tokio::test]

@@ -301,9 +301,9 @@ fn environment(template: &Value, params: &BTreeMap<String, String>) -> BTreeMap<
 
 #[test]
 fn the_functions_environment_is_a_configuration_it_accepts() {
-    use eks_access_doctor::aws::config::{Settings, SlackWebhook};
-    use eks_access_doctor::aws::routing::RouteFilter;
-    use eks_access_doctor::finding::Severity;
+    use eks_access_doctor_aws::config::{Settings, SlackWebhook};
+    use eks_access_doctor_aws::routing::RouteFilter;
+    use eks_access_doctor_core::finding::Severity;
     let t = template();
     let settings = |given: &[(&str, &str)]| {
         let env = environment(&t, &parameters(&t, given));
@@ -330,7 +330,7 @@ fn the_functions_environment_is_a_configuration_it_accepts() {
     let unrouted = settings(&[("EnableSns", "false"), oncall, ("SlackOnCallClusters", "prod-*")]).unwrap_err();
     assert!(unrouted.contains("would reach no one"), "{unrouted}");
 
-    use eks_access_doctor::aws::config::KubernetesAccess;
+    use eks_access_doctor_aws::config::KubernetesAccess;
     assert_eq!(defaults.kubernetes, KubernetesAccess::Off);
     assert_eq!(settings(&[("KubernetesAccess", "true")]).unwrap().kubernetes, KubernetesAccess::On { endpoint: None });
     let test_server = [("KubernetesAccess", "true"), ("KubernetesEndpoint", "https://127.0.0.1:6443"), ("KubernetesCaData", "LS0t")];
@@ -363,7 +363,7 @@ fn stack_value(name: &str) -> &'static str {
 /// substitution of something the stack does not have, a metric the code never emits
 /// (or under dimensions it never uses), an emitted metric not graphed, a widget off the grid.
 fn dashboard_problems(template: &Value) -> Vec<String> {
-    use eks_access_doctor::aws::metrics;
+    use eks_access_doctor_aws::metrics;
     let mut found = Vec::new();
     let body = &template["Resources"]["Dashboard"]["Properties"]["DashboardBody"];
     let Value::Tagged(sub) = body else { return vec![format!("DashboardBody is not a !Sub: {body:?}")] };
@@ -505,8 +505,8 @@ fn the_dashboard_check_catches_mistakes() {
 /// each value reaches the function's settings through SNS_MESSAGE_FORMAT.
 #[test]
 fn the_sns_message_format_parameter_reaches_the_function() {
-    use eks_access_doctor::aws::config::Settings;
-    use eks_access_doctor::render::sns::MessageFormat;
+    use eks_access_doctor_aws::config::Settings;
+    use eks_access_doctor_core::render::sns::MessageFormat;
     let t = template();
     let allowed: Vec<String> = t["Parameters"]["SnsMessageFormat"]["AllowedValues"].as_sequence().unwrap().iter().map(text).collect();
     assert_eq!(allowed, ["text", "chatbot"]);

@@ -38,15 +38,7 @@ pub fn single_member(gz: &[u8], limit: usize) -> Option<Vec<u8>> {
     // spare capacity of at least `size` bytes, of which libdeflate writes at most
     // `size` and reports how many in `written`; the decompressor is live and ours alone.
     let result = unsafe {
-        libdeflate_gzip_decompress_ex(
-            decompressor.0,
-            gz.as_ptr().cast(),
-            gz.len(),
-            out.as_mut_ptr().cast(),
-            size,
-            &mut read,
-            &mut written,
-        )
+        libdeflate_gzip_decompress_ex(decompressor.0, gz.as_ptr().cast(), gz.len(), out.as_mut_ptr().cast(), size, &mut read, &mut written)
     };
     // A second member (or trailing bytes) leaves input unread: the streaming path decides.
     if result != libdeflate_result_LIBDEFLATE_SUCCESS || read != gz.len() || written != size {

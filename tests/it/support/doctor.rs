@@ -4,13 +4,13 @@
 use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
-use eks_access_doctor::aws::config::Settings;
-use eks_access_doctor::aws::enrich::{Home, Lookups};
-use eks_access_doctor::aws::slack::RetryPolicy;
-use eks_access_doctor::aws::sns::SnsSink;
-use eks_access_doctor::aws::BoxFuture;
-use eks_access_doctor::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
-use eks_access_doctor::render::sns::MessageFormat;
+use eks_access_doctor_aws::config::Settings;
+use eks_access_doctor_aws::enrich::{Home, Lookups};
+use eks_access_doctor_aws::slack::RetryPolicy;
+use eks_access_doctor_aws::sns::SnsSink;
+use eks_access_doctor_aws::BoxFuture;
+use eks_access_doctor_core::facts::{AccessEntryFacts, Lookup, PrincipalFacts};
+use eks_access_doctor_core::render::sns::MessageFormat;
 use std::time::Duration;
 
 pub const TOPIC: &str = "arn:aws:sns:eu-west-1:111122223333:alerts";

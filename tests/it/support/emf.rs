@@ -2,7 +2,7 @@
 //! (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html)
 //! and against the metrics `aws::metrics` declares.
 
-use eks_access_doctor::aws::metrics;
+use eks_access_doctor_aws::metrics;
 use serde_json::{Map, Value};
 
 /// The units a MetricDefinition may name (the specification's JSON schema), space-separated.

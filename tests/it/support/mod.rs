@@ -1,11 +1,11 @@
 //! Helpers the integration tests share: load fixtures and diagnose them.
 
-use eks_access_doctor::event::{Event, Evidence};
-use eks_access_doctor::facts::{AccessEntryFacts, AwsAuthFacts, Facts, Lookup, PrincipalFacts};
-use eks_access_doctor::finding::Cause;
-use eks_access_doctor::input::{self, Parsed};
-use eks_access_doctor::kubernetes::{AccessEntrySummary, AwsAuth, Binding};
-use eks_access_doctor::render::Diagnosis;
+use eks_access_doctor_core::event::{Event, Evidence};
+use eks_access_doctor_core::facts::{AccessEntryFacts, AwsAuthFacts, Facts, Lookup, PrincipalFacts};
+use eks_access_doctor_core::finding::Cause;
+use eks_access_doctor_core::input::{self, Parsed};
+use eks_access_doctor_core::kubernetes::{AccessEntrySummary, AwsAuth, Binding};
+use eks_access_doctor_core::render::Diagnosis;
 use std::path::PathBuf;
 
 pub fn events_dir() -> PathBuf {
@@ -31,7 +31,7 @@ pub fn parse_one(bytes: &[u8]) -> Event {
 }
 
 pub fn diagnose(event: Event) -> Diagnosis {
-    eks_access_doctor::diagnose(event, &Facts::default())
+    eks_access_doctor_core::diagnose(event, &Facts::default())
 }
 
 pub fn cause_ids(d: &Diagnosis) -> Vec<&'static str> {
@@ -151,13 +151,11 @@ pub fn sample_aws_auth() -> AwsAuthFacts {
     }
 }
 
-pub fn diagnose_cause_fixture(cause: &Cause) -> eks_access_doctor::render::Diagnosis {
-    eks_access_doctor::diagnose(fixture_event(&cause_fixture(cause)), &facts_for(cause))
+pub fn diagnose_cause_fixture(cause: &Cause) -> eks_access_doctor_core::render::Diagnosis {
+    eks_access_doctor_core::diagnose(fixture_event(&cause_fixture(cause)), &facts_for(cause))
 }
 
-#[cfg(feature = "lambda")]
 pub mod doctor;
-#[cfg(feature = "lambda")]
 pub mod emf;
 pub mod logs;
 pub mod runtime_api;
@@ -187,4 +185,28 @@ pub fn doc_sample(name: &str) -> String {
         assert_eq!(copy, &first, "sample {name}: {} and {} differ", first_page.display(), page.display());
     }
     first
+}
+
+/// The function's binary, built by cargo for this test run's profile. It is another
+/// package's binary (crates/lambda, which builds neither clap nor indicatif), so cargo
+/// does not build it for this package's tests: it is built here, once, by cargo itself
+/// (a no-op when up to date), so no test ever runs a stale function.
+pub fn lambda_binary() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cli = std::path::Path::new(env!("CARGO_BIN_EXE_eks-access-doctor"));
+            let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = std::process::Command::new(cargo)
+                .args(["build", "--quiet", "--profile", profile, "-p", "eks-access-doctor-lambda", "--manifest-path"])
+                .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+                .status()
+                .expect("run cargo build for the function's binary");
+            assert!(status.success(), "cargo build -p eks-access-doctor-lambda failed");
+            let binary = cli.with_file_name(format!("eks-access-doctor-lambda{}", std::env::consts::EXE_SUFFIX));
+            assert!(binary.exists(), "{} not built", binary.display());
+            binary
+        })
+        .clone()
 }

@@ -3,7 +3,7 @@
 //! everything else to the team channel" is an on-call route before the default
 //! route, and no finding pages twice. Pure, so the decisions are tested as data.
 
-use crate::finding::Severity;
+use eks_access_doctor_core::finding::Severity;
 use std::sync::Arc;
 
 /// What one route takes: findings at or above `min_severity`, on clusters matching

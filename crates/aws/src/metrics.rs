@@ -19,8 +19,8 @@
 //! (neither can be a cluster's name).
 
 use super::routing::glob;
-use crate::finding::Finding;
-use crate::render::Diagnosis;
+use eks_access_doctor_core::finding::Finding;
+use eks_access_doctor_core::render::Diagnosis;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::io::Write;

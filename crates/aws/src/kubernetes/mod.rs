@@ -9,11 +9,11 @@ pub mod token;
 
 use super::enrich::Lookups;
 use super::{describe_sdk_error, BoxFuture};
-use crate::arn::Arn;
-use crate::facts::{AccessEntryFacts, AwsAuthFacts, Lookup, PrincipalFacts};
-use crate::kubernetes::{AccessEntrySummary, AwsAuth, Binding};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use client::{Endpoint, KubeClient};
+use eks_access_doctor_core::arn::Arn;
+use eks_access_doctor_core::facts::{AccessEntryFacts, AwsAuthFacts, Lookup, PrincipalFacts};
+use eks_access_doctor_core::kubernetes::{AccessEntrySummary, AwsAuth, Binding};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -111,7 +111,9 @@ impl ApiReads {
             .mappings
             .iter()
             .filter_map(|m| match &m.kind {
-                crate::kubernetes::MappingKind::Role { arn } => Arn::parse(arn).and_then(|a| a.principal()).map(|p| p.name.to_string()),
+                eks_access_doctor_core::kubernetes::MappingKind::Role { arn } => {
+                    Arn::parse(arn).and_then(|a| a.principal()).map(|p| p.name.to_string())
+                }
                 _ => None,
             })
             .collect();

@@ -4,11 +4,11 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand, ValueEnum};
-#[cfg(feature = "lambda")]
-use eks_access_doctor::aws::lookup;
-use eks_access_doctor::catalogue;
-use eks_access_doctor::finding::Severity;
-use eks_access_doctor::replay::{self, Format, Options};
+#[cfg(feature = "aws")]
+use eks_access_doctor_aws::lookup;
+use eks_access_doctor_core::catalogue;
+use eks_access_doctor_core::finding::Severity;
+use eks_access_doctor_core::replay::{self, Format, Options};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -32,7 +32,7 @@ enum Command {
     },
     /// Read CloudTrail's event history (LookupEvents: the last 90 days, no trail or
     /// deployment needed) for EKS calls with your AWS credentials, and diagnose them.
-    #[cfg(feature = "lambda")]
+    #[cfg(feature = "aws")]
     Lookup {
         /// How far back: 30m, 12h, 7d (at most 90d).
         #[arg(long, default_value = "24h", value_parser = lookup::parse_since)]
@@ -52,7 +52,7 @@ enum Command {
     /// create the entries. Reads the cluster's Kubernetes API with your AWS
     /// credentials (no kubeconfig). Exit 0: nobody loses access; 1: someone would;
     /// 3: the check could not be made.
-    #[cfg(feature = "lambda")]
+    #[cfg(feature = "aws")]
     Preflight {
         #[command(flatten)]
         cluster: kube_cli::ClusterArgs,
@@ -62,7 +62,7 @@ enum Command {
     /// Check the Kubernetes groups of access entries against the cluster's
     /// RoleBindings and ClusterRoleBindings (every entry, or those of --principal).
     /// Exit 0: every group is bound; 1: some group is not; 3: the check could not be made.
-    #[cfg(feature = "lambda")]
+    #[cfg(feature = "aws")]
     CheckGroups {
         #[command(flatten)]
         cluster: kube_cli::ClusterArgs,
@@ -152,13 +152,13 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Replay { paths, output } => run_replay(&paths, output.options(), !output.no_summary),
-        #[cfg(feature = "lambda")]
+        #[cfg(feature = "aws")]
         Command::Lookup { since, regions, live_facts, output } => {
             pull::run(pull::Request { since, regions, live_facts }, output.options(), !output.no_summary)
         }
-        #[cfg(feature = "lambda")]
+        #[cfg(feature = "aws")]
         Command::Preflight { cluster, format } => kube_cli::preflight(cluster, format),
-        #[cfg(feature = "lambda")]
+        #[cfg(feature = "aws")]
         Command::CheckGroups { cluster, principals, format } => kube_cli::check_groups(cluster, &principals, format),
         Command::Causes { format } => {
             print!("{}", causes(format));
@@ -167,15 +167,15 @@ fn main() -> ExitCode {
     }
 }
 
-#[cfg(feature = "lambda")]
+#[cfg(feature = "aws")]
 mod kube_cli {
     //! `preflight` and `check-groups`: the Kubernetes-side checks with the caller's
     //! own credentials, the token built as the function builds it.
 
     use super::{pull::aws_config, runtime, usage_error};
-    use eks_access_doctor::aws::kubernetes::client::Endpoint;
-    use eks_access_doctor::aws::kubernetes::{checks, ApiReads};
-    use eks_access_doctor::kubernetes::report;
+    use eks_access_doctor_aws::kubernetes::client::Endpoint;
+    use eks_access_doctor_aws::kubernetes::{checks, ApiReads};
+    use eks_access_doctor_core::kubernetes::report;
     use std::process::ExitCode;
     use std::time::Duration;
 
@@ -300,7 +300,7 @@ mod kube_cli {
 /// One replay argument: local files (a path expanded) or an S3 prefix.
 enum Part {
     Local(Vec<replay::Source>),
-    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
     S3(String),
 }
 
@@ -380,9 +380,9 @@ fn finish(bar: Option<indicatif::ProgressBar>) {
 
 /// `replay s3://bucket/prefix`: lists, then reads and diagnoses the objects in key
 /// order. `Err` when the prefix cannot be listed (or this build has no AWS support).
-#[cfg(feature = "lambda")]
+#[cfg(feature = "aws")]
 fn replay_s3(url: &str, options: &Options, out: &mut dyn std::io::Write) -> Result<std::io::Result<replay::Summary>, String> {
-    use eks_access_doctor::aws::s3::{self, S3Url};
+    use eks_access_doctor_aws::s3::{self, S3Url};
     let url = S3Url::parse(url).unwrap_or_else(|| Err(format!("{url}: not an s3:// URL")))?;
     let runtime = runtime()?;
     runtime.block_on(async {
@@ -395,27 +395,27 @@ fn replay_s3(url: &str, options: &Options, out: &mut dyn std::io::Write) -> Resu
     })
 }
 
-#[cfg(not(feature = "lambda"))]
+#[cfg(not(feature = "aws"))]
 fn replay_s3(url: &str, _: &Options, _: &mut dyn std::io::Write) -> Result<std::io::Result<replay::Summary>, String> {
     Err(format!("{url}: this build reads local files only (built with --no-default-features); build with default features to read S3"))
 }
 
-#[cfg(feature = "lambda")]
+#[cfg(feature = "aws")]
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-#[cfg(feature = "lambda")]
+#[cfg(feature = "aws")]
 mod pull {
     //! `lookup`: CloudTrail event history, every region at once (each has its own
     //! rate limit), oldest first, then the same diagnosis and output as `replay`.
 
     use super::{finish, report, runtime, usage_error, AboveBar};
-    use eks_access_doctor::aws::enrich::{gather, AwsLookups, Home};
-    use eks_access_doctor::aws::lookup::{self, Recorded};
-    use eks_access_doctor::facts::Facts;
-    use eks_access_doctor::input::{self, Parsed, Record};
-    use eks_access_doctor::replay::{self, Options};
+    use eks_access_doctor_aws::enrich::{gather, AwsLookups, Home};
+    use eks_access_doctor_aws::lookup::{self, Recorded};
+    use eks_access_doctor_core::facts::Facts;
+    use eks_access_doctor_core::input::{self, Parsed, Record};
+    use eks_access_doctor_core::replay::{self, Options};
     use std::io::IsTerminal;
     use std::process::ExitCode;
     use std::time::{Duration, SystemTime};
@@ -512,7 +512,7 @@ mod pull {
                 .map_err(|e| format!("{} event {}: {e}", recorded.region, recorded.event_id.as_deref().unwrap_or("?")));
             let facts = match (&outcome, lookups) {
                 (Ok(Parsed::Event(event)), Some(lookups)) => {
-                    let plan = eks_access_doctor::catalogue::lookup_plan(event);
+                    let plan = eks_access_doctor_core::catalogue::lookup_plan(event);
                     gather(lookups, event, plan, LIVE_FACTS_BUDGET, &Home { account: None, region: Some(recorded.region.clone()) }).await
                 }
                 _ => Facts::default(),

@@ -5,9 +5,9 @@
 //! previous batch is diagnosed, and printed in key order: the local replay's order
 //! and memory guarantees, over S3.
 
-use crate::input::MAX_DOCUMENT_BYTES;
-use crate::replay::{self, Options, Rendered, Summary};
 use aws_sdk_s3::Client;
+use eks_access_doctor_core::input::MAX_DOCUMENT_BYTES;
+use eks_access_doctor_core::replay::{self, Options, Rendered, Summary};
 use rayon::prelude::*;
 use std::io::Write;
 use std::sync::Arc;

@@ -6,8 +6,8 @@ use super::config::{SlackRoute, SlackWebhook, DEFAULT_SLACK_SINK};
 use super::routing::Routes;
 use super::secrets::fetch_webhook;
 use super::{BoxFuture, DeliveryError, Sink};
-use crate::finding::Finding;
-use crate::render::{slack, Diagnosis};
+use eks_access_doctor_core::finding::Finding;
+use eks_access_doctor_core::render::{slack, Diagnosis};
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug)]
@@ -44,7 +44,7 @@ pub struct SlackSink {
 impl SlackSink {
     /// The default route (`slack`), taking every finding until `route` says otherwise.
     pub fn new(webhook: String, policy: RetryPolicy) -> Result<SlackSink, String> {
-        let tls = crate::aws::tls::client_config(crate::aws::tls::public_roots()).map_err(|e| format!("cannot set up TLS: {e}"))?;
+        let tls = crate::tls::client_config(crate::tls::public_roots()).map_err(|e| format!("cannot set up TLS: {e}"))?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .timeout(policy.request_timeout)
@@ -83,7 +83,7 @@ impl SlackSink {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let body = response.text().await.unwrap_or_default();
-                    let body = crate::escape::truncate(&crate::escape::inline(&body), 200);
+                    let body = eks_access_doctor_core::escape::truncate(&eks_access_doctor_core::escape::inline(&body), 200);
                     return Err(fail(format!("HTTP {status}: {body}")));
                 }
                 Err(e) => {

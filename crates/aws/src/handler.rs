@@ -12,13 +12,13 @@ use super::idempotency::{part_key, Claim, EntryLog, FloodStore, IdempotencyStore
 use super::metrics::{self, Metrics};
 use super::second_look::{self, SecondLook};
 use super::{DeliveryError, Sink};
-use crate::event::{Event, Ignored};
-use crate::facts::{Fact, Facts, Lookup, LookupPlan};
-use crate::finding::Finding;
-use crate::flood::{self, Decision, Fingerprint, Windows};
-use crate::input::{self, Parsed};
-use crate::kubernetes::Binding;
-use crate::render::Diagnosis;
+use eks_access_doctor_core::event::{Event, Ignored};
+use eks_access_doctor_core::facts::{Fact, Facts, Lookup, LookupPlan};
+use eks_access_doctor_core::finding::Finding;
+use eks_access_doctor_core::flood::{self, Decision, Fingerprint, Windows};
+use eks_access_doctor_core::input::{self, Parsed};
+use eks_access_doctor_core::kubernetes::Binding;
+use eks_access_doctor_core::render::Diagnosis;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -294,7 +294,7 @@ impl Doctor {
         let now = (self.clock)();
         let at = Moment { now, deadline };
         // Before anything is sent, so that Lambda's retry after a failure here sends nothing twice.
-        if crate::catalogue::wants_second_look(&event) {
+        if eks_access_doctor_core::catalogue::wants_second_look(&event) {
             if let Some(queue) = &self.second_look {
                 queue
                     .later(payload)
@@ -304,7 +304,7 @@ impl Doctor {
         }
         let known = Facts { entry_lifetime: self.entry_lifetime(&event, now).await, ..Facts::default() };
         // Once, without live facts: the fingerprint and the lookups to make both come from it.
-        let offline = crate::catalogue::diagnose(&event, &Facts::default());
+        let offline = eks_access_doctor_core::catalogue::diagnose(&event, &Facts::default());
         match self.fingerprint_offline(&event, &offline) {
             Some(fingerprint) => {
                 let decision = self.flood_decision(&fingerprint.to_string(), &fingerprint, &event_id, now).await;
@@ -345,7 +345,7 @@ impl Doctor {
             }
             let plan = LookupPlan::new(&event, [Fact::AccessEntry]);
             let settled_entry = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await.access_entry;
-            let mut diagnosis = crate::diagnose(event, &Facts { settled_entry, ..Facts::default() });
+            let mut diagnosis = eks_access_doctor_core::diagnose(event, &Facts { settled_entry, ..Facts::default() });
             diagnosis.findings.retain(|f| f.cause.needs.contains(&Fact::SettledEntry) && self.settings.wants(f));
             if diagnosis.findings.is_empty() {
                 outcomes.push(Outcome::NoFinding { event_id: id });
@@ -522,10 +522,10 @@ impl Doctor {
     /// `None` when nothing is left. `known`: the facts the function's own state gave;
     /// `offline`: the event's findings without live facts, which plan the lookups.
     async fn diagnose(&self, event: Event, home: &Home, known: Facts, offline: &[Finding]) -> Option<Diagnosis> {
-        let plan = crate::catalogue::lookup_plan_for(&event, offline);
+        let plan = eks_access_doctor_core::catalogue::lookup_plan_for(&event, offline);
         let gathered = gather(self.lookups.as_ref(), &event, plan, self.settings.enrichment_budget, home).await;
         let facts = Facts { entry_lifetime: known.entry_lifetime, settled_entry: known.settled_entry, ..gathered };
-        let mut diagnosis = crate::diagnose(event, &facts);
+        let mut diagnosis = eks_access_doctor_core::diagnose(event, &facts);
         diagnosis.findings.retain(|f| self.settings.wants(f));
         (!diagnosis.findings.is_empty()).then_some(diagnosis)
     }
@@ -666,7 +666,7 @@ impl Doctor {
             }
             // The cause without live facts names the fingerprint: enrichment sharpens the
             // advice but does not change which problem this is.
-            let offline = crate::catalogue::diagnose(&event, &Facts::default());
+            let offline = eks_access_doctor_core::catalogue::diagnose(&event, &Facts::default());
             let Some(fingerprint) = self.fingerprint_offline(&event, &offline) else {
                 summary.ignored += 1;
                 continue;
@@ -697,7 +697,7 @@ impl Doctor {
             let Some(first) = events.into_iter().next() else { continue };
             let diagnosis = match judged_on {
                 Some(facts) => {
-                    let mut diagnosis = crate::diagnose(first, &facts);
+                    let mut diagnosis = eks_access_doctor_core::diagnose(first, &facts);
                     diagnosis.findings.retain(|f| self.settings.wants(f));
                     (!diagnosis.findings.is_empty()).then_some(diagnosis)
                 }
@@ -765,7 +765,7 @@ impl Doctor {
             Lookup::Failed(why) => return Err(Ignored::GrantNotChecked(why)),
         };
         let facts = Facts { bindings: Lookup::Found(bindings), ..Facts::default() };
-        let findings = crate::catalogue::diagnose(event, &facts);
+        let findings = eks_access_doctor_core::catalogue::diagnose(event, &facts);
         let first = findings.iter().find(|f| self.settings.wants(f)).ok_or(Ignored::AccessGranted)?;
         Ok((Fingerprint::of(event, first.cause.id), facts))
     }

@@ -32,7 +32,7 @@ pub struct TokenError(String);
 
 /// The STS host of a region, in its partition's DNS suffix.
 pub fn sts_host(region: &str) -> String {
-    let suffix = match crate::arn::partition_of_region(region) {
+    let suffix = match eks_access_doctor_core::arn::partition_of_region(region) {
         "aws-cn" => "amazonaws.com.cn",
         "aws-iso" => "c2s.ic.gov",
         "aws-iso-b" => "sc2s.sgov.gov",

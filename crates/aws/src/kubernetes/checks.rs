@@ -3,11 +3,11 @@
 //! function's alerts.
 
 use super::ApiReads;
-use crate::facts::Lookup;
-use crate::kubernetes::migration::{compare, Target};
-use crate::kubernetes::rbac::check;
-use crate::kubernetes::report::{EntryGroups, JudgedGroup, Preflight};
-use crate::kubernetes::Binding;
+use eks_access_doctor_core::facts::Lookup;
+use eks_access_doctor_core::kubernetes::migration::{compare, Target};
+use eks_access_doctor_core::kubernetes::rbac::check;
+use eks_access_doctor_core::kubernetes::report::{EntryGroups, JudgedGroup, Preflight};
+use eks_access_doctor_core::kubernetes::Binding;
 
 /// Entries whose groups `check-groups` reads when no principal is named, at most.
 const MAX_ENTRIES: usize = 200;

@@ -5,10 +5,10 @@
 //! record only blocks once the alert was delivered.
 
 use super::{describe_sdk_error, sdk_error_code, BoxFuture};
-use crate::flood::Decision;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::client::result::SdkError;
+use eks_access_doctor_core::flood::Decision;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -377,7 +377,7 @@ fn entry_key(entry: &str) -> AttributeValue {
 impl EntryLog for DynamoStore {
     fn created<'a>(&'a self, entry: &'a str, at: u64) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let expires = at + crate::catalogue::SHORT_LIVED_SECS + 3600;
+            let expires = at + eks_access_doctor_core::catalogue::SHORT_LIVED_SECS + 3600;
             self.client
                 .put_item()
                 .table_name(&self.table)

@@ -3,10 +3,10 @@
 //! that fails or runs late becomes a note in the alert, never a lost alert.
 
 use super::{describe_sdk_error, sdk_error_code, BoxFuture};
-use crate::arn::{self, Arn};
-use crate::event::Event;
-use crate::facts::{AccessEntryFacts, AwsAuthFacts, Facts, Lookup, LookupPlan, PrincipalFacts, PrincipalKind};
-use crate::kubernetes::Binding;
+use eks_access_doctor_core::arn::{self, Arn};
+use eks_access_doctor_core::event::Event;
+use eks_access_doctor_core::facts::{AccessEntryFacts, AwsAuthFacts, Facts, Lookup, LookupPlan, PrincipalFacts, PrincipalKind};
+use eks_access_doctor_core::kubernetes::Binding;
 use std::time::Duration;
 
 /// The lookups enrichment can make. The AWS implementation is `AwsLookups`.
@@ -193,7 +193,8 @@ impl Lookups for AwsLookups {
                 match self.iam.get_role().role_name(name).send().await {
                     Ok(out) => out.role().map_or(Lookup::Absent, |r| {
                         let mut role = found_principal(PrincipalKind::Role, r.path(), r.arn(), r.role_id(), r.create_date());
-                        role.trusted_services = r.assume_role_policy_document().map(crate::facts::trusted_services).unwrap_or_default();
+                        role.trusted_services =
+                            r.assume_role_policy_document().map(eks_access_doctor_core::facts::trusted_services).unwrap_or_default();
                         Lookup::Found(role)
                     }),
                     Err(e) => not_found_or_failed(&e),

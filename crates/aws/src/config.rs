@@ -2,8 +2,8 @@
 //! lookup function so tests pass plain maps.
 
 use super::routing::{glob, RouteFilter};
-use crate::finding::Severity;
-use crate::render::sns::MessageFormat;
+use eks_access_doctor_core::finding::Severity;
+use eks_access_doctor_core::render::sns::MessageFormat;
 use std::time::Duration;
 
 /// Where the Slack webhook URL comes from. The URL is a secret: it is never logged.
@@ -160,7 +160,7 @@ impl Settings {
         };
         let muted = list("MUTE_CAUSES")
             .into_iter()
-            .map(|id| crate::catalogue::all_causes().find(|c| c.id == id).map(|c| c.id).ok_or(ConfigError::MuteCauses(id)))
+            .map(|id| eks_access_doctor_core::catalogue::all_causes().find(|c| c.id == id).map(|c| c.id).ok_or(ConfigError::MuteCauses(id)))
             .collect::<Result<Vec<_>, _>>()?;
         let second_look_delay = match non_empty("SECOND_LOOK_DELAY_SECONDS") {
             Some(v) => v.parse::<u32>().ok().filter(|d| *d <= 900).ok_or(ConfigError::SecondLookDelay(v))?,
@@ -199,7 +199,7 @@ impl Settings {
     }
 
     /// Whether a finding is sent: not muted, and at or above `MIN_SEVERITY`.
-    pub fn wants(&self, finding: &crate::finding::Finding) -> bool {
+    pub fn wants(&self, finding: &eks_access_doctor_core::finding::Finding) -> bool {
         finding.severity() >= self.min_severity && !self.muted.contains(&finding.cause.id)
     }
 

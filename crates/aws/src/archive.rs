@@ -8,9 +8,9 @@
 //! `ResultWriter` nor its 256 KiB output limit, whatever the archive's size.
 
 use super::s3::{self, ObjectRef, S3Error, S3Url};
-use crate::finding::Severity;
-use crate::replay::{self, Format, Options, Summary};
 use aws_sdk_s3::Client;
+use eks_access_doctor_core::finding::Severity;
+use eks_access_doctor_core::replay::{self, Format, Options, Summary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -4,21 +4,21 @@
 
 #![forbid(unsafe_code)]
 
-use eks_access_doctor::arn::Arn;
-use eks_access_doctor::aws::archive;
-use eks_access_doctor::aws::config::KubernetesAccess;
-use eks_access_doctor::aws::config::Settings;
-use eks_access_doctor::aws::enrich::{AwsLookups, Home, Lookups};
-use eks_access_doctor::aws::handler::{Doctor, HandlerError, Outcome};
-use eks_access_doctor::aws::idempotency::{DynamoStore, IdempotencyStore};
-use eks_access_doctor::aws::kubernetes::client::Endpoint;
-use eks_access_doctor::aws::kubernetes::{ApiReads, KubernetesLookups};
-use eks_access_doctor::aws::metrics;
-use eks_access_doctor::aws::second_look::SqsSecondLook;
-use eks_access_doctor::aws::slack::{route_sinks, RetryPolicy};
-use eks_access_doctor::aws::sns::SnsSink;
-use eks_access_doctor::aws::tls;
-use eks_access_doctor::aws::{InitError, Sink};
+use eks_access_doctor_aws::archive;
+use eks_access_doctor_aws::config::KubernetesAccess;
+use eks_access_doctor_aws::config::Settings;
+use eks_access_doctor_aws::enrich::{AwsLookups, Home, Lookups};
+use eks_access_doctor_aws::handler::{Doctor, HandlerError, Outcome};
+use eks_access_doctor_aws::idempotency::{DynamoStore, IdempotencyStore};
+use eks_access_doctor_aws::kubernetes::client::Endpoint;
+use eks_access_doctor_aws::kubernetes::{ApiReads, KubernetesLookups};
+use eks_access_doctor_aws::metrics;
+use eks_access_doctor_aws::second_look::SqsSecondLook;
+use eks_access_doctor_aws::slack::{route_sinks, RetryPolicy};
+use eks_access_doctor_aws::sns::SnsSink;
+use eks_access_doctor_aws::tls;
+use eks_access_doctor_aws::{InitError, Sink};
+use eks_access_doctor_core::arn::Arn;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::value::RawValue;
 use std::time::Duration;

@@ -3,10 +3,10 @@
 //! body is plain text, or the AWS Chatbot custom notification (`SNS_MESSAGE_FORMAT`).
 
 use super::{describe_sdk_error, BoxFuture, DeliveryError, Sink};
-use crate::finding::Finding;
-use crate::render::sns::{self, MessageFormat};
-use crate::render::Diagnosis;
 use aws_sdk_sns::types::MessageAttributeValue;
+use eks_access_doctor_core::finding::Finding;
+use eks_access_doctor_core::render::sns::{self, MessageFormat};
+use eks_access_doctor_core::render::Diagnosis;
 
 pub struct SnsSink {
     pub client: aws_sdk_sns::Client,

@@ -1,5 +1,8 @@
 //! The Lambda edge: everything that talks to AWS or Slack, behind small ports so
 //! the handler is tested with plain data, `aws-smithy-mocks` and local servers.
+//! The diagnosis itself is `eks-access-doctor-core`'s.
+
+#![forbid(unsafe_code)]
 
 pub mod archive;
 pub mod config;
@@ -62,13 +65,13 @@ pub trait Sink: Send + Sync {
     fn name(&self) -> &'static str;
     /// Whether this finding is this sink's to send. Slack routes share findings out
     /// between them (the first route that takes one gets it); others take them all.
-    fn wants(&self, _diagnosis: &crate::render::Diagnosis, _finding: &crate::finding::Finding) -> bool {
+    fn wants(&self, _diagnosis: &eks_access_doctor_core::render::Diagnosis, _finding: &eks_access_doctor_core::finding::Finding) -> bool {
         true
     }
     fn publish<'a>(
         &'a self,
-        diagnosis: &'a crate::render::Diagnosis,
-        finding: &'a crate::finding::Finding,
+        diagnosis: &'a eks_access_doctor_core::render::Diagnosis,
+        finding: &'a eks_access_doctor_core::finding::Finding,
     ) -> BoxFuture<'a, Result<(), DeliveryError>>;
 }
 
@@ -97,7 +100,7 @@ where
         SdkError::ResponseError(_) => "unreadable response".to_string(),
         other => other.to_string(),
     };
-    crate::escape::truncate(&crate::escape::inline(&text), 300)
+    eks_access_doctor_core::escape::truncate(&eks_access_doctor_core::escape::inline(&text), 300)
 }
 
 /// The error code of an SDK service error, if the service answered.

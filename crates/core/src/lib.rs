@@ -1,16 +1,16 @@
 //! eks-access-doctor: diagnoses failed or risky Amazon EKS access-management calls
 //! from CloudTrail and says, in the words of the AWS documentation, how to fix them.
 //!
-//! The core (`event`, `input`, `catalogue`, `facts`, `finding`, `render`) is pure:
-//! no AWS SDK, no async. `aws` holds the edge the Lambda function needs.
+//! This crate is the pure core (`event`, `input`, `catalogue`, `facts`, `finding`,
+//! `render`): no AWS SDK, no async runtime, and the crate boundary keeps it so.
+//! `eks-access-doctor-aws` holds the edge the Lambda function and the CLI's AWS
+//! commands need.
 
 #![forbid(unsafe_code)]
 
 pub mod access_entry;
 pub mod arn;
 pub mod authenticator;
-#[cfg(feature = "lambda")]
-pub mod aws;
 pub mod catalogue;
 pub mod command;
 pub mod escape;

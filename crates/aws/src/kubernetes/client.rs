@@ -8,8 +8,8 @@
 //! `GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings`, each paged with
 //! `limit` and `continue`; `GET /api/v1/namespaces/kube-system/configmaps/aws-auth`.
 
-use crate::kubernetes::{AwsAuth, Binding};
 use base64::Engine;
+use eks_access_doctor_core::kubernetes::{AwsAuth, Binding};
 use std::time::Duration;
 
 /// Items per page (the API server may return fewer).
@@ -72,7 +72,7 @@ fn tls_config(ca_pem: &[u8]) -> Result<rustls::ClientConfig, KubeError> {
     if roots.is_empty() {
         return Err(KubeError::Setup("the cluster CA holds no certificate".into()));
     }
-    crate::aws::tls::client_config(roots).map_err(|e| KubeError::Setup(e.to_string()))
+    crate::tls::client_config(roots).map_err(|e| KubeError::Setup(e.to_string()))
 }
 
 impl KubeClient {
@@ -106,7 +106,7 @@ impl KubeClient {
         let message = || {
             json.as_ref()
                 .and_then(|j| j["message"].as_str())
-                .map(|m| crate::escape::truncate(&crate::escape::inline(m), 300))
+                .map(|m| eks_access_doctor_core::escape::truncate(&eks_access_doctor_core::escape::inline(m), 300))
                 .unwrap_or_else(|| format!("{} bytes of non-Status body", body.len()))
         };
         match code {
@@ -171,7 +171,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    crate::escape::truncate(&crate::escape::inline(&text), 300)
+    eks_access_doctor_core::escape::truncate(&eks_access_doctor_core::escape::inline(&text), 300)
 }
 
 #[cfg(test)]
