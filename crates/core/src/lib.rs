@@ -22,6 +22,7 @@ pub mod input;
 pub mod kubernetes;
 pub mod render;
 pub mod replay;
+pub mod triage;
 
 use facts::Facts;
 use render::Diagnosis;
