@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 #[cfg(feature = "aws")]
 use eks_access_doctor_aws::lookup;
@@ -56,8 +57,8 @@ enum Command {
     Preflight {
         #[command(flatten)]
         cluster: kube_cli::ClusterArgs,
-        #[arg(long, value_enum, default_value = "text")]
-        format: kube_cli::ReportFormat,
+        #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json]))]
+        format: Format,
     },
     /// Check the Kubernetes groups of access entries against the cluster's
     /// RoleBindings and ClusterRoleBindings (every entry, or those of --principal).
@@ -69,21 +70,21 @@ enum Command {
         /// An access entry's principal ARN (repeat for several); default: every entry.
         #[arg(long = "principal")]
         principals: Vec<String>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: kube_cli::ReportFormat,
+        #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json]))]
+        format: Format,
     },
     /// List the catalogue of causes: id, severity, title, documentation.
     Causes {
-        #[arg(long, value_enum, default_value = "text")]
-        format: CausesFormat,
+        #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json, Format::Markdown]))]
+        format: Format,
     },
 }
 
 /// How findings are printed: the same for every command that diagnoses.
 #[derive(clap::Args)]
 struct OutputArgs {
-    #[arg(long, value_enum, default_value = "text")]
-    format: FormatArg,
+    #[arg(long, default_value = "text", value_parser = formats(&Format::ALL.map(|(format, ..)| format)))]
+    format: Format,
     /// Hide findings below this severity.
     #[arg(long, default_value = "info", value_parser = parse_severity)]
     min_severity: Severity,
@@ -100,35 +101,20 @@ struct OutputArgs {
 
 impl OutputArgs {
     fn options(&self) -> Options {
-        let format = match self.format {
-            FormatArg::Text => Format::Text,
-            FormatArg::Json => Format::Json,
-            FormatArg::Markdown => Format::Markdown,
-            FormatArg::Slack => Format::Slack,
-            FormatArg::Sns => Format::Sns,
-            FormatArg::Chatbot => Format::Chatbot,
-        };
         let color = match self.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
             ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         };
-        Options { format, min_severity: self.min_severity, only_findings: self.only_findings, color }
+        Options { format: self.format, min_severity: self.min_severity, only_findings: self.only_findings, color }
     }
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum FormatArg {
-    Text,
-    Json,
-    Markdown,
-    /// The Slack Block Kit payloads the function would post (one per line).
-    Slack,
-    /// The SNS messages the function would publish (one per line).
-    Sns,
-    /// The AWS Chatbot custom notifications the function would publish with
-    /// SNS_MESSAGE_FORMAT=chatbot: each message's body (one per line).
-    Chatbot,
+/// The `--format` values a command admits, from the one list of formats.
+fn formats(admitted: &[Format]) -> impl clap::builder::TypedValueParser<Value = Format> {
+    let values: Vec<PossibleValue> = admitted.iter().map(|f| PossibleValue::new(f.name()).help(f.about())).collect();
+    // The parser lets through only the names above, each of which parses.
+    PossibleValuesParser::new(values).map(|name| name.parse().unwrap_or(Format::Text))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,13 +122,6 @@ enum ColorArg {
     Auto,
     Always,
     Never,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum CausesFormat {
-    Text,
-    Json,
-    Markdown,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -176,6 +155,7 @@ mod kube_cli {
     use eks_access_doctor_aws::kubernetes::client::Endpoint;
     use eks_access_doctor_aws::kubernetes::{checks, ApiReads};
     use eks_access_doctor_core::kubernetes::report;
+    use eks_access_doctor_core::replay::Format;
     use std::process::ExitCode;
     use std::time::Duration;
 
@@ -199,12 +179,6 @@ mod kube_cli {
         /// The PEM file of the CA that signs --kubernetes-endpoint's certificate.
         #[arg(long, requires = "kubernetes_endpoint")]
         kubernetes_ca: Option<std::path::PathBuf>,
-    }
-
-    #[derive(Clone, Copy, clap::ValueEnum)]
-    pub enum ReportFormat {
-        Text,
-        Json,
     }
 
     /// The reads, the region and the cluster; `Err` is a usage error.
@@ -248,14 +222,14 @@ mod kube_cli {
         })
     }
 
-    pub fn preflight(args: ClusterArgs, format: ReportFormat) -> ExitCode {
+    pub fn preflight(args: ClusterArgs, format: Format) -> ExitCode {
         let args = &args;
         with_reads(args, |reads, region| async move {
             match checks::preflight(&reads, &region, &args.cluster).await {
                 Ok(preflight) => {
                     match format {
-                        ReportFormat::Text => print!("{}", report::preflight_text(&preflight)),
-                        ReportFormat::Json => print_json(&preflight),
+                        Format::Json => print_json(&preflight),
+                        _ => print!("{}", report::preflight_text(&preflight)),
                     }
                     if !preflight.migration.loses_access() {
                         ExitCode::SUCCESS
@@ -271,16 +245,16 @@ mod kube_cli {
         })
     }
 
-    pub fn check_groups(args: ClusterArgs, principals: &[String], format: ReportFormat) -> ExitCode {
+    pub fn check_groups(args: ClusterArgs, principals: &[String], format: Format) -> ExitCode {
         let args = &args;
         with_reads(args, |reads, region| async move {
             match checks::check_groups(&reads, &region, &args.cluster, principals).await {
                 Ok((entries, bindings)) => {
                     match format {
-                        ReportFormat::Text => print!("{}", report::groups_text(&args.cluster, &entries, bindings.len())),
-                        ReportFormat::Json => {
+                        Format::Json => {
                             print_json(&serde_json::json!({"cluster": args.cluster, "bindings": bindings.len(), "entries": entries}))
                         }
+                        _ => print!("{}", report::groups_text(&args.cluster, &entries, bindings.len())),
                     }
                     if entries.iter().all(|e| e.unbound() == 0) {
                         ExitCode::SUCCESS
@@ -567,10 +541,11 @@ fn progress_bar(files: usize) -> Option<indicatif::ProgressBar> {
     })
 }
 
-fn causes(format: CausesFormat) -> String {
+/// The catalogue in `format` (text, JSON or Markdown: the parser admits no other).
+fn causes(format: Format) -> String {
     let all: Vec<_> = catalogue::all_causes().collect();
     match format {
-        CausesFormat::Text => all
+        Format::Text | Format::Slack | Format::Sns | Format::Chatbot => all
             .iter()
             .map(|c| {
                 let sources: String =
@@ -578,7 +553,7 @@ fn causes(format: CausesFormat) -> String {
                 format!("{:<40} {:<8} {}\n{:<40} {:<8} {}\n{sources}", c.id, c.severity, c.title, "", "", c.docs)
             })
             .collect(),
-        CausesFormat::Json => all
+        Format::Json => all
             .iter()
             .map(|c| {
                 serde_json::json!({"id": c.id, "severity": c.severity, "title": c.title, "docs": c.docs, "reach": c.reach.as_str(), "sources": c.sources})
@@ -586,7 +561,7 @@ fn causes(format: CausesFormat) -> String {
                     + "\n"
             })
             .collect(),
-        CausesFormat::Markdown => {
+        Format::Markdown => {
             let mut out = String::from("| id | severity | title |\n|---|---|---|\n");
             for c in &all {
                 out.push_str(&format!("| `{}` | {} | [{}]({}) |\n", c.id, c.severity, c.title, c.docs));

@@ -29,9 +29,25 @@ pub fn reserved_prefix(value: &str) -> Option<&'static str> {
     RESERVED_PREFIXES.iter().copied().find(|p| lower.starts_with(p))
 }
 
+/// `value` without the reserved prefix it starts with, when something is left: the
+/// name the advice suggests instead (`system:admin-jdoe` becomes `admin-jdoe`).
+pub fn without_reserved_prefix(value: &str) -> Option<&str> {
+    let prefix = reserved_prefix(value)?;
+    value.trim_start().get(prefix.len()..).filter(|rest| !rest.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reserved_prefix_is_found_in_any_case_and_what_is_left_is_suggested() {
+        assert_eq!(reserved_prefix(" System:admin"), Some("system:"));
+        assert_eq!(without_reserved_prefix(" System:admin"), Some("admin"));
+        assert_eq!(without_reserved_prefix("eks:"), None);
+        assert_eq!(without_reserved_prefix("USERNAME"), None);
+        assert_eq!(reserved_prefix("ops:admin"), None);
+    }
 
     #[test]
     fn node_types_and_their_policies() {

@@ -30,6 +30,18 @@ pub struct Record {
     pub outcome: Result<Parsed, String>,
 }
 
+/// Records numbered as they are found: the next one is the source's record `len + 1`.
+pub(crate) trait Numbered {
+    fn add(&mut self, outcome: Result<Parsed, String>);
+}
+
+impl Numbered for Vec<Record> {
+    fn add(&mut self, outcome: Result<Parsed, String>) {
+        let number = self.len() + 1;
+        self.push(Record { number, outcome });
+    }
+}
+
 /// Reads bytes that may be gzip-compressed, up to `MAX_DOCUMENT_BYTES`.
 pub fn decompress(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
     match decompress_what_reads(bytes) {
@@ -103,7 +115,7 @@ pub fn parse_document_with(bytes: &[u8], ignoring: Ignoring) -> Vec<Record> {
         if records.last().is_some_and(|r| r.outcome.is_err()) {
             records.pop();
         }
-        records.push(Record { number: records.len() + 1, outcome: Err(e) });
+        records.add(Err(e));
     }
     records
 }
@@ -112,11 +124,11 @@ fn parse_text(text: &[u8], records: &mut Vec<Record>, ignoring: Ignoring) {
     let text = match std::str::from_utf8(text) {
         Ok(text) => text,
         Err(e) => {
-            return records.push(Record { number: 1, outcome: Err(format!("not UTF-8 text: {e}")) });
+            return records.add(Err(format!("not UTF-8 text: {e}")));
         }
     };
     if text.trim().is_empty() {
-        return records.push(Record { number: 1, outcome: Err("empty input: no JSON document".to_string()) });
+        return records.add(Err("empty input: no JSON document".to_string()));
     }
     // The common case, a CloudTrail log file, in one validating pass that also reads
     // every record's head. Exactly one JSON object with a "Records" list: then the
@@ -124,7 +136,7 @@ fn parse_text(text: &[u8], records: &mut Vec<Record>, ignoring: Ignoring) {
     if let Some(items) = scan::log_file(text) {
         for (raw, head) in items {
             let outcome = decide(raw, head, None, ignoring);
-            records.push(Record { number: records.len() + 1, outcome });
+            records.add(outcome);
         }
         return;
     }
@@ -137,7 +149,7 @@ fn parse_text(text: &[u8], records: &mut Vec<Record>, ignoring: Ignoring) {
     for value in serde_json::Deserializer::from_str(text).into_iter::<&RawValue>() {
         match value {
             Ok(value) => push_value(value, records),
-            Err(e) => return records.push(Record { number: records.len() + 1, outcome: Err(describe_json_error(&e)) }),
+            Err(e) => return records.add(Err(describe_json_error(&e))),
         }
     }
 }
@@ -150,9 +162,7 @@ fn parse_lines(text: &str, records: &mut Vec<Record>) {
         }
         match serde_json::from_str::<&RawValue>(line) {
             Ok(value) => push_value(value, records),
-            Err(e) => {
-                records.push(Record { number: records.len() + 1, outcome: Err(format!("line {}: {}", i + 1, describe_json_error(&e))) })
-            }
+            Err(e) => records.add(Err(format!("line {}: {}", i + 1, describe_json_error(&e)))),
         }
     }
 }
@@ -220,14 +230,14 @@ fn push_lookup_events(raw: &str, many: bool, records: &mut Vec<Record>) {
     };
     let events = match events {
         Ok(events) => events,
-        Err(e) => return records.push(Record { number: records.len() + 1, outcome: Err(format!("not lookup-events output: {e}")) }),
+        Err(e) => return records.add(Err(format!("not lookup-events output: {e}"))),
     };
     for event in events {
         let outcome = match event.cloudtrail_event {
             Some(record) => parse_record(&record, None),
             None => Err("a lookup-events event without CloudTrailEvent (a --query that dropped it?)".to_string()),
         };
-        records.push(Record { number: records.len() + 1, outcome });
+        records.add(outcome);
     }
 }
 
@@ -248,7 +258,7 @@ fn push_value(value: &RawValue, records: &mut Vec<Record>) {
                     }
                 }
             }
-            Err(e) => records.push(Record { number: records.len() + 1, outcome: Err(describe_json_error(&e)) }),
+            Err(e) => records.add(Err(describe_json_error(&e))),
         }
         return;
     }
@@ -261,7 +271,7 @@ fn push_object(raw: &str, records: &mut Vec<Record>) {
         Err(e) => {
             let message =
                 if raw.starts_with('{') { describe_json_error(&e) } else { format!("expected a JSON object, found {}", kind_of(raw)) };
-            return records.push(Record { number: records.len() + 1, outcome: Err(message) });
+            return records.add(Err(message));
         }
     };
     if let Some(list) = shape.records {
@@ -269,17 +279,15 @@ fn push_object(raw: &str, records: &mut Vec<Record>) {
             Ok(items) => {
                 for item in items {
                     let outcome = parse_record(item.get(), None);
-                    records.push(Record { number: records.len() + 1, outcome });
+                    records.add(outcome);
                 }
             }
-            Err(e) => {
-                records.push(Record { number: records.len() + 1, outcome: Err(format!("\"Records\" is not a list of records: {e}")) })
-            }
+            Err(e) => records.add(Err(format!("\"Records\" is not a list of records: {e}"))),
         }
     } else if shape.detail.is_some() {
-        records.push(Record { number: records.len() + 1, outcome: parse_envelope(raw) });
+        records.add(parse_envelope(raw));
     } else if shape.event_source.is_some() {
-        records.push(Record { number: records.len() + 1, outcome: parse_record(raw, None) });
+        records.add(parse_record(raw, None));
     } else if shape.awslogs.is_some() {
         logs::push_subscription(raw, records);
     } else if shape.log_events.is_some() {

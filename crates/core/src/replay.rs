@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 
+/// How output is printed: the one list of formats every command chooses from (each
+/// command admits the ones that mean something for it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Text,
@@ -22,6 +24,41 @@ pub enum Format {
     Sns,
     /// The AWS Chatbot custom notification that `SNS_MESSAGE_FORMAT=chatbot` publishes.
     Chatbot,
+}
+
+impl Format {
+    /// Every format: its name on the command line, and what it prints.
+    pub const ALL: [(Format, &'static str, &'static str); 6] = [
+        (Format::Text, "text", "Plain text for a terminal (colour with --color)"),
+        (Format::Json, "json", "One JSON object per record and line, every key always present (null where the record does not say)"),
+        (Format::Markdown, "markdown", "Markdown, for an issue or a wiki page"),
+        (Format::Slack, "slack", "The Slack Block Kit payloads the function would post (one per line)"),
+        (Format::Sns, "sns", "The SNS messages the function would publish (one per line)"),
+        (
+            Format::Chatbot,
+            "chatbot",
+            "The AWS Chatbot custom notifications the function would publish with SNS_MESSAGE_FORMAT=chatbot: each message's body (one per line)",
+        ),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Format::ALL.iter().find(|(f, ..)| *f == self).map_or("text", |(_, name, _)| name)
+    }
+
+    pub fn about(self) -> &'static str {
+        Format::ALL.iter().find(|(f, ..)| *f == self).map_or("", |(.., about)| about)
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Format, String> {
+        Format::ALL.iter().find(|(_, n, _)| *n == name).map(|(f, ..)| *f).ok_or_else(|| {
+            let names: Vec<_> = Format::ALL.iter().map(|(_, n, _)| *n).collect();
+            format!("unknown format {name:?}: one of {}", names.join(", "))
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -36,7 +36,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     }
     let name = username(message).unwrap_or("USERNAME");
     let prefix = crate::access_entry::reserved_prefix(name).unwrap_or("system:");
-    let renamed = name.get(prefix.len()..).filter(|rest| !rest.is_empty()).unwrap_or("my-user");
+    let renamed = crate::access_entry::without_reserved_prefix(name).unwrap_or("my-user");
     let principal = event.principal_or_placeholder();
     let from_config_map = util::mentions(message, &["configmap"]);
     let finding = Finding::new(

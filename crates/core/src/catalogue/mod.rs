@@ -6,103 +6,68 @@ use crate::event::{Event, Evidence};
 use crate::facts::{Facts, LookupPlan};
 use crate::finding::{Cause, Finding, Reach};
 
-mod access_entries_disabled;
-mod access_entry_already_exists;
-mod access_entry_grants_nothing;
-mod access_entry_not_found;
-mod access_policy_requires_standard;
-mod access_scope_namespaces;
-mod auth_mode_irreversible;
-mod auth_mode_two_step;
-mod auth_mode_unchanged;
 mod authenticator_denied;
-mod authenticator_reserved_username;
-mod auto_mode_node_policy_missing;
-mod auto_mode_requires_access_entries;
-mod aws_auth_principal_loses_access;
-mod cluster_admin_policy_granted;
-mod cluster_update_in_progress;
-mod config_map_migration_notice;
-mod config_map_retired;
-mod creator_admin_required_for_config_map;
-mod cross_account_access_entry;
-mod group_not_bound;
-mod hybrid_nodes_require_access_entries;
-mod identity_arn_mismatch;
-mod identity_not_mapped;
-mod invalid_policy_arn;
-mod invalid_principal;
-mod missing_iam_permission;
-mod node_entry_deleted;
-mod node_identity_unmapped;
-mod node_role_standard_entry;
-mod node_type_cross_account;
-mod node_type_rejects_groups;
-mod node_type_requires_role;
-mod policy_requires_service_linked_role;
-mod principal_arn_format;
-mod reserved_group_prefix;
-mod reserved_username_prefix;
-mod service_linked_role;
-mod short_lived_access_entry;
-mod sts_throttled;
-mod sts_token_rejected;
-mod sts_unreachable;
-mod token_format_rejected;
-mod unbound_kubernetes_group;
 mod unclassified;
-mod username_session_prefix;
 pub(crate) mod util;
 
-/// Every cause, most specific first. `unclassified` is not here: it is the fallback.
-pub static CATALOGUE: &[&Cause] = &[
-    &auth_mode_irreversible::CAUSE,
-    &missing_iam_permission::CAUSE,
-    &config_map_migration_notice::CAUSE,
-    &node_type_requires_role::CAUSE,
-    &reserved_username_prefix::CAUSE,
-    &username_session_prefix::CAUSE,
-    &reserved_group_prefix::CAUSE,
-    &unbound_kubernetes_group::CAUSE,
-    &group_not_bound::CAUSE,
-    &service_linked_role::CAUSE,
-    &access_policy_requires_standard::CAUSE,
-    &access_entry_already_exists::CAUSE,
-    &access_entries_disabled::CAUSE,
-    &creator_admin_required_for_config_map::CAUSE,
-    &auth_mode_unchanged::CAUSE,
-    &auth_mode_two_step::CAUSE,
-    &cluster_update_in_progress::CAUSE,
-    &auto_mode_requires_access_entries::CAUSE,
-    &hybrid_nodes_require_access_entries::CAUSE,
-    &invalid_principal::CAUSE,
-    &principal_arn_format::CAUSE,
-    &node_type_cross_account::CAUSE,
-    &node_type_rejects_groups::CAUSE,
-    &access_entry_not_found::CAUSE,
-    &invalid_policy_arn::CAUSE,
-    &policy_requires_service_linked_role::CAUSE,
-    &access_scope_namespaces::CAUSE,
-    &config_map_retired::CAUSE,
-    &aws_auth_principal_loses_access::CAUSE,
+/// Declares each cause's module and its place in [`CATALOGUE`] in one line, so a new
+/// cause is its module, its line here (the order is the matching order) and its fixture.
+macro_rules! catalogue {
+    ($($cause:ident,)*) => {
+        $(mod $cause;)*
+        /// Every cause, most specific first. The fallbacks are not here.
+        pub static CATALOGUE: &[&Cause] = &[$(&$cause::CAUSE),*];
+    };
+}
+
+catalogue! {
+    auth_mode_irreversible,
+    missing_iam_permission,
+    config_map_migration_notice,
+    node_type_requires_role,
+    reserved_username_prefix,
+    username_session_prefix,
+    reserved_group_prefix,
+    unbound_kubernetes_group,
+    group_not_bound,
+    service_linked_role,
+    access_policy_requires_standard,
+    access_entry_already_exists,
+    access_entries_disabled,
+    creator_admin_required_for_config_map,
+    auth_mode_unchanged,
+    auth_mode_two_step,
+    cluster_update_in_progress,
+    auto_mode_requires_access_entries,
+    hybrid_nodes_require_access_entries,
+    invalid_principal,
+    principal_arn_format,
+    node_type_cross_account,
+    node_type_rejects_groups,
+    access_entry_not_found,
+    invalid_policy_arn,
+    policy_requires_service_linked_role,
+    access_scope_namespaces,
+    config_map_retired,
+    aws_auth_principal_loses_access,
     // Risky calls that succeeded.
-    &cluster_admin_policy_granted::CAUSE,
-    &cross_account_access_entry::CAUSE,
-    &short_lived_access_entry::CAUSE,
-    &node_role_standard_entry::CAUSE,
-    &access_entry_grants_nothing::CAUSE,
-    &auto_mode_node_policy_missing::CAUSE,
-    &node_entry_deleted::CAUSE,
+    cluster_admin_policy_granted,
+    cross_account_access_entry,
+    short_lived_access_entry,
+    node_role_standard_entry,
+    access_entry_grants_nothing,
+    auto_mode_node_policy_missing,
+    node_entry_deleted,
     // The authenticator log: `kubectl … (Unauthorized)`.
-    &identity_not_mapped::CAUSE,
-    &identity_arn_mismatch::CAUSE,
-    &sts_token_rejected::CAUSE,
-    &sts_unreachable::CAUSE,
-    &token_format_rejected::CAUSE,
-    &sts_throttled::CAUSE,
-    &node_identity_unmapped::CAUSE,
-    &authenticator_reserved_username::CAUSE,
-];
+    identity_not_mapped,
+    identity_arn_mismatch,
+    sts_token_rejected,
+    sts_unreachable,
+    token_format_rejected,
+    sts_throttled,
+    node_identity_unmapped,
+    authenticator_reserved_username,
+}
 
 /// The fallback for failed calls that no documented cause explains.
 pub static UNCLASSIFIED: &Cause = &unclassified::CAUSE;

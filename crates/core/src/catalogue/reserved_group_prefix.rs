@@ -80,7 +80,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
             .step("This principal is a node role: create its entry with type EC2_LINUX (EC2_WINDOWS for Windows nodes, EC2 for an EKS Auto Mode node role, HYBRID_LINUX for hybrid nodes) and no groups; EKS puts it in system:nodes itself.")
             .command(util::create_entry(event, principal, Some("EC2_LINUX"), None, &[])),
         _ => finding
-            .step(format!("Rename the group to one without a reserved prefix and use the new name as the subject of your RoleBindings or ClusterRoleBindings (e.g. {:?}).", group.get(prefix.len()..).unwrap_or("my-group")))
+            .step(format!("Rename the group to one without a reserved prefix and use the new name as the subject of your RoleBindings or ClusterRoleBindings (e.g. {:?}).", crate::access_entry::without_reserved_prefix(&group).unwrap_or("my-group")))
             .step("Or grant the permissions with an access policy instead of a group.")
             .commands(util::retry_entry(event, None, &other_groups)),
     };

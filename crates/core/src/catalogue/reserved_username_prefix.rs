@@ -29,8 +29,7 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     }
     let username = event.request.username.as_deref().unwrap_or("USERNAME");
     let prefix = crate::access_entry::reserved_prefix(username).unwrap_or("system:");
-    let trimmed = username.trim_start();
-    let suggested = trimmed.get(prefix.len()..).filter(|rest| !rest.is_empty()).unwrap_or("my-user");
+    let suggested = crate::access_entry::without_reserved_prefix(username).unwrap_or("my-user");
     let groups: Vec<&str> = event.groups().iter().map(String::as_str).collect();
     Some(
         Finding::new(

@@ -7,7 +7,7 @@
 //! them. A row becomes the CloudTrail record its columns describe, and that record is
 //! read like any other. `events/lake/SOURCES.md` says where each of these facts comes from.
 
-use super::{parse_record, Parsed, Record};
+use super::{parse_record, Numbered, Parsed, Record};
 use crate::event::relevance;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -51,17 +51,17 @@ struct Output {
 pub(super) fn push_query_results(raw: &str, records: &mut Vec<Record>) {
     let output: Output = match serde_json::from_str(raw) {
         Ok(output) => output,
-        Err(e) => return records.push(Record { number: records.len() + 1, outcome: Err(format!("not get-query-results output: {e}")) }),
+        Err(e) => return records.add(Err(format!("not get-query-results output: {e}"))),
     };
     if let Some(message) = status_error(output.status.as_deref(), output.error_message.as_deref()) {
-        records.push(Record { number: records.len() + 1, outcome: Err(message) });
+        records.add(Err(message));
     }
     let rows: Vec<Map<String, Value>> = output.rows.unwrap_or_default().into_iter().map(columns).collect();
     // Selected by the query: named by any row. A row may leave out a column that is
     // null in it, so one row alone cannot say what the query selected.
     let selected: HashSet<&str> = rows.iter().flat_map(|row| row.keys().map(String::as_str)).collect();
     for (i, row) in rows.iter().enumerate() {
-        records.push(Record { number: records.len() + 1, outcome: read_row(i + 1, row, &selected) });
+        records.add(read_row(i + 1, row, &selected));
     }
 }
 

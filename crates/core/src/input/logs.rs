@@ -4,7 +4,7 @@
 //! export give them. Each log event is an authenticator line, or a CloudTrail record
 //! when a trail delivers to CloudWatch Logs; anything else is skipped with why.
 
-use super::{decompress, parse_record, Parsed, Record};
+use super::{decompress, parse_record, Numbered, Parsed, Record};
 use crate::authenticator::{self, Attempt, NotAttempt};
 use crate::event::{Event, Ignored, LogContext, AUTHENTICATE};
 use base64::Engine;
@@ -53,7 +53,7 @@ struct CliEvents {
 pub(super) fn push_subscription(raw: &str, records: &mut Vec<Record>) {
     match decode_subscription(raw) {
         Ok(message) => push_data_message(&message, records),
-        Err(e) => records.push(Record { number: records.len() + 1, outcome: Err(e) }),
+        Err(e) => records.add(Err(e)),
     }
 }
 
@@ -75,12 +75,12 @@ fn decode_subscription(raw: &str) -> Result<String, String> {
 pub(super) fn push_data_message(raw: &str, records: &mut Vec<Record>) {
     let message: DataMessage = match serde_json::from_str(raw) {
         Ok(message) => message,
-        Err(e) => return records.push(Record { number: records.len() + 1, outcome: Err(format!("not a CloudWatch Logs message: {e}")) }),
+        Err(e) => return records.add(Err(format!("not a CloudWatch Logs message: {e}"))),
     };
     if message.message_type != "DATA_MESSAGE" {
         let why = Ignored::OtherLogMessage(format!("a CloudWatch Logs {}", message.message_type));
         let outcome = Ok(Parsed::Ignored { event_id: None, event_time: None, event_name: None, why });
-        return records.push(Record { number: records.len() + 1, outcome });
+        return records.add(outcome);
     }
     let context = LogContext {
         event_id: None,
@@ -96,14 +96,14 @@ pub(super) fn push_data_message(raw: &str, records: &mut Vec<Record>) {
 pub(super) fn push_cli_events(raw: &str, records: &mut Vec<Record>) {
     match serde_json::from_str::<CliEvents>(raw) {
         Ok(output) => push_log_events(output.events, &LogContext::default(), records),
-        Err(e) => records.push(Record { number: records.len() + 1, outcome: Err(format!("not CloudWatch Logs events output: {e}")) }),
+        Err(e) => records.add(Err(format!("not CloudWatch Logs events output: {e}"))),
     }
 }
 
 fn push_log_events(events: Vec<LogEvent>, context: &LogContext, records: &mut Vec<Record>) {
     for event in events {
         let context = LogContext { event_id: event.id.filter(|id| !id.is_empty()), ..context.clone() };
-        records.push(Record { number: records.len() + 1, outcome: parse_log_message(&event.message, &context) });
+        records.add(parse_log_message(&event.message, &context));
     }
 }
 
@@ -114,7 +114,7 @@ pub(super) fn push_lines(text: &str, records: &mut Vec<Record>) {
             continue;
         }
         let outcome = parse_log_message(line, &LogContext::default()).map_err(|e| format!("line {}: {e}", i + 1));
-        records.push(Record { number: records.len() + 1, outcome });
+        records.add(outcome);
     }
 }
 
