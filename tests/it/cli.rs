@@ -99,33 +99,30 @@ fn unreadable_input_fails_the_run_but_not_the_other_records() {
     assert_eq!(json_lines(&out)[0]["findings"][0]["cause"], "reserved-group-prefix");
 }
 
-/// Runs the binary and waits for it with `wait4`: its output and its peak resident
-/// memory in bytes.
+/// Runs the binary: its output and its peak resident memory in bytes. A small launcher
+/// (Python: fork, exec, `wait4`) stands between: Linux carries a process's peak RSS
+/// across `execve`, and a child spawned straight from this test binary (vfork-style,
+/// sharing its memory until exec) would report this large multi-threaded process's
+/// peak as its own, so the figure would depend on which tests ran beside it.
 #[cfg(unix)]
-#[expect(clippy::zombie_processes, reason = "reaped by wait4, which std's wait cannot replace: it returns no rusage")]
 fn run_measured(args: &[&str]) -> (Output, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eks-access-doctor"))
+    const LAUNCHER: &str = "import os, sys\n\
+        pid = os.fork()\n\
+        if pid == 0:\n    os.execv(sys.argv[2], sys.argv[2:])\n\
+        _, status, usage = os.wait4(pid, 0)\n\
+        open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n\
+        sys.exit(os.waitstatus_to_exitcode(status))\n";
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new("python3")
+        .args(["-c", LAUNCHER])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_eks-access-doctor"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut buf).unwrap();
-        buf
-    });
-    let mut stdout = Vec::new();
-    std::io::Read::read_to_end(&mut out, &mut stdout).unwrap();
-    let stderr = reader.join().unwrap();
-    let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
-    // SAFETY: the child is ours and not yet waited for; status and usage are valid out-pointers.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t);
-    let code = std::os::unix::process::ExitStatusExt::from_raw(status);
-    (Output { status: code, stdout, stderr }, usage.ru_maxrss as u64 * 1024)
+        .output()
+        .expect("run python3, the measuring launcher");
+    let kib: u64 = std::fs::read_to_string(report.path()).unwrap().trim().parse().expect("the launcher reports ru_maxrss");
+    (out, kib * 1024)
 }
 
 /// A hostile directory: a 2 GB file (sparse: no disk used), a symlink loop, a corrupt
