@@ -199,7 +199,11 @@ pub fn lambda_binary() -> std::path::PathBuf {
             let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
             let status = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "--profile", profile, "-p", "eks-access-doctor-lambda", "--manifest-path"])
+                // With this test target in the same build (up to date: it is running), the
+                // dev-dependencies' features are this build's, so the SDK is not compiled
+                // again without its test-util feature.
+                .args(["build", "--quiet", "--profile", profile, "-p", "eks-access-doctor-lambda", "-p", "eks-access-doctor", "--test", "it"])
+                .arg("--manifest-path")
                 .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
                 .status()
                 .expect("run cargo build for the function's binary");
