@@ -198,12 +198,33 @@ pub fn lambda_binary() -> std::path::PathBuf {
             let cli = std::path::Path::new(env!("CARGO_BIN_EXE_eks-access-doctor"));
             let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let status = std::process::Command::new(cargo)
-                // With this test target in the same build (up to date: it is running), the
-                // dev-dependencies' features are this build's, so the SDK is not compiled
-                // again without its test-util feature.
-                .args(["build", "--quiet", "--profile", profile, "-p", "eks-access-doctor-lambda", "-p", "eks-access-doctor", "--test", "it"])
-                .arg("--manifest-path")
+            let mut command = std::process::Command::new(cargo);
+            // Without the variables cargo set for this test process: build scripts watch
+            // some (ring's, through cc, reruns when CARGO_MANIFEST_DIR changes), so they
+            // would rebuild the SDK here, and again in the next `cargo test`.
+            for (name, _) in std::env::vars_os() {
+                let name = name.to_string_lossy();
+                if [
+                    "CARGO_PKG_",
+                    "CARGO_BIN_",
+                    "CARGO_CRATE_",
+                    "CARGO_MANIFEST_",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "OUT_DIR",
+                ]
+                .iter()
+                .any(|set| name.starts_with(set))
+                {
+                    command.env_remove(name.as_ref());
+                }
+            }
+            let status = command
+                // With an example (it takes the dev-dependencies, as these tests do) in the
+                // same build, the dependencies' features are those `cargo test` built them
+                // with (the SDK's test-util), so nothing is compiled a second time.
+                .args(["build", "--quiet", "--profile", profile, "-p", "eks-access-doctor-lambda", "-p", "eks-access-doctor"])
+                .args(["--example", "gen_archive", "--manifest-path"])
                 .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
                 .status()
                 .expect("run cargo build for the function's binary");
