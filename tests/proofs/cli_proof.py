@@ -21,7 +21,11 @@ How it works
     http://127.0.0.1:PORT/inv/<finding>/<n> (awscli 1.46.3 honours AWS_ENDPOINT_URL for
     eks, iam, sts, sso-admin, organizations and cloudtrail, path prefix included), execs
     the real CLI and keeps its argv, exit status and stderr. The path prefix ties each
-    request to its invocation; the endpoint strips it.
+    request to its invocation; the endpoint strips it. The real CLI runs in a fork of
+    tests/proofs/aws_server.py, which has done the CLI's imports once (most of a fresh
+    `aws` process's 0.7 s): the fork gets the call's argv, environment, directory and
+    stdio and runs the `aws` script itself. CLI_PROOF_FORK=0 runs a fresh `aws` process
+    per call instead (the same results, 2-3 times the CPU).
   * The endpoint identifies the service from the SigV4 credential scope (signing name)
     and the operation from the request: X-Amz-Target (json 1.1), Action= (query), or
     method + requestUri template (rest-json). It answers with a response generated from
@@ -112,6 +116,9 @@ from botocore import xform_name
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 REAL_AWS = os.path.join(os.path.dirname(sys.executable), "aws")
+AWS_SERVER = os.path.join(HERE, "aws_server.py")
+AWS_CLIENT = os.path.join(HERE, "aws_client.py")
+AWS_VIA = {}  # the shim's route to the CLI server, once it runs (start_aws_server)
 SERVICES = ["eks", "iam", "sts", "sso-admin", "organizations", "cloudtrail"]
 FIXED_TIME = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 MAX_DEPTH = 6
@@ -774,7 +781,11 @@ n=$(( $(cat "$EAD_LOG/counter" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$EAD_LOG/counter"
 printf '%s\0' "$@" > "$EAD_LOG/$n.argv"
 echo "${EAD_LINE:-0}" > "$EAD_LOG/$n.line"
-AWS_ENDPOINT_URL="$EAD_ENDPOINT/$n" "$EAD_REAL_AWS" "$@" 2> "$EAD_LOG/$n.err"
+if [ -n "${EAD_AWS_SERVER:-}" ]; then
+    AWS_ENDPOINT_URL="$EAD_ENDPOINT/$n" "$EAD_PYTHON" -I -S "$EAD_AWS_CLIENT" "$@" 2> "$EAD_LOG/$n.err"
+else
+    AWS_ENDPOINT_URL="$EAD_ENDPOINT/$n" "$EAD_REAL_AWS" "$@" 2> "$EAD_LOG/$n.err"
+fi
 rc=$?
 echo "$rc" > "$EAD_LOG/$n.rc"
 cat "$EAD_LOG/$n.err" >&2
@@ -808,6 +819,50 @@ def comparison_hints(lines):
     return hints
 
 
+def base_env():
+    return {k: v for k, v in os.environ.items()
+            if not (k.startswith("AWS_") or k in ("KUBECONFIG", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
+                                                  "https_proxy", "ALL_PROXY", "all_proxy"))}
+
+
+def start_aws_server(workroot):
+    """Starts tests/proofs/aws_server.py (the real CLI, imported once, forked per call) and
+    routes the shim through it; returns the process, or None where it cannot run (then
+    each call is a fresh `aws` process, as with CLI_PROOF_FORK=0: slower, equally valid)."""
+    if os.environ.get("CLI_PROOF_FORK") == "0":
+        return None
+    if not hasattr(os, "pidfd_open"):
+        print("cli proof: no os.pidfd_open here, so no AWS CLI server")
+        return None
+    path = os.path.join(workroot, "aws.sock")
+    log = open(os.path.join(workroot, "aws-server.log"), "w")
+    proc = subprocess.Popen([sys.executable, AWS_SERVER, path, REAL_AWS], env=base_env(), cwd=workroot,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                            start_new_session=True)
+    log.close()
+    if proc.stdout.readline().strip() != "ready":
+        proc.kill()
+        proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
+        print("cli proof: the AWS CLI server did not start:\n%s"
+              % indent(open(os.path.join(workroot, "aws-server.log")).read()[-3000:]))
+        return None
+    AWS_VIA.update({"EAD_AWS_SERVER": path, "EAD_AWS_CLIENT": AWS_CLIENT, "EAD_PYTHON": sys.executable})
+    return proc
+
+
+def stop_aws_server(proc):
+    if proc is not None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the server and any call still running
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
+
+
 def run_finding(fid, item, endpoint, rec, workroot):
     work = os.path.join(workroot, fid)
     log = os.path.join(work, "log")
@@ -823,9 +878,8 @@ def run_finding(fid, item, endpoint, rec, workroot):
         script += ["export EAD_LINE=%d" % i, line]
     with open(os.path.join(work, "finding.sh"), "w") as f:
         f.write("\n".join(script) + "\n")
-    env = {k: v for k, v in os.environ.items()
-           if not (k.startswith("AWS_") or k in ("KUBECONFIG", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
-                                                 "https_proxy", "ALL_PROXY", "all_proxy"))}
+    env = base_env()
+    env.update(AWS_VIA)
     env.update({
         "PATH": os.path.join(workroot, "bin") + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": work, "KUBECONFIG": os.path.join(work, "kubeconfig"),
@@ -1021,9 +1075,13 @@ def raw_self_tests(endpoint, rec):
 
 def self_test(endpoint, rec, workroot):
     ok = True
-    for i, (name, commands, must_fail) in enumerate(SELF_TESTS, 1):
-        item = {"origin": "self-test", "cause": name, "commands": commands, "iam_policy": None}
-        entries, _, _ = judge(run_finding("self%d" % i, item, endpoint, rec, workroot))
+    with concurrent.futures.ThreadPoolExecutor(POOL) as pool:
+        results = list(pool.map(
+            lambda a: run_finding("self%d" % a[0], {"origin": "self-test", "cause": a[1][0], "commands": a[1][1],
+                                                    "iam_policy": None}, endpoint, rec, workroot),
+            enumerate(SELF_TESTS, 1)))
+    for (name, commands, must_fail), result in zip(SELF_TESTS, results):
+        entries, _, _ = judge(result)
         failed = [e for e in entries if not e["ok"]]
         if must_fail and not failed:
             ok = False
@@ -1082,7 +1140,12 @@ def main(argv):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     endpoint = "http://127.0.0.1:%d" % server.server_address[1]
     workroot = tempfile.mkdtemp(prefix="ead-cli-proof-")
+    aws_server = None
     try:
+        aws_server = start_aws_server(workroot)
+        print("cli proof: each aws call %s" % (
+            "a fork of the CLI imported once (tests/proofs/aws_server.py)" if aws_server
+            else "a fresh aws process"))
         bindir = os.path.join(workroot, "bin")
         os.makedirs(bindir)
         for name, text in [("aws", AWS_SHIM), ("kubectl", NOOP_SHIM), ("eksctl", NOOP_SHIM), ("jq", NOOP_SHIM)]:
@@ -1138,6 +1201,7 @@ def main(argv):
         print("cli proof: %d passed, %d failed" % (passed, len(failed) + closing_failures))
         return 1 if failed or closing_failures or not judged else 0
     finally:
+        stop_aws_server(aws_server)
         server.shutdown()
         if os.environ.get("CLI_PROOF_KEEP"):
             with open(os.path.join(workroot, "requests.json"), "w") as f:
