@@ -231,18 +231,25 @@ mod kube_cli {
                         Format::Json => print_json(&preflight),
                         _ => print!("{}", report::preflight_text(&preflight)),
                     }
-                    if !preflight.migration.loses_access() {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::FAILURE
-                    }
+                    verdict(preflight.migration.loses_access())
                 }
-                Err(why) => {
-                    eprintln!("error: could not check cluster {}: {why}", args.cluster);
-                    ExitCode::from(NOT_CHECKED)
-                }
+                Err(why) => not_checked(&args.cluster, why),
             }
         })
+    }
+
+    /// Exit 1 when the check found a problem, 0 when it found none.
+    fn verdict(problem: bool) -> ExitCode {
+        if problem {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+
+    fn not_checked(cluster: &str, why: impl std::fmt::Display) -> ExitCode {
+        eprintln!("error: could not check cluster {cluster}: {why}");
+        ExitCode::from(NOT_CHECKED)
     }
 
     pub fn check_groups(args: ClusterArgs, principals: &[String], format: Format) -> ExitCode {
@@ -256,16 +263,9 @@ mod kube_cli {
                         }
                         _ => print!("{}", report::groups_text(&args.cluster, &entries, bindings.len())),
                     }
-                    if entries.iter().all(|e| e.unbound() == 0) {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::FAILURE
-                    }
+                    verdict(entries.iter().any(|e| e.unbound() > 0))
                 }
-                Err(why) => {
-                    eprintln!("error: could not check cluster {}: {why}", args.cluster);
-                    ExitCode::from(NOT_CHECKED)
-                }
+                Err(why) => not_checked(&args.cluster, why),
             }
         })
     }
