@@ -220,11 +220,11 @@ pub fn lambda_binary() -> std::path::PathBuf {
                 }
             }
             let status = command
-                // With an example (it takes the dev-dependencies, as these tests do) in the
-                // same build, the dependencies' features are those `cargo test` built them
+                // The binary, with an example (it takes the dev-dependencies, as these tests
+                // do) in the same build, the dependencies' features are those `cargo test` built them
                 // with (the SDK's test-util), so nothing is compiled a second time.
                 .args(["build", "--quiet", "--profile", profile, "-p", "eks-access-doctor-lambda", "-p", "eks-access-doctor"])
-                .args(["--example", "gen_archive", "--manifest-path"])
+                .args(["--bin", "eks-access-doctor-lambda", "--example", "gen_archive", "--manifest-path"])
                 .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
                 .status()
                 .expect("run cargo build for the function's binary");
