@@ -437,7 +437,7 @@ mod pull {
                 );
                 let spinner = spinner.clone();
                 tasks.spawn(async move {
-                    lookup::region_events(&client, &region, start, end, &|region, n| {
+                    lookup::region_history(&client, &region, start, end, &|region, n| {
                         if let Some(spinner) = &spinner {
                             spinner.set_message(format!("{region}: {n} EKS event(s) read"));
                         }

@@ -66,6 +66,14 @@ CASES = [
     ("(-) source aws.iam", event("CreateAccessEntry", "AccessDenied", source="aws.iam"), False),
     ("(-) other detail-type", event("CreateAccessEntry", "AccessDenied", detail_type="EKS Cluster State Change"), False),
     ("(-) other eventSource", event("CreateAccessEntry", "AccessDenied", event_source="iam.amazonaws.com"), False),
+    ("(g) CreatePodIdentityAssociation failed", event("CreatePodIdentityAssociation", "InvalidParameterException"), True),
+    ("(g) DeletePodIdentityAssociation failed", event("DeletePodIdentityAssociation", "ResourceNotFoundException"), True),
+    ("(h) CreatePodIdentityAssociation succeeded", event("CreatePodIdentityAssociation"), True),
+    ("(-) UpdatePodIdentityAssociation succeeded", event("UpdatePodIdentityAssociation"), False),
+    ("(i) AssumeRoleForPodIdentity failed", event("AssumeRoleForPodIdentity", "AccessDenied", source="aws.eks-auth",
+                                                  event_source="eks-auth.amazonaws.com"), True),
+    ("(-) AssumeRoleForPodIdentity succeeded", event("AssumeRoleForPodIdentity", source="aws.eks-auth",
+                                                     event_source="eks-auth.amazonaws.com"), False),
 ]
 
 

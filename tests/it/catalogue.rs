@@ -215,7 +215,11 @@ fn variant_fixtures_diagnose_to_their_cause_and_render_stably() {
 /// Every ARN the advice writes for an event of another partition is in that partition.
 #[test]
 fn advice_stays_in_the_event_partition() {
-    for (stem, partition) in [("node-type-requires-role--govcloud", "aws-us-gov"), ("service-linked-role--china", "aws-cn")] {
+    for (stem, partition) in [
+        ("node-type-requires-role--govcloud", "aws-us-gov"),
+        ("service-linked-role--china", "aws-cn"),
+        ("pod-identity-role-other-account--china", "aws-cn"),
+    ] {
         let d = diagnose(fixture_event(&format!("variants/{stem}.json")));
         assert_eq!(d.event.partition(), partition);
         let f = &d.findings[0];

@@ -8,6 +8,9 @@ scraped by each project), plus a least-privilege sanity check.
 Policies come from tests/proofs/collect.py: each finding's `iam_policy`, and every
 command argument that is (or, after `--flag=`, holds) a JSON object with a `Statement`.
 An argument that starts like a policy but is not valid JSON is judged too (malformed).
+A role trust policy (`create-role --assume-role-policy-document`, `update-assume-role-policy
+--policy-document`) is judged as one (judge_trust): parliament, policy_sentry's actions,
+and the rules of trust policies (a Principal and no Resource, only STS's role actions).
 
 Each distinct document is judged by
   (a) parliament's analyze_policy_string: any finding that means a wrong policy fails it;
@@ -539,7 +542,9 @@ def gather(cli):
             sources.append(("iam_policy", item["iam_policy"]))
         for c, command in enumerate(item["commands"]):
             for flag, doc in policies_in_command(command):
-                sources.append(("command %d %s" % (c + 1, flag), doc))
+                trust = flag == "--assume-role-policy-document" or (
+                    flag == "--policy-document" and "update-assume-role-policy" in command)
+                sources.append(("command %d %s%s" % (c + 1, flag, TRUST_MARK if trust else ""), doc))
         for where, doc in sources:
             key = json.dumps(doc, sort_keys=True) if not isinstance(doc, str) else "raw:" + doc
             if key not in by_key:
@@ -811,6 +816,63 @@ def judge(doc):
     return v
 
 
+# A role trust policy (create-role --assume-role-policy-document, update-assume-role-policy
+# --policy-document) is a resource policy: it names Principals and has no Resource.
+TRUST_MARK = " (trust policy)"
+# The actions a trust policy may allow (IAM User Guide, "Role trust policy": the principals
+# that may assume the role, pass session tags, set a source identity or context).
+TRUST_ACTIONS = {"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext",
+                 "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"}
+SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
+AWS_PRINCIPAL = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+))$")
+
+
+def judge_trust(doc):
+    """A trust policy: parliament (bar its rule that every statement has a Resource, which
+    is an identity policy's), policy_sentry's knowledge of each action, and the rules of
+    trust policies: a Principal and no Resource in each statement, only STS's role
+    actions, no wildcard action or principal, principals a service or an IAM account,
+    role or root."""
+    v = Verdict()
+    judge_parliament(doc, v)
+    v.parliament = [f for f in v.parliament if "neither Resource nor NotResource" not in f]
+    if isinstance(doc, str) or not isinstance(doc, dict):
+        v.sentry.append("not a JSON policy document")
+        return v
+    statements = as_list(doc.get("Statement"))
+    if doc.get("Version") != "2012-10-17" or not statements:
+        v.sentry.append("Version must be 2012-10-17 and Statement must not be empty")
+    for n, st in enumerate(statements, 1):
+        if not isinstance(st, dict):
+            v.sentry.append("statement %d is not an object" % n)
+            continue
+        label = "statement %d (%s)" % (n, st.get("Sid", "no Sid"))
+        if "Resource" in st or "NotResource" in st:
+            v.sentry.append("%s: a trust policy statement has no Resource" % label)
+        if "NotPrincipal" in st or "NotAction" in st:
+            v.least.append("%s: NotPrincipal/NotAction" % label)
+        principal = st.get("Principal")
+        if not isinstance(principal, dict) or not principal:
+            v.sentry.append("%s: a trust policy statement needs a Principal object" % label)
+            principal = {}
+        for kind, values in principal.items():
+            for value in as_list(values):
+                if kind == "Service" and not SERVICE_PRINCIPAL.match(str(value)):
+                    v.sentry.append("%s: %r is not a service principal" % (label, value))
+                elif kind == "AWS" and not AWS_PRINCIPAL.match(str(value)):
+                    v.least.append("%s: AWS principal %r is not an account, root or role ARN" % (label, value))
+                elif kind not in ("Service", "AWS", "Federated"):
+                    v.sentry.append("%s: unknown principal type %r" % (label, kind))
+        for action in as_list(st.get("Action")):
+            if not isinstance(action, str) or "*" in action or "?" in action:
+                v.least.append("%s: action %r is not one exact action" % (label, action))
+            elif ps_action(action) is None:
+                v.sentry.append("%s: unknown action %s" % (label, action))
+            elif action not in TRUST_ACTIONS:
+                v.sentry.append("%s: %s is not an action a trust policy grants" % (label, action))
+    return v
+
+
 def summary(doc):
     if isinstance(doc, str):
         return "unparsed text"
@@ -880,6 +942,21 @@ SELF_TESTS = [
      _doc({"Effect": "Allow", "Action": "eks:UpdateClusterConfig", "Resource": CLUSTER,
            "Condition": {"StringEquals": {"eks:accessEntryKind": "STANDARD"}}})),
     ("inline policy that is not valid JSON", "both", '{"Version": "2012-10-17", "Statement": [}'),
+    # Trust policies (judged by judge_trust).
+    ("trust: a Resource in a trust statement", "trust",
+     _doc({"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": "sts:AssumeRole", "Resource": "*"})),
+    ("trust: Principal \"*\"", "trust", _doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})),
+    ("trust: unknown action sts:AssumeRol", "trust",
+     _doc({"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": "sts:AssumeRol"})),
+    ("trust: an action that is no trust action (s3:GetObject)", "trust",
+     _doc({"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": "s3:GetObject"})),
+    ("trust: no Principal", "trust", _doc({"Effect": "Allow", "Action": "sts:AssumeRole"})),
+    ("control: the Pod Identity trust statement", "trust-OK",
+     _doc({"Sid": "AllowEksAuthToAssumeRoleForPodIdentity", "Effect": "Allow",
+           "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]})),
+    ("control: a role of another account trusted", "trust-OK",
+     _doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws-cn:iam::111122223333:role/orders-data-pod-identity"},
+           "Action": ["sts:AssumeRole", "sts:TagSession"]})),
     # Controls that must pass.
     ("control: access-entry management, scoped and conditioned", "OK",
      _doc({"Sid": "Create", "Effect": "Allow", "Action": "eks:CreateAccessEntry", "Resource": CLUSTER,
@@ -913,11 +990,11 @@ def self_test():
     print("self-test: policies that must fail, and controls that must pass")
     bad = 0
     for name, expect, doc in SELF_TESTS:
-        v = judge(doc)
+        v = judge_trust(doc) if expect.startswith("trust") else judge(doc)
         caught = [layer for layer, found in (("parliament", v.parliament),
                                             ("policy_sentry", v.sentry),
                                             ("least-privilege", v.least)) if found]
-        if expect == "OK":
+        if expect in ("OK", "trust-OK"):
             good = v.ok and (name.find("hand table") < 0 or bool(v.hand))
         elif expect == "both":
             good = bool(v.parliament) and bool(v.sentry or v.least)
@@ -985,7 +1062,7 @@ def main():
     passed = failed = 0
     hand_used = 0
     for origin, cause, where, doc, also in documents:
-        v = judge(doc)
+        v = judge_trust(doc) if where.endswith(TRUST_MARK) else judge(doc)
         label = "%s [%s] %s: %s" % (origin, cause, where, summary(doc))
         if also:
             label += " (also printed by %d other finding(s))" % len(also)

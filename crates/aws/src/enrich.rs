@@ -5,7 +5,9 @@
 use super::{describe_sdk_error, sdk_error_code, BoxFuture};
 use eks_access_doctor_core::arn::{self, Arn};
 use eks_access_doctor_core::event::Event;
-use eks_access_doctor_core::facts::{AccessEntryFacts, AwsAuthFacts, Facts, Lookup, LookupPlan, PrincipalFacts, PrincipalKind};
+use eks_access_doctor_core::facts::{
+    AccessEntryFacts, AwsAuthFacts, Facts, Lookup, LookupPlan, PodAssociation, PodIdentityAgent, PrincipalFacts, PrincipalKind, RoleTrust,
+};
 use eks_access_doctor_core::kubernetes::Binding;
 use std::time::Duration;
 
@@ -26,6 +28,26 @@ pub trait Lookups: Send + Sync {
     fn aws_auth<'a>(&'a self, _region: &'a str, _cluster: &'a str) -> BoxFuture<'a, Lookup<AwsAuthFacts>> {
         Box::pin(async { Lookup::NotChecked })
     }
+    /// A role's ARN and trust policy (`iam:GetRole`). (The Pod Identity lookups answer
+    /// `NotChecked` by default, for lookups that stand in for only some of AWS; a wrapper
+    /// forwards them.)
+    fn role_trust<'a>(&'a self, _arn: &'a str) -> BoxFuture<'a, Lookup<RoleTrust>> {
+        Box::pin(async { Lookup::NotChecked })
+    }
+    /// The Pod Identity associations of one service account.
+    fn pod_associations<'a>(
+        &'a self,
+        _region: &'a str,
+        _cluster: &'a str,
+        _namespace: &'a str,
+        _service_account: &'a str,
+    ) -> BoxFuture<'a, Lookup<Vec<PodAssociation>>> {
+        Box::pin(async { Lookup::NotChecked })
+    }
+    /// Whether the cluster runs the Pod Identity Agent: the add-on, or Auto Mode.
+    fn pod_identity_agent<'a>(&'a self, _region: &'a str, _cluster: &'a str) -> BoxFuture<'a, Lookup<PodIdentityAgent>> {
+        Box::pin(async { Lookup::NotChecked })
+    }
 }
 
 /// Runs the planned lookups, concurrently, within `budget`. Events from another
@@ -43,6 +65,9 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
             cluster_entries: not_here(plan.cluster_entries, &why),
             bindings: not_here(plan.bindings, &why),
             aws_auth: not_here(plan.aws_auth, &why),
+            association_role: not_here(plan.association_role, &why),
+            pod_associations: not_here(plan.pod_associations, &why),
+            pod_identity_agent: not_here(plan.pod_identity_agent, &why),
             ..Facts::default()
         };
     }
@@ -57,15 +82,48 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
             None => within(plan.principal, budget, lookups.principal(principal)).await,
         }
     };
-    let (cluster_auth_mode, access_entry, principal, cluster_entries, bindings, aws_auth) = tokio::join!(
+    let role = event.association_role().unwrap_or_default();
+    let role_lookup = async {
+        match home.why_not_principal_here(role) {
+            Some(why) => not_here(plan.association_role, &why),
+            None => within(plan.association_role, budget, lookups.role_trust(role)).await,
+        }
+    };
+    let (namespace, service_account) =
+        (event.request.namespace.as_deref().unwrap_or_default(), event.request.service_account.as_deref().unwrap_or_default());
+    let (
+        cluster_auth_mode,
+        access_entry,
+        principal,
+        cluster_entries,
+        bindings,
+        aws_auth,
+        association_role,
+        pod_associations,
+        pod_identity_agent,
+    ) = tokio::join!(
         within(plan.cluster, budget, lookups.cluster_auth_mode(region, cluster)),
         within(plan.access_entry, budget, lookups.access_entry(region, cluster, principal)),
         principal_lookup,
         within(plan.cluster_entries, budget, lookups.cluster_entries(region, cluster)),
         within(plan.bindings, budget, lookups.bindings(region, cluster)),
         within(plan.aws_auth, budget, lookups.aws_auth(region, cluster)),
+        role_lookup,
+        within(plan.pod_associations, budget, lookups.pod_associations(region, cluster, namespace, service_account)),
+        within(plan.pod_identity_agent, budget, lookups.pod_identity_agent(region, cluster)),
     );
-    Facts { cluster_auth_mode, access_entry, principal, cluster_entries, bindings, aws_auth, ..Facts::default() }
+    Facts {
+        cluster_auth_mode,
+        access_entry,
+        principal,
+        cluster_entries,
+        bindings,
+        aws_auth,
+        association_role,
+        pod_associations,
+        pod_identity_agent,
+        ..Facts::default()
+    }
 }
 
 /// Where the function runs: its role only sees this account. (EKS lookups go to
@@ -230,7 +288,85 @@ impl Lookups for AwsLookups {
             Lookup::Found(arns)
         })
     }
+
+    fn role_trust<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<RoleTrust>> {
+        Box::pin(async move {
+            let Some(name) = Arn::parse(arn).and_then(|a| a.principal()).filter(|p| p.kind == arn::PrincipalKind::Role).map(|p| p.name)
+            else {
+                return Lookup::Failed("not an IAM role ARN".into());
+            };
+            match self.iam.get_role().role_name(name).send().await {
+                Ok(out) => out.role().map_or(Lookup::Absent, |r| {
+                    Lookup::Found(RoleTrust {
+                        arn: r.arn().to_string(),
+                        document: r.assume_role_policy_document().map(eks_access_doctor_core::facts::trust_document).unwrap_or_default(),
+                    })
+                }),
+                Err(e) => not_found_or_failed(&e),
+            }
+        })
+    }
+
+    fn pod_associations<'a>(
+        &'a self,
+        region: &'a str,
+        cluster: &'a str,
+        namespace: &'a str,
+        service_account: &'a str,
+    ) -> BoxFuture<'a, Lookup<Vec<PodAssociation>>> {
+        Box::pin(async move {
+            let eks = self.eks_in(region);
+            let listed =
+                eks.list_pod_identity_associations().cluster_name(cluster).namespace(namespace).service_account(service_account).send();
+            let ids: Vec<String> = match listed.await {
+                Ok(out) => out.associations().iter().filter_map(|a| a.association_id().map(String::from)).collect(),
+                Err(e) => return not_found_or_failed(&e),
+            };
+            // One association per service account: EKS refuses a second.
+            let mut associations = Vec::new();
+            for id in ids.into_iter().take(MAX_ASSOCIATIONS) {
+                match eks.describe_pod_identity_association().cluster_name(cluster).association_id(&id).send().await {
+                    Ok(out) => associations.push(PodAssociation {
+                        role_arn: out.association().and_then(|a| a.role_arn()).map(String::from),
+                        target_role_arn: out.association().and_then(|a| a.target_role_arn()).map(String::from),
+                        association_id: id,
+                    }),
+                    Err(e) => return Lookup::Failed(describe_sdk_error(&e)),
+                }
+            }
+            Lookup::Found(associations)
+        })
+    }
+
+    fn pod_identity_agent<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<PodIdentityAgent>> {
+        Box::pin(async move {
+            let eks = self.eks_in(region);
+            let addon = eks.describe_addon().cluster_name(cluster).addon_name(POD_IDENTITY_AGENT_ADDON).send();
+            let described = eks.describe_cluster().name(cluster).send();
+            let (addon, described) = tokio::join!(addon, described);
+            match addon {
+                Ok(out) => {
+                    let status = out.addon().and_then(|a| a.status()).map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string());
+                    return Lookup::Found(PodIdentityAgent::Addon { status });
+                }
+                Err(e) if sdk_error_code(&e) != Some("ResourceNotFoundException") => return Lookup::Failed(describe_sdk_error(&e)),
+                Err(_) => {}
+            }
+            match described {
+                Ok(out) if out.cluster().and_then(|c| c.compute_config()).and_then(|c| c.enabled()) == Some(true) => {
+                    Lookup::Found(PodIdentityAgent::AutoMode)
+                }
+                Ok(_) => Lookup::Absent,
+                Err(e) => Lookup::Failed(describe_sdk_error(&e)),
+            }
+        })
+    }
 }
+
+/// The add-on that runs the Pod Identity Agent on nodes EKS Auto Mode does not manage.
+pub const POD_IDENTITY_AGENT_ADDON: &str = "eks-pod-identity-agent";
+/// More associations than one service account can have: EKS allows one.
+const MAX_ASSOCIATIONS: usize = 5;
 
 /// What IAM says of a role or user.
 fn found_principal(kind: PrincipalKind, path: &str, arn: &str, id: &str, created: &aws_smithy_types::DateTime) -> PrincipalFacts {

@@ -1,5 +1,6 @@
 //! `lookup`: the zero-deployment way in. CloudTrail's event history (LookupEvents,
-//! 90 days, no trail needed) is read for `eks.amazonaws.com`, region by region, at
+//! 90 days, no trail needed) is read for `eks.amazonaws.com` and then
+//! `eks-auth.amazonaws.com` (one event source per call), region by region, at
 //! most `CALLS_PER_SECOND` calls per region (LookupEvents' documented per-account,
 //! per-region limit is 2 per second), backing off on throttling, then diagnosed
 //! exactly as `replay` would.
@@ -8,8 +9,7 @@ use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_cloudtrail::Client;
 use std::time::{Duration, SystemTime};
 
-/// The event source every EKS API call is recorded under.
-pub const EKS_EVENT_SOURCE: &str = "eks.amazonaws.com";
+use eks_access_doctor_core::event::EVENT_SOURCES;
 /// Below LookupEvents' limit of 2 calls per second per account and region.
 const CALLS_PER_SECOND: u32 = 2;
 /// Throttled calls are retried this many times, the wait doubling from `FIRST_BACKOFF`.
@@ -35,21 +35,41 @@ pub struct Recorded {
     pub event_id: Option<String>,
 }
 
-/// Every EKS event recorded in `region` between `start` and `end`, page by page;
-/// `progress` is told the running count after each page.
-pub async fn region_events(
+/// Every event of every source this tool reads, recorded in `region` between `start`
+/// and `end`: one source after the other (LookupEvents takes one attribute per call),
+/// so the region's pace holds across both; `progress` is told the running count.
+pub async fn region_history(
     client: &Client,
     region: &str,
     start: SystemTime,
     end: SystemTime,
     progress: &(dyn Fn(&str, usize) + Sync),
 ) -> Result<Vec<Recorded>, LookupError> {
+    let mut events = Vec::new();
+    for source in EVENT_SOURCES {
+        let before = events.len();
+        events = region_events(client, region, source, start, end, &|region, n| progress(region, before + n), events).await?;
+    }
+    Ok(events)
+}
+
+/// The events of `source` recorded in `region` between `start` and `end`, page by page,
+/// appended to `events`; `progress` is told the running count of this source's after each page.
+pub async fn region_events(
+    client: &Client,
+    region: &str,
+    source: &str,
+    start: SystemTime,
+    end: SystemTime,
+    progress: &(dyn Fn(&str, usize) + Sync),
+    mut events: Vec<Recorded>,
+) -> Result<Vec<Recorded>, LookupError> {
     let attribute = LookupAttribute::builder()
         .attribute_key(LookupAttributeKey::EventSource)
-        .attribute_value(EKS_EVENT_SOURCE)
+        .attribute_value(source)
         .build()
         .map_err(|e| LookupError { region: region.to_string(), message: e.to_string() })?;
-    let mut events = Vec::new();
+    let first = events.len();
     let mut token: Option<String> = None;
     let interval = Duration::from_secs(1) / CALLS_PER_SECOND;
     loop {
@@ -87,7 +107,7 @@ pub async fn region_events(
                 event_id: event.event_id().map(str::to_string),
             });
         }
-        progress(region, events.len());
+        progress(region, events.len() - first);
         match page.next_token() {
             Some(next) if !next.is_empty() => token = Some(next.to_string()),
             _ => break,

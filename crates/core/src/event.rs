@@ -10,6 +10,10 @@ use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
 pub const EKS_EVENT_SOURCE: &str = "eks.amazonaws.com";
+/// The EKS Auth API, which the Pod Identity Agent calls for each pod's credentials.
+pub const EKS_AUTH_EVENT_SOURCE: &str = "eks-auth.amazonaws.com";
+/// Every event source this tool reads, for the queries that select by source.
+pub const EVENT_SOURCES: [&str; 2] = [EKS_EVENT_SOURCE, EKS_AUTH_EVENT_SOURCE];
 
 /// The calls that manage access entries and their policy associations.
 pub const ACCESS_ENTRY_CALLS: &[&str] = &[
@@ -23,6 +27,13 @@ pub const ACCESS_ENTRY_CALLS: &[&str] = &[
     "ListAssociatedAccessPolicies",
     "ListAccessPolicies",
 ];
+
+/// The calls that manage EKS Pod Identity associations.
+pub const POD_IDENTITY_CALLS: &[&str] = &["CreatePodIdentityAssociation", "UpdatePodIdentityAssociation", "DeletePodIdentityAssociation"];
+
+/// The EKS Auth call the Pod Identity Agent makes for a pod's credentials. Only its
+/// failures matter: it succeeds for every pod, at every credential refresh.
+pub const ASSUME_ROLE_FOR_POD_IDENTITY: &str = "AssumeRoleForPodIdentity";
 
 /// A CloudTrail record as delivered in a log file, an EventBridge `detail`, or the console.
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +124,21 @@ pub struct RequestParameters {
     pub storage_config: Option<serde_json::Value>,
     #[serde(default)]
     pub remote_network_config: Option<serde_json::Value>,
+    /// A Pod Identity association's namespace and service account.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub service_account: Option<String>,
+    #[serde(default)]
+    pub association_id: Option<String>,
+    /// The role the association role assumes in turn (often in another account).
+    #[serde(default)]
+    pub target_role_arn: Option<String>,
+    /// The association's session policy: an escaped JSON string in the API, kept as recorded.
+    #[serde(default)]
+    pub policy: Option<serde_json::Value>,
+    #[serde(default)]
+    pub disable_session_tags: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -203,11 +229,19 @@ impl Ignored {
 
 /// Whether a record from this source/name can produce a finding at all.
 pub fn relevance(event_source: &str, event_name: &str, error_code: Option<&str>) -> Result<(), Ignored> {
-    if event_source != EKS_EVENT_SOURCE {
-        return Err(Ignored::NotEks);
-    }
-    let is_denial = error_code.is_some_and(|c| c.starts_with("AccessDenied"));
-    if is_denial || ACCESS_ENTRY_CALLS.contains(&event_name) || event_name == "UpdateClusterConfig" || event_name == "CreateCluster" {
+    let relevant = match event_source {
+        EKS_EVENT_SOURCE => {
+            let is_denial = error_code.is_some_and(|c| c.starts_with("AccessDenied"));
+            is_denial
+                || ACCESS_ENTRY_CALLS.contains(&event_name)
+                || POD_IDENTITY_CALLS.contains(&event_name)
+                || event_name == "UpdateClusterConfig"
+                || event_name == "CreateCluster"
+        }
+        EKS_AUTH_EVENT_SOURCE => event_name == ASSUME_ROLE_FOR_POD_IDENTITY && error_code.is_some_and(|c| !c.is_empty()),
+        _ => return Err(Ignored::NotEks),
+    };
+    if relevant {
         Ok(())
     } else {
         Err(Ignored::NotAccessManagement)
@@ -400,6 +434,16 @@ impl Event {
         Arn::parse(self.principal_arn.as_deref()?)?.principal()
     }
 
+    /// Whether the call is one of Pod Identity's: an association call or the agent's.
+    pub fn is_pod_identity(&self) -> bool {
+        POD_IDENTITY_CALLS.contains(&self.event_name.as_str()) || self.event_name == ASSUME_ROLE_FOR_POD_IDENTITY
+    }
+
+    /// The role an association call names (`roleArn`).
+    pub fn association_role(&self) -> Option<&str> {
+        self.request.role_arn.as_deref().filter(|_| self.is_pod_identity())
+    }
+
     /// `arn:P:iam::ACCOUNT:role/NAME` in the event's partition and account: a placeholder
     /// role for commands that need one.
     pub fn placeholder_role_arn(&self, name: &str) -> String {
@@ -446,6 +490,11 @@ mod tests {
         assert_eq!(relevance("s3.amazonaws.com", "CreateAccessEntry", None), Err(Ignored::NotEks));
         assert_eq!(relevance(EKS_EVENT_SOURCE, "CreateNodegroup", Some("InvalidParameterException")), Err(Ignored::NotAccessManagement));
         assert_eq!(relevance(EKS_EVENT_SOURCE, "CreateNodegroup", Some("AccessDenied")), Ok(()));
+        assert_eq!(relevance(EKS_EVENT_SOURCE, "CreatePodIdentityAssociation", None), Ok(()));
+        assert_eq!(relevance(EKS_AUTH_EVENT_SOURCE, ASSUME_ROLE_FOR_POD_IDENTITY, Some("AccessDeniedException")), Ok(()));
+        // The agent's successful calls are the steady state, not evidence.
+        assert_eq!(relevance(EKS_AUTH_EVENT_SOURCE, ASSUME_ROLE_FOR_POD_IDENTITY, None), Err(Ignored::NotAccessManagement));
+        assert_eq!(relevance(EKS_AUTH_EVENT_SOURCE, "SomethingElse", Some("E")), Err(Ignored::NotAccessManagement));
     }
 
     /// A failed UpdateClusterConfig about the endpoint, logging or network is no access

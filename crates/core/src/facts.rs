@@ -69,8 +69,7 @@ pub struct PrincipalFacts {
 /// statements), from the document as IAM returns it (URL-encoded JSON). An unreadable
 /// document trusts no service as far as advice goes.
 pub fn trusted_services(document: &str) -> Vec<String> {
-    let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
-    let Ok(policy) = serde_json::from_str::<serde_json::Value>(&decoded) else { return Vec::new() };
+    let policy = trust_document(document);
     let one_or_many = |v: &serde_json::Value| -> Vec<serde_json::Value> {
         match v {
             serde_json::Value::Array(items) => items.clone(),
@@ -100,6 +99,39 @@ impl PrincipalFacts {
     }
 }
 
+/// A role as IAM describes it for Pod Identity advice: its ARN (path included) and its
+/// trust policy, decoded.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoleTrust {
+    pub arn: String,
+    /// The trust policy document; `Null` when IAM's answer could not be read.
+    pub document: serde_json::Value,
+}
+
+/// One Pod Identity association as `DescribePodIdentityAssociation` gives it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PodAssociation {
+    pub association_id: String,
+    pub role_arn: Option<String>,
+    pub target_role_arn: Option<String>,
+}
+
+/// Who delivers Pod Identity credentials on the cluster's nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PodIdentityAgent {
+    /// The `eks-pod-identity-agent` add-on, with its status (`ACTIVE`, `DEGRADED`, …).
+    Addon { status: String },
+    /// EKS Auto Mode runs the agent itself on the nodes it manages.
+    AutoMode,
+}
+
+/// The trust document of a role as IAM returns it (URL-encoded JSON), decoded; `Null`
+/// when it cannot be read.
+pub fn trust_document(document: &str) -> serde_json::Value {
+    let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
+    serde_json::from_str(&decoded).unwrap_or(serde_json::Value::Null)
+}
+
 /// A live fact a cause can ask for. Each cause declares the facts it reads
 /// (`Cause::needs`); the lookups made for an event are the union over the causes
 /// that match it, so planning and matching can never disagree.
@@ -121,6 +153,13 @@ pub enum Fact {
     Bindings,
     /// The `aws-auth` ConfigMap (the Kubernetes API) and the cluster's access entries.
     AwsAuth,
+    /// `iam:GetRole` for the role a Pod Identity association names: its trust policy.
+    AssociationRole,
+    /// `ListPodIdentityAssociations` + `DescribePodIdentityAssociation` for the request's
+    /// namespace and service account.
+    PodAssociations,
+    /// `DescribeAddon` (`eks-pod-identity-agent`) and `DescribeCluster` (Auto Mode).
+    PodIdentityAgent,
 }
 
 impl Fact {
@@ -135,6 +174,9 @@ impl Fact {
             Fact::SettledEntry => "the access entry after the delay",
             Fact::Bindings => "the cluster's RBAC bindings",
             Fact::AwsAuth => "the aws-auth ConfigMap against the access entries",
+            Fact::AssociationRole => "the association's IAM role",
+            Fact::PodAssociations => "the service account's Pod Identity associations",
+            Fact::PodIdentityAgent => "the Pod Identity Agent on the cluster",
         }
     }
 }
@@ -152,6 +194,11 @@ pub struct Facts {
     pub bindings: Lookup<Vec<Binding>>,
     /// The `aws-auth` ConfigMap and the access entries it is compared with.
     pub aws_auth: Lookup<AwsAuthFacts>,
+    pub association_role: Lookup<RoleTrust>,
+    /// The associations of the request's namespace and service account.
+    pub pod_associations: Lookup<Vec<PodAssociation>>,
+    /// `Absent`: neither the add-on nor Auto Mode.
+    pub pod_identity_agent: Lookup<PodIdentityAgent>,
 }
 
 /// What the move to `API` is judged on.
@@ -176,6 +223,9 @@ impl Facts {
             Fact::SettledEntry => self.settled_entry.failure_note(fact.what()),
             Fact::Bindings => self.bindings.failure_note(fact.what()),
             Fact::AwsAuth => self.aws_auth.failure_note(fact.what()),
+            Fact::AssociationRole => self.association_role.failure_note(fact.what()),
+            Fact::PodAssociations => self.pod_associations.failure_note(fact.what()),
+            Fact::PodIdentityAgent => self.pod_identity_agent.failure_note(fact.what()),
         }
     }
 }
@@ -191,6 +241,11 @@ pub struct LookupPlan {
     pub bindings: bool,
     /// The `aws-auth` ConfigMap (Kubernetes API) and the access entries (EKS).
     pub aws_auth: bool,
+    /// The association's role (`iam:GetRole`).
+    pub association_role: bool,
+    /// The associations of the request's namespace and service account.
+    pub pod_associations: bool,
+    pub pod_identity_agent: bool,
 }
 
 impl LookupPlan {
@@ -202,6 +257,12 @@ impl LookupPlan {
             return plan;
         }
         let iam_principal = event.principal().is_some_and(|p| p.session.is_none());
+        let association_role = event
+            .association_role()
+            .and_then(crate::arn::Arn::parse)
+            .and_then(|a| a.principal())
+            .is_some_and(|p| p.kind == crate::arn::PrincipalKind::Role && p.session.is_none());
+        let service_account = event.request.namespace.is_some() && event.request.service_account.is_some();
         for fact in needed {
             match fact {
                 Fact::ClusterAuthMode => plan.cluster = true,
@@ -210,6 +271,9 @@ impl LookupPlan {
                 Fact::ClusterEntries => plan.cluster_entries = true,
                 Fact::Bindings => plan.bindings = true,
                 Fact::AwsAuth => plan.aws_auth = true,
+                Fact::AssociationRole => plan.association_role |= association_role,
+                Fact::PodAssociations => plan.pod_associations |= service_account,
+                Fact::PodIdentityAgent => plan.pod_identity_agent = true,
                 // Not AWS lookups: the handler knows these from its own state.
                 Fact::EntryHistory | Fact::SettledEntry => {}
             }

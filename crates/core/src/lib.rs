@@ -23,6 +23,7 @@ pub mod kubernetes;
 pub mod render;
 pub mod replay;
 pub mod triage;
+pub mod trust;
 
 use facts::Facts;
 use render::Diagnosis;

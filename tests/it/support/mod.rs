@@ -86,6 +86,7 @@ pub fn facts_for(cause: &Cause) -> Facts {
             ..Facts::default()
         },
         "group-not-bound" => Facts { bindings: Lookup::Found(sample_bindings()), ..Facts::default() },
+        "pod-identity-agent-missing" => Facts { pod_identity_agent: Lookup::Absent, ..Facts::default() },
         "aws-auth-principal-loses-access" => Facts { aws_auth: Lookup::Found(sample_aws_auth()), ..Facts::default() },
         _ => Facts::default(),
     }

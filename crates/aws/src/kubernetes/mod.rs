@@ -12,7 +12,7 @@ use super::{describe_sdk_error, BoxFuture};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use client::{Endpoint, KubeClient};
 use eks_access_doctor_core::arn::Arn;
-use eks_access_doctor_core::facts::{AccessEntryFacts, AwsAuthFacts, Lookup, PrincipalFacts};
+use eks_access_doctor_core::facts::{AccessEntryFacts, AwsAuthFacts, Lookup, PodAssociation, PodIdentityAgent, PrincipalFacts, RoleTrust};
 use eks_access_doctor_core::kubernetes::{AccessEntrySummary, AwsAuth, Binding};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -166,5 +166,20 @@ impl<L: Lookups> Lookups for KubernetesLookups<L> {
     }
     fn aws_auth<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<AwsAuthFacts>> {
         Box::pin(self.reads.aws_auth(region, cluster))
+    }
+    fn role_trust<'a>(&'a self, arn: &'a str) -> BoxFuture<'a, Lookup<RoleTrust>> {
+        self.inner.role_trust(arn)
+    }
+    fn pod_associations<'a>(
+        &'a self,
+        region: &'a str,
+        cluster: &'a str,
+        namespace: &'a str,
+        service_account: &'a str,
+    ) -> BoxFuture<'a, Lookup<Vec<PodAssociation>>> {
+        self.inner.pod_associations(region, cluster, namespace, service_account)
+    }
+    fn pod_identity_agent<'a>(&'a self, region: &'a str, cluster: &'a str) -> BoxFuture<'a, Lookup<PodIdentityAgent>> {
+        self.inner.pod_identity_agent(region, cluster)
     }
 }

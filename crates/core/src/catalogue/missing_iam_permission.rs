@@ -4,7 +4,7 @@
 use super::util;
 use crate::arn::{Arn, Principal, PrincipalKind};
 use crate::command::{sh, Command};
-use crate::event::{Event, Evidence};
+use crate::event::{Event, Evidence, ASSUME_ROLE_FOR_POD_IDENTITY};
 use crate::facts::Facts;
 use crate::finding::{Cause, Finding, Reach, Severity, Source};
 use serde_json::json;
@@ -120,6 +120,15 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if !code.starts_with("AccessDenied") && !message.contains("is not authorized to perform") {
         return None;
     }
+    // EKS Auth's own AccessDenied ("EKS does not have permissions to assume the associated
+    // role") is about the pod's role, not the caller's policies.
+    if event.event_name == ASSUME_ROLE_FOR_POD_IDENTITY && !message.contains("is not authorized to perform") {
+        return None;
+    }
+    // A role of another account passed to EKS: no policy of the caller's can allow it.
+    if util::mentions(message, &["cross-account pass role"]) {
+        return None;
+    }
     let fallback_action = format!("eks:{}", event.event_name);
     let denial = parse_denial(message).unwrap_or(Denial {
         caller: None,
@@ -183,6 +192,12 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
     if passes_node_role(event, action) {
         finding = finding.step("EC2_LINUX and EC2_WINDOWS entries also need iam:PassRole on the node role: the statement below includes it, for this role only.");
     }
+    if passed_pod_role(event, action).is_some() {
+        finding = finding.step("A Pod Identity association also needs iam:PassRole on its role, passed to pods.eks.amazonaws.com only: the statement below includes it.");
+    }
+    if event.event_name == ASSUME_ROLE_FOR_POD_IDENTITY {
+        finding = finding.step("This is the node role the Pod Identity Agent uses: the AWS managed policy AmazonEKSWorkerNodePolicy includes eks-auth:AssumeRoleForPodIdentity, and the statement below grants it on this cluster only.");
+    }
     let simulate = Command::new("aws iam simulate-principal-policy")
         .arg("--policy-source-arn", &fix_on)
         .arg("--action-names", action)
@@ -195,6 +210,18 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
 fn policy_name(action: &str) -> String {
     let name: String = action.rsplit(':').next().unwrap_or(action).chars().filter(|c| c.is_ascii_alphanumeric()).take(100).collect();
     format!("eks-access-{name}")
+}
+
+/// The role a denied Pod Identity association call passes, when the denied action is the
+/// association call itself (the caller then needs iam:PassRole on the role too).
+fn passed_pod_role<'a>(event: &'a Event, action: &str) -> Option<&'a str> {
+    let association_action = ["eks:CreatePodIdentityAssociation", "eks:UpdatePodIdentityAssociation"];
+    association_action.iter().any(|a| a.eq_ignore_ascii_case(action)).then(|| event.association_role()).flatten()
+}
+
+/// The `iam:PassedToService` condition that limits passing a Pod Identity role to Pod Identity.
+fn passed_to_pod_identity() -> serde_json::Value {
+    json!({ "StringEquals": { "iam:PassedToService": crate::trust::POD_IDENTITY_SERVICE } })
 }
 
 /// Whether the denied call creates an EC2_LINUX or EC2_WINDOWS entry, which passes the node role.
@@ -260,11 +287,21 @@ fn least_policy(event: &Event, action: &str, resource: &str) -> serde_json::Valu
     if !conditions.is_empty() {
         first["Condition"] = conditions.into();
     }
+    // A role passed for a Pod Identity association goes to Pod Identity only (the Service
+    // Authorization Reference lists iam:PassedToService pods.eks.amazonaws.com for it).
+    if action.eq_ignore_ascii_case("iam:PassRole") && event.association_role().is_some() {
+        first["Condition"] = passed_to_pod_identity();
+    }
     let mut statements = vec![first];
     if passes_node_role(event, action) {
         if let Some(role) = &event.principal_arn {
             statements.push(json!({ "Sid": "PassNodeRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": role }));
         }
+    }
+    if let Some(role) = passed_pod_role(event, action) {
+        statements.push(
+            json!({ "Sid": "PassPodIdentityRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": role, "Condition": passed_to_pod_identity() }),
+        );
     }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }

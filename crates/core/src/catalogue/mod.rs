@@ -7,6 +7,7 @@ use crate::facts::{Facts, LookupPlan};
 use crate::finding::{Cause, Finding, Reach};
 
 mod authenticator_denied;
+pub(crate) mod pod_identity;
 mod unclassified;
 pub(crate) mod util;
 
@@ -50,6 +51,17 @@ catalogue! {
     access_scope_namespaces,
     config_map_retired,
     aws_auth_principal_loses_access,
+    // EKS Pod Identity: the association calls, then the agent's calls to EKS Auth.
+    pod_identity_trust_policy,
+    pod_identity_association_exists,
+    pod_identity_session_policy,
+    pod_identity_role_not_found,
+    pod_identity_role_other_account,
+    pod_identity_role_not_assumable,
+    pod_identity_token_rejected,
+    pod_identity_association_gone,
+    pod_identity_auth_unavailable,
+    pod_identity_request_rejected,
     // Risky calls that succeeded.
     cluster_admin_policy_granted,
     cross_account_access_entry,
@@ -58,6 +70,7 @@ catalogue! {
     access_entry_grants_nothing,
     auto_mode_node_policy_missing,
     node_entry_deleted,
+    pod_identity_agent_missing,
     // The authenticator log: `kubectl … (Unauthorized)`.
     identity_not_mapped,
     identity_arn_mismatch,

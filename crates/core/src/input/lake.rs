@@ -30,7 +30,8 @@ pub const NEEDED: &[&str] = &[
 
 /// The query every missing-column error suggests (README: "CloudTrail Lake").
 pub const QUERY: &str = "SELECT eventID, eventTime, eventSource, eventName, awsRegion, recipientAccountId, userIdentity, \
-requestParameters, errorCode, errorMessage FROM EVENT_DATA_STORE_ID WHERE eventSource = 'eks.amazonaws.com'";
+requestParameters, errorCode, errorMessage FROM EVENT_DATA_STORE_ID \
+WHERE eventSource IN ('eks.amazonaws.com', 'eks-auth.amazonaws.com')";
 
 /// Nesting deeper than any CloudTrail struct is refused rather than followed.
 const MAX_DEPTH: usize = 8;
