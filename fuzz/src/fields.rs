@@ -7,7 +7,13 @@
 //! mutations keep reaching the matchers instead of dying in JSON syntax.
 
 use arbitrary::Arbitrary;
-use eks_access_doctor_core::facts::{AccessEntryFacts, Facts, Lookup, PrincipalFacts, PrincipalKind};
+use eks_access_doctor_core::facts::{
+    trust_document, AccessEntryFacts, Facts, Lookup, PodAssociation, PodIdentityAgent, PrincipalFacts, PrincipalKind, RoleTrust,
+};
+
+/// A trust policy EC2 alone may use: the start the fuzzer mutates.
+const EC2_TRUST: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 use serde_json::{json, Value};
 use std::sync::OnceLock;
 
@@ -39,6 +45,17 @@ pub const FIXTURES: &[&str] = &[
     include_str!("../../events/service-linked-role.json"),
     include_str!("../../events/unbound-kubernetes-group.json"),
     include_str!("../../events/unclassified.json"),
+    include_str!("../../events/pod-identity-trust-policy.json"),
+    include_str!("../../events/pod-identity-association-exists.json"),
+    include_str!("../../events/pod-identity-session-policy-needs-tags-off.json"),
+    include_str!("../../events/pod-identity-role-not-found.json"),
+    include_str!("../../events/pod-identity-role-other-account.json"),
+    include_str!("../../events/pod-identity-agent-missing.json"),
+    include_str!("../../events/pod-identity-role-not-assumable.json"),
+    include_str!("../../events/pod-identity-token-rejected.json"),
+    include_str!("../../events/pod-identity-association-gone.json"),
+    include_str!("../../events/pod-identity-auth-unavailable.json"),
+    include_str!("../../events/pod-identity-request-rejected.json"),
     include_str!("../../events/no-finding/associate-access-policy.json"),
     include_str!("../../events/no-finding/create-access-entry-standard.json"),
     include_str!("../../events/no-finding/describe-cluster.json"),
@@ -158,6 +175,16 @@ const HOSTILE: &[&str] = &[
     "not found",
     "in progress",
     "invalid principal",
+    "Trust policy of the role provided is invalid",
+    "Role provided in the request does not exist",
+    "Cross-account pass role is not allowed",
+    "Unauthorized Exception! EKS does not have permissions to assume the associated role.",
+    "Association already exists: ",
+    "PackedPolicyTooLarge",
+    "pods.eks.amazonaws.com",
+    "eks-auth:AssumeRoleForPodIdentity",
+    "iam:PassRole",
+    "{\"Version\":\"2012-10-17\",\"Statement\":[",
 ];
 
 const EVENT_NAMES: &[&str] = &[
@@ -174,6 +201,10 @@ const EVENT_NAMES: &[&str] = &[
     "CreateCluster",
     "DescribeCluster",
     "CreateNodegroup",
+    "CreatePodIdentityAssociation",
+    "UpdatePodIdentityAssociation",
+    "DeletePodIdentityAssociation",
+    "AssumeRoleForPodIdentity",
 ];
 
 const ERROR_CODES: &[&str] = &[
@@ -185,6 +216,11 @@ const ERROR_CODES: &[&str] = &[
     "ResourceNotFoundException",
     "ServerException",
     "ResourceLimitExceededException",
+    "InvalidTokenException",
+    "ExpiredTokenException",
+    "ThrottlingException",
+    "ServiceUnavailableException",
+    "InternalServerException",
     "",
 ];
 
@@ -290,6 +326,12 @@ pub struct FuzzFacts {
     pub auth_mode: FuzzLookup<Str>,
     pub entry: FuzzLookup<FuzzEntry>,
     pub principal: FuzzLookup<(bool, Str)>,
+    /// The association role's trust policy, as IAM's (URL-encoded) JSON text.
+    pub role_trust: FuzzLookup<Str>,
+    /// Each association: its id, role and target role.
+    pub associations: FuzzLookup<Vec<(Str, Option<Str>, Option<Str>)>>,
+    /// `None`: Auto Mode; else the add-on's status.
+    pub agent: FuzzLookup<Option<Str>>,
 }
 
 #[derive(Arbitrary, Debug, Clone)]
@@ -309,6 +351,12 @@ pub struct Input {
     pub namespaces: ListEdit,
     pub auth_mode: Edit,
     pub caller_arn: Edit,
+    pub role_arn: Edit,
+    pub target_role_arn: Edit,
+    pub namespace: Edit,
+    pub service_account: Edit,
+    pub session_policy: Edit,
+    pub association_id: Edit,
     pub caller_role: Edit,
     pub region: Edit,
     pub account: Edit,
@@ -342,6 +390,23 @@ impl FuzzFacts {
                 kind: if *is_role { PrincipalKind::Role } else { PrincipalKind::User },
                 path: path.build(Some("/")),
                 ..Default::default()
+            }),
+            association_role: lookup(&self.role_trust, |document| RoleTrust {
+                arn: "arn:aws:iam::111122223333:role/orders-reader".into(),
+                document: trust_document(&document.build(Some(EC2_TRUST))),
+            }),
+            pod_associations: lookup(&self.associations, |all| {
+                all.iter()
+                    .map(|(id, role, target)| PodAssociation {
+                        association_id: id.build(Some("a-9qwzkz4yrf8uhnnm5")),
+                        role_arn: role.as_ref().map(|r| r.build(Some("arn:aws:iam::111122223333:role/orders-reader"))),
+                        target_role_arn: target.as_ref().map(|t| t.build(Some("arn:aws:iam::444455556666:role/orders-data"))),
+                    })
+                    .collect()
+            }),
+            pod_identity_agent: lookup(&self.agent, |agent| match agent {
+                None => PodIdentityAgent::AutoMode,
+                Some(status) => PodIdentityAgent::Addon { status: status.build(Some("ACTIVE")) },
             }),
             ..Default::default()
         }
@@ -440,6 +505,12 @@ impl Input {
         apply_list(record, "/requestParameters/accessScope/namespaces", &self.namespaces);
         apply(record, "/requestParameters/accessConfig/authenticationMode", &self.auth_mode);
         apply(record, "/userIdentity/arn", &self.caller_arn);
+        apply(record, "/requestParameters/roleArn", &self.role_arn);
+        apply(record, "/requestParameters/targetRoleArn", &self.target_role_arn);
+        apply(record, "/requestParameters/namespace", &self.namespace);
+        apply(record, "/requestParameters/serviceAccount", &self.service_account);
+        apply(record, "/requestParameters/policy", &self.session_policy);
+        apply(record, "/requestParameters/associationId", &self.association_id);
         apply(record, "/userIdentity/sessionContext/sessionIssuer/arn", &self.caller_role);
         apply(record, "/awsRegion", &self.region);
         apply(record, "/recipientAccountId", &self.account);

@@ -183,10 +183,23 @@ impl Line {
 
 /// The simple commands of `line`: the line itself, or what the catalogue's shell
 /// templates hold: `INSTANCE_ARN="$(…)"`, the permission-set `for` loop (two
-/// commands and one quoted name), `… > current-policy.json`, and `--flag "$(…)"`
-/// arguments. `"$INSTANCE_ARN"`, `"$PERMISSION_SET_ARN"` and `"$PS"` become a plain word.
+/// commands and one quoted name), the associations' `for ID` loop, `A || B`,
+/// `… > current-policy.json` or `trust-policy.json`, and `--flag "$(…)"` arguments.
+/// `"$INSTANCE_ARN"`, `"$PERMISSION_SET_ARN"`, `"$PS"` and `"$ID"` become a plain word.
 fn simple_commands(line: &Line, command: &str, out: &mut Vec<Line>) {
     const FOR_LOOP: &[&str] = &["for PS in $(", "); do [ \"$(", ")\" = ", " ] && PERMISSION_SET_ARN=$PS; done"];
+    const ASSOCIATIONS_LOOP: &[&str] = &["for ID in $(", "); do ", "; done"];
+    if let Some([list, describe]) = line.holes(ASSOCIATIONS_LOOP).as_deref() {
+        simple_commands(list, command, out);
+        return simple_commands(describe, command, out);
+    }
+    if let Some(at) = line.skel.find(" || ") {
+        simple_commands(&line.slice(0..at), command, out);
+        return simple_commands(&line.slice(at + 4..line.skel.len()), command, out);
+    }
+    if let Some([inner]) = line.holes(&["", " > trust-policy.json"]).as_deref() {
+        return simple_commands(inner, command, out);
+    }
     if let Some([inner]) = line.holes(&["INSTANCE_ARN=\"$(", ")\""]).as_deref() {
         return simple_commands(inner, command, out);
     }
@@ -205,7 +218,7 @@ fn simple_commands(line: &Line, command: &str, out: &mut Vec<Line>) {
         }
     }
     let mut line = line.slice(0..line.skel.len());
-    for var in ["\"$INSTANCE_ARN\"", "\"$PERMISSION_SET_ARN\"", "\"$PS\""] {
+    for var in ["\"$INSTANCE_ARN\"", "\"$PERMISSION_SET_ARN\"", "\"$PS\"", "\"$ID\""] {
         while let Some(at) = line.skel.find(var) {
             line = line.splice(at..at + var.len(), "VAR");
         }
@@ -293,6 +306,15 @@ const OPTIONS: &[&str] = &[
     "--kubernetes-network-config",
     "--storage-config",
     "--remote-network-config",
+    "--namespace",
+    "--service-account",
+    "--target-role-arn",
+    "--policy",
+    "--disable-session-tags",
+    "--association-id",
+    "--addon-name",
+    "--assume-role-policy-document",
+    "--path",
 ];
 
 /// Each word the shell passes (quotes removed) that starts with `-` is one of the

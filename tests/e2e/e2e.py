@@ -47,6 +47,7 @@ CLUSTER_MODES = {
     "ml-training": "API",                   # service-linked-role
     "reporting-prod": "CONFIG_MAP",         # auth-mode-two-step: "from CONFIG_MAP to API"
     "orders-staging": "API_AND_CONFIG_MAP", # auth-mode-unchanged
+    "orders-prod": "API",                   # the EKS Pod Identity fixtures
 }
 # Clusters whose creation failed in the fixture (CreateCluster errors) are not created.
 EXISTING_ENTRIES = {
@@ -68,6 +69,12 @@ AUTH_SIBLING = "arn:aws:iam::444455556666:role/e2e-unmapped"
 
 # What enrichment must add to the SNS message (and Slack notes) given the state above.
 EXPECTED_LIVE = {
+    "pod-identity-trust-policy": [
+        "Live: the trust policy of arn:aws:iam::111122223333:role/orders-reader does not let the Pod Identity service "
+        "(pods.eks.amazonaws.com) take sts:AssumeRole or sts:TagSession.",
+    ],
+    "pod-identity-association-exists": ["maps this service account to arn:aws:iam::111122223333:role/orders-reader."],
+    "pod-identity-role-not-found": ["Live: IAM has no role named orders-reader-v2 in this account."],
     "access-entry-already-exists": [
         "Live: the existing entry has type STANDARD",
         "groups [payments-deployers]",
@@ -95,11 +102,11 @@ A_NAMES = {"CreateAccessEntry", "UpdateAccessEntry", "DeleteAccessEntry", "Assoc
 
 
 def expected_branches(event):
-    """Which branches (a)-(d) of the rule an event should match: an oracle written
+    """Which branches (a)-(i) of the rule an event should match: an oracle written
     from the template's comments, independent of any matcher."""
     d = event.get("detail") or {}
-    if (event.get("source") != "aws.eks" or event.get("detail-type") != "AWS API Call via CloudTrail"
-            or d.get("eventSource") != "eks.amazonaws.com"):
+    if (event.get("source") not in ("aws.eks", "aws.eks-auth") or event.get("detail-type") != "AWS API Call via CloudTrail"
+            or d.get("eventSource") not in ("eks.amazonaws.com", "eks-auth.amazonaws.com")):
         return set()
     name, error = d.get("eventName"), d.get("errorCode")
     params = d.get("requestParameters") or {}
@@ -119,6 +126,12 @@ def expected_branches(event):
     if (name == "AssociateAccessPolicy" and error is None and scope == "cluster"
             and policy.rsplit("/", 1)[-1] in ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSAdminViewPolicy")):
         out.add("f")
+    if name in ("CreatePodIdentityAssociation", "UpdatePodIdentityAssociation", "DeletePodIdentityAssociation") and error is not None:
+        out.add("g")
+    if name == "CreatePodIdentityAssociation" and error is None:
+        out.add("h")
+    if name == "AssumeRoleForPodIdentity" and error is not None:
+        out.add("i")
     return out
 
 
@@ -221,6 +234,14 @@ def setup(slack_url):
         if policy:
             eks.associate_access_policy(clusterName=cluster, principalArn=principal, policyArn=policy, accessScope={"type": "cluster"})
     print(f"created {len(CLUSTER_MODES)} EKS clusters, {len(EXISTING_ENTRIES)} access entries", file=sys.stderr)
+
+    # EKS Pod Identity: the trust-policy fixture's role, which EC2 alone may assume (the
+    # finding reads its trust policy live), and the association the exists fixture meets.
+    pod = events["pod-identity-trust-policy"]["detail"]
+    asked = pod["requestParameters"]
+    iam.create_role(RoleName=asked["roleArn"].rsplit("/", 1)[-1], AssumeRolePolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    client("eks", pod["awsRegion"]).create_pod_identity_association(
+        clusterName=asked["name"], namespace=asked["namespace"], serviceAccount=asked["serviceAccount"], roleArn=asked["roleArn"])
 
     # The authenticator log's cluster and its control-plane log group (EKS creates the
     # group when a log type is switched on; the stack's subscription filter needs it).
@@ -342,7 +363,9 @@ def check():
         name = rid.split("|")[-1].split("/")[-1]
         rule = events.describe_rule(Name=name)
         patterns[name] = json.loads(rule["EventPattern"])
-        r.check(f"rule {name} is ENABLED", rule.get("State") == "ENABLED", rule.get("State"))
+        # Read-only management events (EKS Auth's AssumeRoleForPodIdentity) match only in this state.
+        r.check(f"rule {name} matches read-only management events too", rule.get("State") == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+                rule.get("State"))
         targets = events.list_targets_by_rule(Rule=name)["Targets"]
         r.check(f"rule {name} targets the function", any(t["Arn"].split(":")[-1] == fn or t["Arn"].endswith(f":function:{fn}") for t in targets),
                 f"targets {[t['Arn'] for t in targets]}, function {fn}")
@@ -355,7 +378,7 @@ def check():
         if "$or" not in detail:
             return {}
         out = {}
-        for label, branch in zip("abcdefgh", detail["$or"]):
+        for label, branch in zip("abcdefghijkl", detail["$or"]):
             p = copy.deepcopy(pattern)
             del p["detail"]["$or"]
             p["detail"].update(copy.deepcopy(branch))
@@ -364,7 +387,7 @@ def check():
 
     for name, pattern in patterns.items():
         branches = branch_patterns(pattern)
-        r.check(f"rule {name} has the six $or branches (a)-(f)", sorted(branches) == list("abcdef"), sorted(branches))
+        r.check(f"rule {name} has the nine $or branches (a)-(i)", sorted(branches) == list("abcdefghi"), sorted(branches))
         live_files = [EVENTS / f"{stem}.json" for stem in sorted(LIVE_ONLY)]
         for path in cause_files + none_files + live_files:
             event = loaded.get(path) or json.loads(path.read_text())
@@ -609,7 +632,8 @@ def check_risky_successes(r, lam, fn, sqs, sink_q, slack_dir):
     STANDARD entry (its trust policy, read live), an entry deleted soon after the
     function saw it created (its own record), and an entry that still grants nothing
     at its second look (the SQS delay queue, then the entry read live); and an entry
-    given a policy before its second look, which stays quiet."""
+    given a policy before its second look, which stays quiet; a Pod Identity association
+    on a cluster without the agent (the add-on and Auto Mode, read live)."""
     t0 = time.monotonic()
     slack_before = len(list(slack_dir.glob("[0-9]*.json")))
 
@@ -658,10 +682,22 @@ def check_risky_successes(r, lam, fn, sqs, sink_q, slack_dir):
     out = invoke(json.loads((EVENTS / "node-entry-deleted.json").read_text()))
     r.check("node-entry-deleted: alerted, from the role's trust policy read live", out.get("causes") == ["node-entry-deleted"], out)
 
-    want = ["access-entry-grants-nothing", "auto-mode-node-policy-missing", "node-entry-deleted", "node-role-standard-entry", "short-lived-access-entry"]
+    # An association on a cluster with neither the Pod Identity Agent add-on nor Auto Mode
+    # (both read live); the same call once the add-on is installed is quiet.
+    agent = json.loads((EVENTS / "pod-identity-agent-missing.json").read_text())
+    out = invoke(agent)
+    r.check("pod-identity-agent-missing: alerted, from DescribeAddon and DescribeCluster read live", out.get("causes") == ["pod-identity-agent-missing"], out)
+    client("eks", agent["detail"]["awsRegion"]).create_addon(clusterName=cluster_of(agent), addonName="eks-pod-identity-agent")
+    served = copy.deepcopy(agent)
+    served["detail"]["eventID"] = str(uuid.uuid4())
+    out = invoke(served)
+    r.check("pod-identity-agent-missing: quiet once the agent add-on is installed", out.get("outcome") == "no_finding", out)
+
+    want = ["access-entry-grants-nothing", "auto-mode-node-policy-missing", "node-entry-deleted", "node-role-standard-entry",
+            "pod-identity-agent-missing", "short-lived-access-entry"]
     received = [json.loads(m["Body"]) for m in drain(sqs, sink_q, want=len(want), timeout=60 + SECOND_LOOK_DELAY, quiet=5 + SECOND_LOOK_DELAY)]
     causes = sorted(((m.get("MessageAttributes") or {}).get("cause") or {}).get("Value") for m in received)
-    r.check("risky successes: SNS got exactly the five live causes (two of them at their second look)", causes == want, causes)
+    r.check(f"risky successes: SNS got exactly the {len(want)} live causes (two of them at their second look)", causes == want, causes)
     by_cause = {((m.get("MessageAttributes") or {}).get("cause") or {}).get("Value"): m.get("Message", "") for m in received}
     r.check("node-role-standard-entry: says EC2 may assume the role, and how to recreate the entry",
             "ec2.amazonaws.com" in by_cause.get("node-role-standard-entry", "") and "--type EC2_LINUX" in by_cause.get("node-role-standard-entry", ""))
@@ -672,7 +708,7 @@ def check_risky_successes(r, lam, fn, sqs, sink_q, slack_dir):
             and "ReportingWriters" not in json.dumps(received), m[:300])
     time.sleep(1)
     posts = [json.loads(p.read_text()) for p in sorted(slack_dir.glob("[0-9]*.json"))][slack_before:]
-    r.check("risky successes: Slack got the same 5 alerts", len(posts) == len(want), len(posts))
+    r.check(f"risky successes: Slack got the same {len(want)} alerts", len(posts) == len(want), len(posts))
     print(f"# risky successes: {time.monotonic() - t0:.1f}s")
 
 

@@ -75,6 +75,19 @@ MiniStack's answer is returned likewise):
    goes to MiniStack (its own ResourceNotFoundException).
 5. A recorded mode is dropped when MiniStack accepts a DeleteCluster or a CreateCluster
    of that name (a new cluster starts from what it is created with).
+6. CreatePodIdentityAssociation (`POST /clusters/{name}/pod-identity-associations`) and
+   UpdatePodIdentityAssociation (`POST /clusters/{name}/pod-identity-associations/{id}`)
+   with a `roleArn`: the role is read from MiniStack's IAM (GetRole, the caller's access
+   key) before the call goes on, as EKS checks it (MiniStack 1.5.33 checks neither):
+   - no such role: 400 InvalidParameterException "Role provided in the request does not
+     exist" (the wording terraform-provider-aws retries on: PR #34717);
+   - a trust policy without an Allow for Principal Service `pods.eks.amazonaws.com` of both
+     `sts:AssumeRole` and `sts:TagSession` (an action listed, `sts:*` or `*`): 400
+     InvalidParameterException "Trust policy of the role provided is invalid"
+     (terraform-provider-aws#41483, aws-cdk#31522). The EKS User Guide: the console "only
+     contains roles that have the following trust policy", the Pod Identity statement.
+   What it does not emulate of it: Conditions in the trust policy (EKS's own reading of
+   them is not documented), Deny statements, roles of another account, `targetRoleArn`.
 State is per (access key, region, cluster name), from the SigV4 Authorization header, as
 MiniStack keys its own state by account and region.
 
@@ -112,6 +125,10 @@ CLUSTER = re.compile(rf"/clusters/{NAME}")
 UPDATE_CONFIG = re.compile(rf"/clusters/{NAME}/update-config")
 UPDATE = re.compile(rf"/clusters/{NAME}/updates/([^/]+)")
 ACCESS_ENTRIES = re.compile(rf"/clusters/{NAME}/access-entries(?:/.*)?")
+POD_IDENTITY_WRITE = re.compile(rf"/clusters/{NAME}/pod-identity-associations(?:/[^/]+)?")
+POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
+ROLE_MISSING = "Role provided in the request does not exist"
+TRUST_INVALID = "Trust policy of the role provided is invalid"
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
               "content-length"}
@@ -221,6 +238,18 @@ class Proxy:
             if update:
                 return ok({"update": dict(update, status="Successful")})
 
+        m = POD_IDENTITY_WRITE.fullmatch(path)
+        if m and method == "POST":
+            try:
+                request = json.loads(body or b"{}")
+            except ValueError:
+                request = None
+            role = request.get("roleArn") if isinstance(request, dict) else None
+            if isinstance(role, str):
+                refused = self.pod_identity_role(role, headers)
+                if refused:
+                    return refused
+
         m = ACCESS_ENTRIES.fullmatch(path)
         if m:
             described = self.describe(m.group(1), headers)
@@ -243,6 +272,26 @@ class Proxy:
             if name:
                 self.forget((*scope, name))
         return answer
+
+    def pod_identity_role(self, role_arn, headers):
+        """EKS's checks of an association's role (6. above): None when it passes, else the error."""
+        name = role_arn.rsplit("/", 1)[-1]
+        access_key = self.scope(headers)[0] or "test"
+        form = urllib.parse.urlencode({"Action": "GetRole", "Version": "2010-05-08", "RoleName": name}).encode()
+        iam_headers = [("Host", "%s:%d" % self.upstream), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+                       ("Authorization", f"AWS4-HMAC-SHA256 Credential={access_key}/20260101/us-east-1/iam/aws4_request, "
+                                         "SignedHeaders=content-type;host, Signature=0")]
+        answer = self.forward("POST", "/", iam_headers, form)
+        if answer.status != 200:
+            return error(400, "InvalidParameterException", ROLE_MISSING)
+        found = re.search(rb"<AssumeRolePolicyDocument>(.*?)</AssumeRolePolicyDocument>", answer.body, re.S)
+        text = urllib.parse.unquote(found.group(1).decode()) if found else ""
+        text = text.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+        try:
+            trust = json.loads(text)
+        except ValueError:
+            trust = {}
+        return None if trusts_pod_identity(trust) else error(400, "InvalidParameterException", TRUST_INVALID)
 
     def forget(self, key):
         with self.lock:
@@ -275,6 +324,23 @@ class Proxy:
             self.modes[key] = wanted
             self.updates[(*key, update["id"])] = update
         return ok({"update": update})
+
+
+def trusts_pod_identity(trust):
+    """Whether a trust policy has Allows for Pod Identity's service of sts:AssumeRole and sts:TagSession."""
+    def listed(value):
+        return value if isinstance(value, list) else [value]
+    allowed = set()
+    for st in listed((trust or {}).get("Statement") or []):
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal") if isinstance(st.get("Principal"), dict) else {}
+        if POD_IDENTITY_SERVICE not in listed(principal.get("Service")):
+            continue
+        for action in listed(st.get("Action")):
+            if isinstance(action, str):
+                allowed |= {a for a in ("sts:AssumeRole", "sts:TagSession") if action.lower() in (a.lower(), "sts:*", "*")}
+    return allowed == {"sts:AssumeRole", "sts:TagSession"}
 
 
 def make_handler(proxy):

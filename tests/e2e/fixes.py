@@ -43,6 +43,9 @@ clusters or on the order of the checks:
    made again (AWS would refuse it again).
 
 Last, every mutating command of MUTATING must have run, and succeeded, in some fix.
+Then the Pod Identity fixes (check_pod_identity): the printed trust statement, applied with
+the AWS CLI, and the association call made again, on a fresh cluster and role.
+
 The expected states below are this test's oracle, written from the causes' meaning;
 the commands are never written here: they come from the tool at test time.
 """
@@ -308,7 +311,8 @@ class Script:
         env.update(PATH=f"{AWS_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", AWS_ENDPOINT_URL=self.url,
                    AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION=DEFAULT_REGION,
                    AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        out = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=300, env=env)
+        # In the work directory: a printed line may write a file (trust-policy.json).
+        out = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=300, env=env, cwd=self.workdir)
         self.rc, self.stderr = out.returncode, out.stderr.rstrip()
         started, done = [], []
         for mark in marks.read_text().splitlines():
@@ -492,6 +496,77 @@ def check_proxy(r, client):
                 pass
 
 
+# The Pod Identity fixes proven here (eks_mode_proxy.py checks the association's role as EKS
+# does): fixture -> whether the role exists, with a trust policy EC2 alone may use, before.
+POD_IDENTITY_FIXES = {"pod-identity-trust-policy.json": True, "pod-identity-role-not-found.json": False}
+EC2_ONLY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                    "Action": "sts:AssumeRole"}]}
+
+
+def check_pod_identity(r, client, replay, workdir, url):
+    """For each of POD_IDENTITY_FIXES, on a fresh cluster and a fresh role (the fixture's name
+    and path, made unique): the association call fails as the event recorded; the fix the
+    tool prints for the renamed event, run as printed with the AWS CLI, ends with the
+    association made, and the role then trusts Pod Identity while keeping what it trusted."""
+    for stem, role_exists in POD_IDENTITY_FIXES.items():
+        t0 = time.monotonic()
+        event = json.loads((EVENTS / stem).read_text())
+        detail = event["detail"]
+        params = detail["requestParameters"]
+        region, name = detail["awsRegion"], f"fixes {stem.removesuffix('.json')}"
+        eks, iam = client("eks", region), client("iam")
+        cluster = fresh(params["name"], "fix")
+        path_and_name = params["roleArn"].split(":role/", 1)[1]
+        path = "/" + path_and_name.rsplit("/", 1)[0] + "/" if "/" in path_and_name else "/"
+        role = f"{path_and_name.rsplit('/', 1)[-1]}-{uuid.uuid4().hex[:6]}"
+        role_arn = f"arn:aws:iam::{ACCOUNT}:role{path}{role}"
+        try:
+            eks.create_cluster(name=cluster, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster-role",
+                               resourcesVpcConfig={"subnetIds": ["subnet-0f1x0001", "subnet-0f1x0002"]},
+                               accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False})
+            if role_exists:
+                iam.create_role(RoleName=role, Path=path, AssumeRolePolicyDocument=json.dumps(EC2_ONLY))
+            association = {"clusterName": cluster, "namespace": params["namespace"], "serviceAccount": params["serviceAccount"],
+                           "roleArn": role_arn}
+            try:
+                eks.create_pod_identity_association(**association)
+                answer = None
+            except ClientError as e:
+                answer = f"{e.response['Error'].get('Code')}: {e.response['Error'].get('Message')}"
+            recorded = f"{detail['errorCode']}: {detail['errorMessage']}"
+            r.check(f"{name}: before the fix, CreatePodIdentityAssociation fails as the event recorded", answer == recorded,
+                    f"answered {answer or 'OK'}, want {recorded}")
+            copy = json.loads(json.dumps(event))
+            copy["detail"]["requestParameters"].update(name=cluster, roleArn=role_arn)
+            copy_path = pathlib.Path(workdir) / f"{cluster}.json"
+            copy_path.write_text(json.dumps(copy))
+            line = replay(copy_path, "json")[0]
+            lines = [c for f in line["findings"] for c in f["commands"]]
+            r.check(f"{name}: replay finds [{stem.removesuffix('.json')}]",
+                    [f["cause"] for f in line["findings"]] == [stem.removesuffix(".json")], line.get("findings"))
+            print(f"# {name}: the printed fix, on {cluster} ({region}) and role {role_arn}:")
+            script = Script(lines, url, workdir).run()
+            ran = [parse(x)[1] for x in script.done]
+            r.check(f"{name}: the printed commands run as printed ({', '.join(map(str, ran)) or 'none ran'})", script.ok, script.why())
+            made = eks.list_pod_identity_associations(clusterName=cluster, namespace=params["namespace"],
+                                                      serviceAccount=params["serviceAccount"])["associations"]
+            got = [eks.describe_pod_identity_association(clusterName=cluster, associationId=a["associationId"])["association"]["roleArn"]
+                   for a in made]
+            r.check(f"{name}: after the printed fix, the association maps the service account to the role", got == [role_arn], got)
+            trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+            trust = json.loads(urllib.parse.unquote(trust)) if isinstance(trust, str) else trust
+            kept = not role_exists or all(st in trust.get("Statement", []) for st in EC2_ONLY["Statement"])
+            r.check(f"{name}: the role trusts Pod Identity{' and still EC2' if role_exists else ''}",
+                    eks_mode_proxy.trusts_pod_identity(trust) and kept, trust)
+        finally:
+            for cleanup in (lambda: eks.delete_cluster(name=cluster), lambda: iam.delete_role(RoleName=role)):
+                try:
+                    cleanup()
+                except ClientError:
+                    pass
+        print(f"# {name}: {time.monotonic() - t0:.1f}s")
+
+
 def check(r, client, replay):
     """The fixes of FIXES on MiniStack (MINISTACK_URL) behind eks_mode_proxy.py, with the CLI
     E2E_CLI, through `r` (e2e.py's Results); `replay(path, fmt)` is e2e.py's. `client`, e2e.py's
@@ -525,6 +600,10 @@ def check(r, client, replay):
                     check_fix(r, via_proxy, replay, fix, path, workdir, executed, proxy.url)
                 except Exception as e:  # one fixture's surprise must not hide the others' results
                     r.check(f"fixes {fix.name}: ran to the end", False, f"{type(e).__name__}: {e}")
+            try:
+                check_pod_identity(r, via_proxy, replay, workdir, proxy.url)
+            except Exception as e:
+                r.check("fixes: the Pod Identity fixes ran to the end", False, f"{type(e).__name__}: {e}")
     finally:
         proxy.close()
     for sub in MUTATING:

@@ -42,7 +42,14 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
                  usually notice nothing; pods starting at that moment may wait for their first credentials."
             ),
         )
-        .step("Nothing to change for one event. If it repeats, look for many pods starting at once (a large rollout or a node group scaling out) and spread them, and check the AWS Health Dashboard for EKS in the region.")
-        .step("Keep SDKs current in the workloads: they retry credential fetches with backoff."),
+        .step("Nothing to change for one event. To see whether it repeats, list the agent's failed calls in the region's event history (the command prints when and from which node); if it does, look for many pods starting at once (a large rollout or a node group scaling out) and spread them, and check the AWS Health Dashboard for EKS in the region.")
+        .step("Keep SDKs current in the workloads: they retry credential fetches with backoff.")
+        .command(super::util::finish(
+            event,
+            crate::command::Command::new("aws cloudtrail lookup-events")
+                .literal("--lookup-attributes AttributeKey=EventName,AttributeValue=AssumeRoleForPodIdentity")
+                .arg("--query", "Events[?contains(CloudTrailEvent, `\"errorCode\"`)].[EventTime,Username]")
+                .literal("--output text"),
+        )),
     )
 }

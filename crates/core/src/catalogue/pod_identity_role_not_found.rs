@@ -52,6 +52,8 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             .arg("--assume-role-policy-document", &trust.to_string())
             .to_string()
     };
+    // The same first line whatever is known: it prints the role, or creates it when missing.
+    let get_or_create = format!("{} || {}", crate::command::role_arn_by_name(name), create());
     Some(match &facts.association_role {
         Lookup::Found(live) => finding
             .note(format!("Live: IAM has {} now, so the call came before IAM had propagated it.", live.arn))
@@ -59,13 +61,13 @@ fn diagnose(event: &Event, facts: &Facts) -> Option<Finding> {
             .command(pod_identity::retry(event)),
         Lookup::Absent => finding
             .note(format!("Live: IAM has no role named {name} in this account."))
-            .step("Create the role with the trust policy Pod Identity needs (first command), wait until IAM shows it, attach the permissions the pods need, then make the call again.")
-            .command(create())
+            .step("Create the role with the trust policy Pod Identity needs (the first command creates it, as the role is missing), wait until IAM shows it, attach the permissions the pods need, then make the call again.")
+            .command(get_or_create)
             .command(wait_for(name))
             .command(pod_identity::retry(event)),
         _ => finding
             .step("The first command prints the role if it exists and creates it, with the trust policy Pod Identity needs, if not; then wait until IAM shows it and make the call again. A role created here needs the permissions the pods need attached.")
-            .command(format!("{} || {}", crate::command::role_arn_by_name(name), create()))
+            .command(get_or_create)
             .command(wait_for(name))
             .command(pod_identity::retry(event)),
     })
