@@ -74,21 +74,7 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
     let region = event.region.as_str();
     let cluster = event.cluster.as_deref().unwrap_or_default();
     let principal = event.principal_arn.as_deref().unwrap_or_default();
-    // IAM answers for this account only: a same-named principal here is not the other account's.
-    let elsewhere = home.why_not_principal_here(principal);
-    let principal_lookup = async {
-        match &elsewhere {
-            Some(why) => not_here(plan.principal, why),
-            None => within(plan.principal, budget, lookups.principal(principal)).await,
-        }
-    };
     let role = event.association_role().unwrap_or_default();
-    let role_lookup = async {
-        match home.why_not_principal_here(role) {
-            Some(why) => not_here(plan.association_role, &why),
-            None => within(plan.association_role, budget, lookups.role_trust(role)).await,
-        }
-    };
     let (namespace, service_account) =
         (event.request.namespace.as_deref().unwrap_or_default(), event.request.service_account.as_deref().unwrap_or_default());
     let (
@@ -104,11 +90,11 @@ pub async fn gather(lookups: &dyn Lookups, event: &Event, plan: LookupPlan, budg
     ) = tokio::join!(
         within(plan.cluster, budget, lookups.cluster_auth_mode(region, cluster)),
         within(plan.access_entry, budget, lookups.access_entry(region, cluster, principal)),
-        principal_lookup,
+        in_home_iam(plan.principal, budget, home, principal, lookups.principal(principal)),
         within(plan.cluster_entries, budget, lookups.cluster_entries(region, cluster)),
         within(plan.bindings, budget, lookups.bindings(region, cluster)),
         within(plan.aws_auth, budget, lookups.aws_auth(region, cluster)),
-        role_lookup,
+        in_home_iam(plan.association_role, budget, home, role, lookups.role_trust(role)),
         within(plan.pod_associations, budget, lookups.pod_associations(region, cluster, namespace, service_account)),
         within(plan.pod_identity_agent, budget, lookups.pod_identity_agent(region, cluster)),
     );
@@ -156,6 +142,15 @@ fn not_here<T>(wanted: bool, why: &str) -> Lookup<T> {
         Lookup::Failed(why.to_string())
     } else {
         Lookup::NotChecked
+    }
+}
+
+/// An IAM lookup of `arn` if `wanted`, made only for an identity of this function's
+/// account: IAM answers for its own account, and a same-named one here is not the other's.
+async fn in_home_iam<T>(wanted: bool, budget: Duration, home: &Home, arn: &str, lookup: BoxFuture<'_, Lookup<T>>) -> Lookup<T> {
+    match home.why_not_principal_here(arn) {
+        Some(why) => not_here(wanted, &why),
+        None => within(wanted, budget, lookup).await,
     }
 }
 

@@ -70,10 +70,17 @@ pub fn mrkdwn(text: &str) -> String {
 }
 
 /// Markdown prose: every character with Markdown or HTML meaning is backslash-escaped.
+/// The prose starts at its first visible character, and a `-` or list number there is
+/// escaped: at the start of a block (a paragraph, a list item, a quote) four spaces
+/// would open an indented code block, and `- `, `1. ` a list.
 pub fn markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in inline(text).chars() {
-        if "\\`*_{}[]()<>#+!|~&".contains(c) {
+    let line = inline(text);
+    let line = line.trim_start_matches(' ');
+    let number = line.bytes().take_while(u8::is_ascii_digit).count();
+    let mut out = String::with_capacity(line.len() + 8);
+    for (at, c) in line.char_indices() {
+        let list_marker = (at == 0 && c == '-') || (at == number && number > 0 && (c == '.' || c == ')'));
+        if list_marker || "\\`*_{}[]()<>#+!|~&".contains(c) {
             out.push('\\');
         }
         out.push(c);
@@ -164,6 +171,17 @@ pub fn sns_subject(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `fields` fuzz target: a caller ARN of spaces opened the explanation
+    /// with an indented code block.
+    #[test]
+    fn markdown_prose_opens_no_block() {
+        assert_eq!(markdown("        may not call"), "may not call");
+        assert_eq!(markdown("- a"), "\\- a");
+        assert_eq!(markdown("12. b"), "12\\. b");
+        assert_eq!(markdown("3) c"), "3\\) c");
+        assert_eq!(markdown("a - 1. b"), "a - 1. b");
+    }
 
     #[test]
     fn inline_makes_invisible_characters_visible() {
