@@ -28,7 +28,8 @@ def main():
             FROM records
         )
         SELECT count(*) FROM heads
-        WHERE source = 'eks.amazonaws.com' AND code IS NOT NULL AND (starts_with(code, 'AccessDenied') OR name IN (%s))
+        WHERE code IS NOT NULL AND ((source = 'eks.amazonaws.com' AND (starts_with(code, 'AccessDenied') OR name IN (%s)))
+                                    OR (source = 'eks-auth.amazonaws.com' AND name = 'AssumeRoleForPodIdentity'))
     """ % (root.replace("'", "''"), names)
     print(db.execute(query).fetchone()[0])
 

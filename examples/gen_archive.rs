@@ -142,7 +142,7 @@ fn load_eks_templates(dir: &Path) -> Result<(Vec<EksTemplate>, Vec<EksTemplate>)
             let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
             let Some(mut detail) = value.get("detail").cloned() else { continue };
-            if detail["eventSource"] != "eks.amazonaws.com" {
+            if !eks_access_doctor_core::event::EVENT_SOURCES.iter().any(|source| detail["eventSource"] == *source) {
                 continue;
             }
             detail["eventID"] = "@@EVENTID@@".into();

@@ -73,6 +73,16 @@ enum Command {
         #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json]))]
         format: Format,
     },
+    /// What a pasted error means: the causes that match an error as a terminal or the
+    /// console printed it (the AWS CLI, terraform, eksctl, CDK, kubectl, the EKS console, a
+    /// pod's SDK), and what each would need to be sure. No text, or `-`, reads standard
+    /// input. Exit 0: some cause matches; 1: none does.
+    Explain {
+        /// The error text (quote it; several words are joined with spaces).
+        text: Vec<String>,
+        #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json]))]
+        format: Format,
+    },
     /// List the catalogue of causes: id, severity, title, documentation.
     Causes {
         #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json, Format::Markdown]))]
@@ -139,10 +149,38 @@ fn main() -> ExitCode {
         Command::Preflight { cluster, format } => kube_cli::preflight(cluster, format),
         #[cfg(feature = "aws")]
         Command::CheckGroups { cluster, principals, format } => kube_cli::check_groups(cluster, &principals, format),
+        Command::Explain { text, format } => run_explain(&text, format),
         Command::Causes { format } => {
             print!("{}", causes(format));
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// The most of standard input `explain` reads: an error, not a log.
+const PASTE_LIMIT: u64 = 1 << 20;
+
+fn run_explain(words: &[String], format: Format) -> ExitCode {
+    let text = if words.is_empty() || words == ["-"] {
+        let mut text = String::new();
+        let read = std::io::Read::read_to_string(&mut std::io::Read::take(std::io::stdin(), PASTE_LIMIT + 1), &mut text);
+        match read {
+            Ok(n) if n as u64 > PASTE_LIMIT => return usage_error("the pasted text is over 1 MiB: paste the error, not the whole log"),
+            Ok(_) => text,
+            Err(e) => return usage_error(&format!("standard input is not readable text: {e}")),
+        }
+    } else {
+        words.join(" ")
+    };
+    let explained = eks_access_doctor_core::pasted::explain(&text);
+    match format {
+        Format::Json => println!("{}", serde_json::to_string(&explained).unwrap_or_default()),
+        _ => print!("{}", eks_access_doctor_core::pasted::render_text(&explained)),
+    }
+    if explained.matches.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

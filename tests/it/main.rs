@@ -11,6 +11,7 @@ mod authenticator;
 mod catalogue;
 mod chatbot;
 mod cli;
+mod explain;
 mod fuzz_regressions;
 mod grouping;
 mod handler;

@@ -351,7 +351,7 @@ impl Event {
             .name
             .clone()
             .or_else(|| request.cluster_name.clone())
-            .or_else(|| record.error_message.as_deref().and_then(cluster_from_message));
+            .or_else(|| record.error_message.as_deref().and_then(cluster_in_message));
         let caller_role = record.user_identity.session_context.as_ref().and_then(|c| c.session_issuer.as_ref()).and_then(|i| i.arn.clone());
         // An UpdateClusterConfig about something else (endpoint access, logging, the
         // network) is no access-management failure unless IAM refused it.
@@ -458,7 +458,7 @@ pub fn decode_path_parameter(value: &str) -> String {
 
 /// The cluster named by an EKS resource ARN inside an error message
 /// (`…:cluster/NAME` or `…:access-entry/NAME/…`).
-fn cluster_from_message(message: &str) -> Option<String> {
+pub fn cluster_in_message(message: &str) -> Option<String> {
     message.split_whitespace().filter_map(|token| Arn::parse(token.trim_end_matches(['.', ',']))).find_map(|arn| {
         let (kind, rest) = arn.resource.split_once('/')?;
         let is_cluster_resource = matches!(kind, "cluster" | "access-entry" | "nodegroup" | "addon" | "fargateprofile");
@@ -479,10 +479,10 @@ mod tests {
     #[test]
     fn finds_cluster_in_denial_message() {
         let m = "User: arn:aws:sts::1:assumed-role/R/s is not authorized to perform: eks:X on resource: arn:aws:eks:eu-west-1:1:access-entry/prod-eu/role/1/N/uuid with an explicit deny";
-        assert_eq!(cluster_from_message(m).as_deref(), Some("prod-eu"));
+        assert_eq!(cluster_in_message(m).as_deref(), Some("prod-eu"));
         let m = "... on resource: arn:aws:eks:us-east-1:1:cluster/dev.";
-        assert_eq!(cluster_from_message(m).as_deref(), Some("dev"));
-        assert_eq!(cluster_from_message("no arn here"), None);
+        assert_eq!(cluster_in_message(m).as_deref(), Some("dev"));
+        assert_eq!(cluster_in_message("no arn here"), None);
     }
 
     #[test]

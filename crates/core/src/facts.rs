@@ -163,8 +163,8 @@ pub enum Fact {
 }
 
 impl Fact {
-    /// What the fact is, for "Could not check …" notes.
-    fn what(self) -> &'static str {
+    /// What the fact is, for "Could not check …" notes and what `explain` would need.
+    pub fn what(self) -> &'static str {
         match self {
             Fact::ClusterAuthMode => "the cluster's current authentication mode",
             Fact::AccessEntry => "the existing access entry",

@@ -20,6 +20,7 @@ pub mod finding;
 pub mod flood;
 pub mod input;
 pub mod kubernetes;
+pub mod pasted;
 pub mod render;
 pub mod replay;
 pub mod triage;
