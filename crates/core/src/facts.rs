@@ -69,23 +69,7 @@ pub struct PrincipalFacts {
 /// statements), from the document as IAM returns it (URL-encoded JSON). An unreadable
 /// document trusts no service as far as advice goes.
 pub fn trusted_services(document: &str) -> Vec<String> {
-    let policy = trust_document(document);
-    let one_or_many = |v: &serde_json::Value| -> Vec<serde_json::Value> {
-        match v {
-            serde_json::Value::Array(items) => items.clone(),
-            serde_json::Value::Null => Vec::new(),
-            other => vec![other.clone()],
-        }
-    };
-    let mut services: Vec<String> = one_or_many(&policy["Statement"])
-        .iter()
-        .filter(|s| s["Effect"] == "Allow")
-        .flat_map(|s| one_or_many(&s["Principal"]["Service"]))
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    services.sort();
-    services.dedup();
-    services
+    crate::trust::allowed_services(&trust_document(document))
 }
 
 impl PrincipalFacts {

@@ -34,8 +34,9 @@ impl Trustee<'_> {
         match self {
             Trustee::Service(service) => values(&principal["Service"]).any(|v| v.eq_ignore_ascii_case(service)),
             Trustee::Role(arn) => {
-                let account = crate::arn::Arn::parse(arn).map(|a| a.account.to_string()).unwrap_or_default();
-                let root = crate::arn::Arn::parse(arn).map(|a| format!("arn:{}:iam::{account}:root", a.partition)).unwrap_or_default();
+                let parsed = crate::arn::Arn::parse(arn);
+                let account = parsed.map(|a| a.account).unwrap_or_default();
+                let root = parsed.map(|a| format!("arn:{}:iam::{account}:root", a.partition)).unwrap_or_default();
                 principal == "*" || values(&principal["AWS"]).any(|v| v == *arn || v == "*" || v == account || v == root)
             }
         }
@@ -50,6 +51,19 @@ fn values(value: &Value) -> impl Iterator<Item = &str> {
         _ => Vec::new(),
     };
     list.into_iter()
+}
+
+/// The services `document`'s `Allow` statements name (`Principal.Service`), sorted, each once.
+pub fn allowed_services(document: &Value) -> Vec<String> {
+    let mut services: Vec<String> = statements(document)
+        .into_iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| values(&s["Principal"]["Service"]))
+        .map(str::to_string)
+        .collect();
+    services.sort();
+    services.dedup();
+    services
 }
 
 /// IAM's action matching: case-insensitive, `*` and `?` wildcards.

@@ -60,23 +60,29 @@ pub fn retry(event: &Event) -> String {
     }
 }
 
+/// `aws eks update-pod-identity-association` of `association_id` to `role`, the request's
+/// target role kept.
 pub fn update_association(event: &Event, association_id: &str, role: &str) -> String {
-    let command = util::aws_eks(event, "update-pod-identity-association", "--cluster-name")
-        .arg("--association-id", association_id)
-        .arg("--role-arn", role)
-        .arg_if("--target-role-arn", event.request.target_role_arn.as_deref());
-    finish(event, command)
+    update(event, association_id, Some(role), false)
 }
 
 /// The event's update again with session tags disabled, its session policy kept.
 pub fn update_with_tags_off(event: &Event) -> String {
-    let policy = session_policy(event);
-    let command = util::aws_eks(event, "update-pod-identity-association", "--cluster-name")
-        .arg("--association-id", event.request.association_id.as_deref().unwrap_or("ASSOCIATION_ID"))
-        .arg_if("--role-arn", event.association_role())
-        .arg_if("--target-role-arn", event.request.target_role_arn.as_deref())
-        .arg_if("--policy", policy.as_deref())
-        .literal("--disable-session-tags");
+    let association_id = event.request.association_id.as_deref().unwrap_or("ASSOCIATION_ID");
+    update(event, association_id, event.association_role().filter(|role| !role.is_empty()), true)
+}
+
+/// The one update line. Disabling session tags keeps the request's session policy, which
+/// is what needs them off.
+fn update(event: &Event, association_id: &str, role: Option<&str>, disable_tags: bool) -> String {
+    let mut command = util::aws_eks(event, "update-pod-identity-association", "--cluster-name").arg("--association-id", association_id);
+    if let Some(role) = role {
+        command = command.arg("--role-arn", role);
+    }
+    command = command.arg_if("--target-role-arn", event.request.target_role_arn.as_deref());
+    if disable_tags {
+        command = command.arg_if("--policy", session_policy(event).as_deref()).literal("--disable-session-tags");
+    }
     finish(event, command)
 }
 
@@ -160,3 +166,25 @@ fn merged_trust(role: &str, statement: &serde_json::Value) -> Command {
 
 /// Pod Identity's own trustee.
 pub const SERVICE: Trustee<'static> = Trustee::Service(POD_IDENTITY_SERVICE);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_with_tags_off_keeps_the_session_policy() {
+        let mut event = Event { event_name: "UpdatePodIdentityAssociation".into(), region: "eu-west-1".into(), ..Event::default() };
+        event.cluster = Some("orders-prod".into());
+        event.request.association_id = Some("a-1".into());
+        event.request.role_arn = Some("arn:aws:iam::111122223333:role/orders".into());
+        event.request.policy = Some(serde_json::json!("{\"Version\":\"2012-10-17\"}"));
+        assert_eq!(
+            update_with_tags_off(&event),
+            "aws eks update-pod-identity-association --cluster-name orders-prod --association-id a-1 --role-arn arn:aws:iam::111122223333:role/orders --policy '{\"Version\":\"2012-10-17\"}' --disable-session-tags --region eu-west-1"
+        );
+        assert_eq!(
+            update_association(&event, "a-2", "arn:aws:iam::111122223333:role/other"),
+            "aws eks update-pod-identity-association --cluster-name orders-prod --association-id a-2 --role-arn arn:aws:iam::111122223333:role/other --region eu-west-1"
+        );
+    }
+}
