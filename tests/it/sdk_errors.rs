@@ -14,7 +14,7 @@ use aws_smithy_types::error::ErrorMetadata;
 use eks_access_doctor_aws::enrich::{AwsLookups, Lookups};
 use eks_access_doctor_aws::sns::SnsSink;
 use eks_access_doctor_aws::Sink;
-use eks_access_doctor_core::facts::{Lookup, PrincipalKind};
+use eks_access_doctor_core::facts::{Lookup, PodAssociation, PodIdentityAgent, PrincipalKind};
 use eks_access_doctor_core::render::sns::MessageFormat;
 
 fn eks_error(code: &str, message: &str) -> ErrorMetadata {
@@ -134,6 +134,133 @@ async fn iam_principal_path_and_denials() {
         .then_error(|| GetRoleError::generic(eks_error("AccessDenied", "not authorized to perform: iam:GetRole")));
     let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&denied]));
     assert!(matches!(l.principal("arn:aws:iam::1:role/x").await, Lookup::Failed(r) if r.starts_with("AccessDenied")));
+}
+
+/// The association role's trust policy, decoded as IAM returns it (URL-encoded); a
+/// missing role is a fact, a denial a note.
+#[tokio::test]
+async fn association_role_trust_policy() {
+    let role = mock!(aws_sdk_iam::Client::get_role).then_output(|| {
+        GetRoleOutput::builder()
+            .role(
+                Role::builder()
+                    .path("/team/")
+                    .role_name("orders-reader")
+                    .role_id("AROA")
+                    .arn("arn:aws:iam::1:role/team/orders-reader")
+                    .create_date(aws_smithy_types::DateTime::from_secs(0))
+                    .assume_role_policy_document("%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%7D%7D")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&role]));
+    let Lookup::Found(trust) = l.role_trust("arn:aws:iam::1:role/team/orders-reader").await else { panic!() };
+    assert_eq!(trust.arn, "arn:aws:iam::1:role/team/orders-reader");
+    assert_eq!(trust.document["Statement"]["Effect"], "Allow");
+    assert_eq!(role.num_calls(), 1);
+
+    let missing = mock!(aws_sdk_iam::Client::get_role)
+        .then_error(|| GetRoleError::generic(eks_error("NoSuchEntity", "The role with name x cannot be found.")));
+    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&missing]));
+    assert_eq!(l.role_trust("arn:aws:iam::1:role/x").await, Lookup::Absent);
+    let denied = mock!(aws_sdk_iam::Client::get_role)
+        .then_error(|| GetRoleError::generic(eks_error("AccessDenied", "not authorized to perform: iam:GetRole")));
+    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&denied]));
+    assert!(matches!(l.role_trust("arn:aws:iam::1:role/x").await, Lookup::Failed(r) if r.starts_with("AccessDenied")));
+    assert!(matches!(l.role_trust("arn:aws:iam::1:user/x").await, Lookup::Failed(r) if r == "not an IAM role ARN"));
+}
+
+/// The service account's association, listed then described; a listing denied is a note,
+/// and a description that fails after the listing too.
+#[tokio::test]
+async fn service_account_associations() {
+    use aws_sdk_eks::operation::describe_pod_identity_association::{
+        DescribePodIdentityAssociationError, DescribePodIdentityAssociationOutput,
+    };
+    use aws_sdk_eks::operation::list_pod_identity_associations::{ListPodIdentityAssociationsError, ListPodIdentityAssociationsOutput};
+    use aws_sdk_eks::types::{PodIdentityAssociation, PodIdentityAssociationSummary};
+    let listed = mock!(aws_sdk_eks::Client::list_pod_identity_associations)
+        .match_requests(|r| r.namespace() == Some("orders") && r.service_account() == Some("orders-api"))
+        .then_output(|| {
+            ListPodIdentityAssociationsOutput::builder()
+                .associations(PodIdentityAssociationSummary::builder().association_id("a-1").build())
+                .build()
+        });
+    let described = mock!(aws_sdk_eks::Client::describe_pod_identity_association)
+        .match_requests(|r| r.association_id() == Some("a-1"))
+        .then_output(|| {
+            DescribePodIdentityAssociationOutput::builder()
+                .association(PodIdentityAssociation::builder().role_arn("arn:aws:iam::1:role/orders-reader").build())
+                .build()
+        });
+    let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&listed, &described]), no_iam());
+    assert_eq!(
+        l.pod_associations("", "prod", "orders", "orders-api").await,
+        Lookup::Found(vec![PodAssociation {
+            association_id: "a-1".into(),
+            role_arn: Some("arn:aws:iam::1:role/orders-reader".into()),
+            target_role_arn: None
+        }])
+    );
+
+    let denied = mock!(aws_sdk_eks::Client::list_pod_identity_associations).then_error(|| {
+        ListPodIdentityAssociationsError::generic(eks_error(
+            "AccessDeniedException",
+            "not authorized to perform: eks:ListPodIdentityAssociations",
+        ))
+    });
+    let l = lookups(mock_client!(aws_sdk_eks, [&denied]), no_iam());
+    assert!(
+        matches!(l.pod_associations("", "prod", "orders", "orders-api").await, Lookup::Failed(r) if r.starts_with("AccessDeniedException"))
+    );
+
+    let gone = mock!(aws_sdk_eks::Client::describe_pod_identity_association)
+        .then_error(|| DescribePodIdentityAssociationError::generic(eks_error("ThrottlingException", "Rate exceeded")));
+    let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&listed, &gone]), no_iam());
+    assert!(
+        matches!(l.pod_associations("", "prod", "orders", "orders-api").await, Lookup::Failed(r) if r.starts_with("ThrottlingException"))
+    );
+}
+
+/// Whether an agent runs: the add-on with its status, else Auto Mode, else absent; a
+/// DescribeAddon denied is a note, not an absence.
+#[tokio::test]
+async fn pod_identity_agent_addon_auto_mode_or_none() {
+    use aws_sdk_eks::operation::describe_addon::{DescribeAddonError, DescribeAddonOutput};
+    use aws_sdk_eks::types::{Addon, AddonStatus, ComputeConfigResponse};
+    let cluster = |auto: bool| {
+        mock!(aws_sdk_eks::Client::describe_cluster).then_output(move || {
+            DescribeClusterOutput::builder()
+                .cluster(Cluster::builder().name("prod").compute_config(ComputeConfigResponse::builder().enabled(auto).build()).build())
+                .build()
+        })
+    };
+    let addon = mock!(aws_sdk_eks::Client::describe_addon)
+        .match_requests(|r| r.addon_name() == Some("eks-pod-identity-agent"))
+        .then_output(|| DescribeAddonOutput::builder().addon(Addon::builder().status(AddonStatus::Degraded).build()).build());
+    let plain = cluster(false);
+    let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&addon, &plain]), no_iam());
+    assert_eq!(l.pod_identity_agent("", "prod").await, Lookup::Found(PodIdentityAgent::Addon { status: "DEGRADED".into() }));
+
+    let none = || {
+        mock!(aws_sdk_eks::Client::describe_addon).then_error(|| {
+            DescribeAddonError::generic(eks_error("ResourceNotFoundException", "No addon: eks-pod-identity-agent found in cluster: prod"))
+        })
+    };
+    let (missing, auto) = (none(), cluster(true));
+    let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&missing, &auto]), no_iam());
+    assert_eq!(l.pod_identity_agent("", "prod").await, Lookup::Found(PodIdentityAgent::AutoMode));
+    let (missing, plain) = (none(), cluster(false));
+    let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&missing, &plain]), no_iam());
+    assert_eq!(l.pod_identity_agent("", "prod").await, Lookup::Absent);
+
+    let denied = mock!(aws_sdk_eks::Client::describe_addon)
+        .then_error(|| DescribeAddonError::generic(eks_error("AccessDeniedException", "not authorized to perform: eks:DescribeAddon")));
+    let plain = cluster(false);
+    let l = lookups(mock_client!(aws_sdk_eks, RuleMode::MatchAny, [&denied, &plain]), no_iam());
+    assert!(matches!(l.pod_identity_agent("", "prod").await, Lookup::Failed(r) if r.starts_with("AccessDeniedException")));
 }
 
 #[tokio::test]
