@@ -125,15 +125,19 @@ async fn iam_principal_path_and_denials() {
     assert_eq!(p.kind, PrincipalKind::Role);
     assert!(p.is_service_linked());
 
-    let missing = mock!(aws_sdk_iam::Client::get_role)
-        .then_error(|| GetRoleError::generic(eks_error("NoSuchEntity", "The role with name x cannot be found.")));
-    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&missing]));
+    let l = iam_answering(GET_ROLE_MISSING);
     assert_eq!(l.principal("arn:aws:iam::1:role/x").await, Lookup::Absent);
-
-    let denied = mock!(aws_sdk_iam::Client::get_role)
-        .then_error(|| GetRoleError::generic(eks_error("AccessDenied", "not authorized to perform: iam:GetRole")));
-    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&denied]));
+    let l = iam_answering(GET_ROLE_DENIED);
     assert!(matches!(l.principal("arn:aws:iam::1:role/x").await, Lookup::Failed(r) if r.starts_with("AccessDenied")));
+}
+
+const GET_ROLE_MISSING: (&str, &str) = ("NoSuchEntity", "The role with name x cannot be found.");
+const GET_ROLE_DENIED: (&str, &str) = ("AccessDenied", "not authorized to perform: iam:GetRole");
+
+/// Lookups whose IAM answers every GetRole with the error `(code, message)`.
+fn iam_answering((code, message): (&'static str, &'static str)) -> AwsLookups {
+    let rule = mock!(aws_sdk_iam::Client::get_role).then_error(move || GetRoleError::generic(eks_error(code, message)));
+    lookups(no_eks(), mock_client!(aws_sdk_iam, [&rule]))
 }
 
 /// The association role's trust policy, decoded as IAM returns it (URL-encoded); a
@@ -161,13 +165,8 @@ async fn association_role_trust_policy() {
     assert_eq!(trust.document["Statement"]["Effect"], "Allow");
     assert_eq!(role.num_calls(), 1);
 
-    let missing = mock!(aws_sdk_iam::Client::get_role)
-        .then_error(|| GetRoleError::generic(eks_error("NoSuchEntity", "The role with name x cannot be found.")));
-    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&missing]));
-    assert_eq!(l.role_trust("arn:aws:iam::1:role/x").await, Lookup::Absent);
-    let denied = mock!(aws_sdk_iam::Client::get_role)
-        .then_error(|| GetRoleError::generic(eks_error("AccessDenied", "not authorized to perform: iam:GetRole")));
-    let l = lookups(no_eks(), mock_client!(aws_sdk_iam, [&denied]));
+    assert_eq!(iam_answering(GET_ROLE_MISSING).role_trust("arn:aws:iam::1:role/x").await, Lookup::Absent);
+    let l = iam_answering(GET_ROLE_DENIED);
     assert!(matches!(l.role_trust("arn:aws:iam::1:role/x").await, Lookup::Failed(r) if r.starts_with("AccessDenied")));
     assert!(matches!(l.role_trust("arn:aws:iam::1:user/x").await, Lookup::Failed(r) if r == "not an IAM role ARN"));
 }
