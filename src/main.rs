@@ -68,18 +68,46 @@ enum Command {
         #[command(flatten)]
         cluster: kube_cli::ClusterArgs,
         /// An access entry's principal ARN (repeat for several); default: every entry.
-        #[arg(long = "principal")]
+        #[arg(long = "principal", conflicts_with = "reverse")]
         principals: Vec<String>,
+        /// The other way round: every Group subject of every binding, with what produces
+        /// it (access entries, aws-auth in a mode that reads it, Kubernetes and EKS,
+        /// groups seen in --log); flags the dead ones and those that die in API mode.
+        #[arg(long)]
+        reverse: bool,
+        /// With --reverse: an authenticator log (lines, or JSON lines with `message`), whose
+        /// `access granted` groups count as produced.
+        #[arg(long, requires = "reverse")]
+        log: Option<std::path::PathBuf>,
         #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json]))]
         format: Format,
+    },
+    /// Who can reach a cluster, and with what: every access entry (type, username,
+    /// groups, access policies and scopes), aws-auth (when the mode reads it), the RBAC
+    /// bindings and roles, and each principal in IAM; per principal its reach and flags.
+    /// Exit 0: nothing flagged; 1: something is; 3: the audit could not be made.
+    #[cfg(feature = "aws")]
+    Audit {
+        #[command(flatten)]
+        selection: picture_cli::Selection,
+        #[arg(long, value_enum, default_value = "text")]
+        format: picture_cli::AuditFormat,
     },
     /// What a pasted error means: the causes that match an error as a terminal or the
     /// console printed it (the AWS CLI, terraform, eksctl, CDK, kubectl, the EKS console, a
     /// pod's SDK), and what each would need to be sure. No text, or `-`, reads standard
     /// input. Exit 0: some cause matches; 1: none does.
+    ///
+    /// With --cluster: may --principal make this request on the cluster, by which access
+    /// policy or binding, and when not, the smallest fix. Exit 0: allowed; 1: denied;
+    /// 2: cannot tell; 3: the check could not be made.
     Explain {
         /// The error text (quote it; several words are joined with spaces).
+        #[cfg_attr(feature = "aws", arg(conflicts_with = "cluster"))]
         text: Vec<String>,
+        #[cfg(feature = "aws")]
+        #[command(flatten)]
+        request: picture_cli::RequestArgs,
         #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json]))]
         format: Format,
     },
@@ -148,7 +176,16 @@ fn main() -> ExitCode {
         #[cfg(feature = "aws")]
         Command::Preflight { cluster, format } => kube_cli::preflight(cluster, format),
         #[cfg(feature = "aws")]
-        Command::CheckGroups { cluster, principals, format } => kube_cli::check_groups(cluster, &principals, format),
+        Command::CheckGroups { cluster, reverse: true, log, format, .. } => picture_cli::reverse(cluster, log.as_deref(), format),
+        #[cfg(feature = "aws")]
+        Command::CheckGroups { cluster, principals, format, .. } => kube_cli::check_groups(cluster, &principals, format),
+        #[cfg(feature = "aws")]
+        Command::Audit { selection, format } => picture_cli::audit(selection, format),
+        #[cfg(feature = "aws")]
+        Command::Explain { request, format, .. } if request.cluster.is_some() => picture_cli::explain(request, format),
+        #[cfg(feature = "aws")]
+        Command::Explain { text, format, .. } => run_explain(&text, format),
+        #[cfg(not(feature = "aws"))]
         Command::Explain { text, format } => run_explain(&text, format),
         Command::Causes { format } => {
             print!("{}", causes(format));
@@ -189,7 +226,7 @@ mod kube_cli {
     //! `preflight` and `check-groups`: the Kubernetes-side checks with the caller's
     //! own credentials, the token built as the function builds it.
 
-    use super::{pull::aws_config, runtime, usage_error};
+    use super::{print_json, pull::aws_config, runtime, usage_error};
     use eks_access_doctor_aws::kubernetes::client::Endpoint;
     use eks_access_doctor_aws::kubernetes::{checks, ApiReads};
     use eks_access_doctor_core::kubernetes::report;
@@ -219,8 +256,23 @@ mod kube_cli {
         kubernetes_ca: Option<std::path::PathBuf>,
     }
 
+    impl ClusterArgs {
+        pub fn new(
+            cluster: String,
+            region: Option<String>,
+            kubernetes_endpoint: Option<String>,
+            kubernetes_ca: Option<std::path::PathBuf>,
+        ) -> ClusterArgs {
+            ClusterArgs { cluster, region, kubernetes_endpoint, kubernetes_ca }
+        }
+
+        pub fn name(&self) -> &str {
+            &self.cluster
+        }
+    }
+
     /// The reads, the region and the cluster; `Err` is a usage error.
-    async fn reads(args: &ClusterArgs) -> Result<(ApiReads, String), String> {
+    pub async fn reads(args: &ClusterArgs) -> Result<(ApiReads, String), String> {
         let config = aws_config(args.region.clone()).await;
         let region = config.region().map(|r| r.to_string()).ok_or("no region: pass --region or set AWS_REGION")?;
         let credentials = config.credentials_provider().ok_or("no AWS credentials configured")?;
@@ -241,13 +293,12 @@ mod kube_cli {
         Ok((reads, region))
     }
 
-    fn print_json(value: &impl serde::Serialize) {
-        println!("{}", serde_json::to_string(value).unwrap_or_default());
-    }
-
     /// Runs `check` with the cluster's API reads (and the region) on a runtime; what
     /// cannot be set up is a usage error.
-    fn with_reads<F: std::future::Future<Output = ExitCode>>(args: &ClusterArgs, check: impl FnOnce(ApiReads, String) -> F) -> ExitCode {
+    pub fn with_reads<F: std::future::Future<Output = ExitCode>>(
+        args: &ClusterArgs,
+        check: impl FnOnce(ApiReads, String) -> F,
+    ) -> ExitCode {
         let runtime = match runtime() {
             Ok(runtime) => runtime,
             Err(e) => return usage_error(&e),
@@ -306,6 +357,251 @@ mod kube_cli {
                 Err(why) => not_checked(&args.cluster, why),
             }
         })
+    }
+}
+
+#[cfg(feature = "aws")]
+mod picture_cli {
+    //! `audit`, `explain --cluster` and `check-groups --reverse`: the whole access picture
+    //! of a cluster, read with the caller's own credentials (read-only).
+
+    use super::kube_cli::{with_reads, ClusterArgs};
+    use super::{print_json, runtime, usage_error};
+    use eks_access_doctor_aws::kubernetes::picture::{read_state, Progress};
+    use eks_access_doctor_aws::kubernetes::ApiReads;
+    use eks_access_doctor_core::kubernetes::audit::{self, Audit};
+    use eks_access_doctor_core::kubernetes::authz::Request;
+    use eks_access_doctor_core::kubernetes::picture::{explain as explain_request, explanation_text};
+    use eks_access_doctor_core::kubernetes::reverse::{self, Fate};
+    use eks_access_doctor_core::replay::Format;
+    use std::io::IsTerminal;
+    use std::process::ExitCode;
+    use std::sync::Arc;
+
+    /// Exit status when the check could not be made.
+    const NOT_CHECKED: u8 = 3;
+    /// `explain --cluster`: AWS does not publish an associated policy's permissions.
+    const CANNOT_TELL: u8 = 2;
+
+    #[derive(Clone, Copy, clap::ValueEnum)]
+    pub enum AuditFormat {
+        Text,
+        Json,
+        Markdown,
+        /// SARIF 2.1.0, for code-scanning dashboards.
+        Sarif,
+    }
+
+    /// Which clusters: one, or every cluster of the regions given.
+    #[derive(clap::Args)]
+    pub struct Selection {
+        /// The cluster's name.
+        #[arg(long, conflicts_with = "all_clusters", required_unless_present = "all_clusters")]
+        cluster: Option<String>,
+        /// Every cluster of each --region (ListClusters).
+        #[arg(long)]
+        all_clusters: bool,
+        /// The region (repeat with --all-clusters; default: your configuration's).
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Reach the API server here instead of at DescribeCluster's endpoint (one cluster only).
+        #[arg(long, requires = "kubernetes_ca", conflicts_with = "all_clusters")]
+        kubernetes_endpoint: Option<String>,
+        /// The PEM file of the CA that signs --kubernetes-endpoint's certificate.
+        #[arg(long, requires = "kubernetes_endpoint")]
+        kubernetes_ca: Option<std::path::PathBuf>,
+    }
+
+    /// `explain --cluster NAME --principal ARN --verb VERB --resource RESOURCE`.
+    #[derive(clap::Args)]
+    pub struct RequestArgs {
+        /// The cluster to ask about (instead of a pasted error).
+        #[arg(long, requires_all = ["principal", "verb", "resource"])]
+        pub cluster: Option<String>,
+        /// The IAM role or user ARN (a role session's ARN is its role).
+        #[arg(long, requires = "cluster")]
+        principal: Option<String>,
+        /// get, list, watch, create, update, patch, delete, deletecollection, …
+        #[arg(long, requires = "cluster")]
+        verb: Option<String>,
+        /// As kubectl writes it: secrets, deployments.apps, pods/log.
+        #[arg(long, requires = "cluster")]
+        resource: Option<String>,
+        /// The namespace (none: cluster-scoped, or every namespace).
+        #[arg(long, short = 'n', requires = "cluster")]
+        namespace: Option<String>,
+        /// One object's name (rules with resourceNames match only named requests).
+        #[arg(long, requires = "cluster")]
+        name: Option<String>,
+        #[arg(long, requires = "cluster")]
+        region: Option<String>,
+        #[arg(long, requires_all = ["kubernetes_ca", "cluster"])]
+        kubernetes_endpoint: Option<String>,
+        #[arg(long, requires = "kubernetes_endpoint")]
+        kubernetes_ca: Option<std::path::PathBuf>,
+    }
+
+    fn progress_bar() -> Option<Progress> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} entries")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message("reading access entries");
+        Some(Arc::new(move |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if done == total {
+                bar.finish_and_clear();
+            }
+        }))
+    }
+
+    pub fn explain(args: RequestArgs, format: Format) -> ExitCode {
+        let cluster = ClusterArgs::new(
+            args.cluster.clone().unwrap_or_default(),
+            args.region.clone(),
+            args.kubernetes_endpoint.clone(),
+            args.kubernetes_ca.clone(),
+        );
+        let request = Request::new(
+            args.verb.as_deref().unwrap_or_default(),
+            args.resource.as_deref().unwrap_or_default(),
+            args.namespace.as_deref(),
+            args.name.as_deref(),
+        );
+        let principal = args.principal.clone().unwrap_or_default();
+        let (cluster, request, principal) = (&cluster, &request, &principal);
+        with_reads(cluster, |reads, region| async move {
+            let state = match read_state(&reads, &region, cluster.name(), None).await {
+                Ok(state) => state,
+                Err(why) => return not_checked(cluster.name(), why),
+            };
+            // Without the bindings and roles, no answer can be trusted.
+            if let Some(gap) = state.gaps.iter().find(|g| g.contains("Binding") || g.contains("Roles") || g.contains("Kubernetes API")) {
+                return not_checked(cluster.name(), gap);
+            }
+            let explained = explain_request(&state, principal, request);
+            match format {
+                Format::Json => print_json(&explained),
+                _ => print!("{}", explanation_text(&explained)),
+            }
+            match &explained.decision {
+                Some(d) if d.allowed => ExitCode::SUCCESS,
+                Some(d) if !d.cannot_tell.is_empty() => ExitCode::from(CANNOT_TELL),
+                _ => ExitCode::FAILURE,
+            }
+        })
+    }
+
+    pub fn reverse(cluster: ClusterArgs, log: Option<&std::path::Path>, format: Format) -> ExitCode {
+        let seen = match log.map(std::fs::read_to_string).transpose() {
+            Ok(text) => text.map(|t| reverse::groups_seen(&t)).unwrap_or_default(),
+            Err(e) => return usage_error(&format!("--log: {e}")),
+        };
+        let cluster = &cluster;
+        let seen = &seen;
+        with_reads(cluster, |reads, region| async move {
+            let state = match read_state(&reads, &region, cluster.name(), None).await {
+                Ok(state) => state,
+                Err(why) => return not_checked(cluster.name(), why),
+            };
+            if let Some(gap) = state.gaps.iter().find(|g| g.contains("Binding") || g.contains("Kubernetes API")) {
+                return not_checked(cluster.name(), gap);
+            }
+            let judged = reverse::reverse(&state, seen);
+            match format {
+                Format::Json => {
+                    print_json(&serde_json::json!({"cluster": cluster.name(), "authentication_mode": state.mode(), "groups": judged}))
+                }
+                _ => print!("{}", reverse::text(cluster.name(), state.mode(), &judged, !seen.is_empty())),
+            }
+            let bad = judged.iter().any(|g| matches!(g.fate, Fate::Dead | Fate::DiesAtApi));
+            if bad {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        })
+    }
+
+    pub fn audit(selection: Selection, format: AuditFormat) -> ExitCode {
+        let runtime = match runtime() {
+            Ok(runtime) => runtime,
+            Err(e) => return usage_error(&e),
+        };
+        runtime.block_on(async {
+            let targets = match targets(&selection).await {
+                Ok(targets) => targets,
+                Err(e) => return usage_error(&e),
+            };
+            let mut audits: Vec<Audit> = Vec::new();
+            let mut failed = false;
+            for (region, cluster) in targets {
+                let args = ClusterArgs::new(
+                    cluster.clone(),
+                    Some(region.clone()),
+                    selection.kubernetes_endpoint.clone(),
+                    selection.kubernetes_ca.clone(),
+                );
+                let reads: ApiReads = match super::kube_cli::reads(&args).await {
+                    Ok((reads, _)) => reads,
+                    Err(e) => return usage_error(&e),
+                };
+                match read_state(&reads, &region, &cluster, progress_bar()).await {
+                    Ok(state) => audits.push(audit::audit(&state)),
+                    Err(why) => {
+                        eprintln!("error: could not audit cluster {cluster} in {region}: {why}");
+                        failed = true;
+                    }
+                }
+            }
+            match format {
+                AuditFormat::Json => print_json(&audits),
+                AuditFormat::Markdown => audits.iter().for_each(|a| print!("{}", audit::markdown_report(a))),
+                AuditFormat::Sarif => print_json(&audit::sarif(&audits, env!("CARGO_PKG_VERSION"))),
+                AuditFormat::Text => audits.iter().for_each(|a| print!("{}", audit::text(a))),
+            }
+            if failed {
+                ExitCode::from(NOT_CHECKED)
+            } else if audits.iter().any(|a| a.flagged() > 0) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        })
+    }
+
+    /// (region, cluster) pairs.
+    async fn targets(selection: &Selection) -> Result<Vec<(String, String)>, String> {
+        let regions: Vec<Option<String>> =
+            if selection.regions.is_empty() { vec![None] } else { selection.regions.iter().cloned().map(Some).collect() };
+        let mut targets = Vec::new();
+        for region in regions {
+            let config = super::pull::aws_config(region).await;
+            let region = config.region().map(|r| r.to_string()).ok_or("no region: pass --region or set AWS_REGION")?;
+            match &selection.cluster {
+                Some(cluster) => targets.push((region, cluster.clone())),
+                None => {
+                    let eks = aws_sdk_eks::Client::new(&config);
+                    let mut pages = eks.list_clusters().into_paginator().send();
+                    while let Some(page) = pages.next().await {
+                        let page =
+                            page.map_err(|e| format!("eks:ListClusters in {region}: {}", eks_access_doctor_aws::describe_sdk_error(&e)))?;
+                        targets.extend(page.clusters().iter().map(|c| (region.clone(), c.clone())));
+                    }
+                }
+            }
+        }
+        Ok(targets)
+    }
+
+    fn not_checked(cluster: &str, why: impl std::fmt::Display) -> ExitCode {
+        eprintln!("error: could not check cluster {cluster}: {why}");
+        ExitCode::from(NOT_CHECKED)
     }
 }
 
@@ -410,6 +706,11 @@ fn replay_s3(url: &str, options: &Options, out: &mut dyn std::io::Write) -> Resu
 #[cfg(not(feature = "aws"))]
 fn replay_s3(url: &str, _: &Options, _: &mut dyn std::io::Write) -> Result<std::io::Result<replay::Summary>, String> {
     Err(format!("{url}: this build reads local files only (built with --no-default-features); build with default features to read S3"))
+}
+
+#[cfg(feature = "aws")]
+fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string(value).unwrap_or_default());
 }
 
 #[cfg(feature = "aws")]

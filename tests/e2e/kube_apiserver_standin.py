@@ -3,10 +3,11 @@
     python tests/e2e/kube_apiserver_standin.py DIR --cluster NAME --sts-url URL --state FILE
         [--region us-east-1] [--eks-url URL] [--account ACCOUNT]
 
-No real kube-apiserver can be installed on these machines, so this serves exactly
-the reads eks-access-doctor makes, as the Kubernetes API shapes them, and
-authenticates every request the way EKS does (aws-iam-authenticator's
-`tokenVerifier.Verify`, pkg/token/token.go, and its mappers):
+No real kube-apiserver can be installed on these machines, so this serves the reads
+eks-access-doctor makes, as the Kubernetes API shapes them, authenticates every
+request the way EKS does (aws-iam-authenticator's `tokenVerifier.Verify`,
+pkg/token/token.go, and its mappers) and authorizes any request as an EKS cluster
+does (Kubernetes RBAC, then EKS access policies):
 
 - HTTPS on 127.0.0.1 (a free port), with its own CA made at start: DIR/url holds
   `https://127.0.0.1:PORT`, DIR/ca.pem the CA, DIR/ca.b64 the CA as
@@ -30,22 +31,84 @@ authenticates every request the way EKS does (aws-iam-authenticator's
   ARN none), a user entry by ARN; its username (default: the session ARN for a
   role, the user ARN) and groups are the caller's. In CONFIG_MAP modes the served
   `aws-auth` ConfigMap's `mapRoles`/`mapUsers` are read too (rolearn/userarn compared
-  case-insensitively with the canonical ARN). No match: 401.
-- Authorization, Kubernetes RBAC over what is served: the ClusterRoleBindings (and,
-  for a namespaced read, that namespace's RoleBindings) naming the caller's username
-  or one of its groups, the Roles/ClusterRoles they refer to (the state's `roles`:
-  e.g. deploy/kubernetes-reader.yaml's; `cluster-admin` is built in), and each
-  rule's apiGroups, resources, verbs and resourceNames; `system:masters` is always
-  allowed. Otherwise 403 `Status` (reason Forbidden) with the API server's message
-  (`… is forbidden: User "…" cannot list resource "rolebindings" in API group
-  "rbac.authorization.k8s.io" at the cluster scope`).
-- Reads: `GET /apis/rbac.authorization.k8s.io/v1/rolebindings`,
+  case-insensitively with the canonical ARN). No match: 401. The groups always
+  include `system:authenticated`, as the API server's authenticator adds it.
+- Request attributes, as kube-apiserver's RequestInfoFactory.NewRequestInfo
+  (k8s.io/apiserver/pkg/endpoints/request/requestinfo.go) makes them from any
+  method and path: `/api/VERSION/…` is the core group "", `/apis/GROUP/VERSION/…`
+  a named group (fewer parts: a non-resource URL, e.g. `/healthz`, `/version`,
+  `/api`, `/apis/apps/v1`, whose verb is the lower-cased method); the special verbs
+  `watch`/`proxy` as a path prefix; `namespaces/NS/RESOURCE[/NAME[/SUBRESOURCE]]`,
+  while `namespaces/NS[/status|/finalize]` is resource `namespaces`, name NS (and
+  namespace NS, as there); verb from the method (POST create, GET/HEAD get, PUT
+  update, PATCH patch, DELETE delete), a GET without a name is `list`, or `watch`
+  when the `watch` parameter is neither `0` nor `false` (apimachinery's
+  Convert_Slice_string_To_bool), a `fieldSelector=metadata.name=X` gives it name X,
+  a DELETE without a name is `deletecollection`.
+- Authorization, a union of authorizers as kube-apiserver's chain (the first that
+  allows wins; none denies explicitly):
+  1. the group `system:masters` is always allowed (kube-apiserver's privileged
+     group authorizer, ahead of RBAC);
+  2. Kubernetes RBAC (plugin/pkg/auth/authorizer/rbac/rbac.go `RuleAllows`, with
+     pkg/apis/rbac/v1/evaluation_helpers.go `VerbMatches`, `APIGroupMatches`,
+     `ResourceMatches` (`*`, `RESOURCE/SUBRESOURCE`, `*/SUBRESOURCE`),
+     `ResourceNameMatches` (a rule with resourceNames matches only a request whose
+     name is among them, so never a list without a name), `NonResourceURLMatches`
+     (`*`, exact, or a `PREFIX*`), and pkg/registry/rbac/validation/rule.go
+     `VisitRulesFor`/`appliesTo`/`GetRoleReferenceRules`): every ClusterRoleBinding,
+     plus the RoleBindings of the request's namespace (none for a cluster-scoped
+     request); a subject applies as User (by name), Group (by name) or
+     ServiceAccount (user `system:serviceaccount:NS:NAME`, NS defaulting to the
+     RoleBinding's namespace); the roleRef is a ClusterRole (from any binding) or a
+     Role of the RoleBinding's own namespace (a ClusterRoleBinding's Role reference
+     resolves to nothing), from the state's `roles` (e.g. deploy/kubernetes-reader.yaml's).
+     ClusterRoles are evaluated as stored, aggregated ones too (their `rules`; the
+     `aggregationRule` is the controller's business, not the authorizer's).
+     `cluster-admin`, when not stored, is built in as Kubernetes bootstraps it
+     (`*`/`*`/`*` and nonResourceURLs `*`).
+  3. EKS access policies (latest/ug/manage-access/k8s-access/grant-k8s-access.adoc,
+     "Associate access policies with access entries": access policies and RBAC
+     grant together, "the IAM principal has all the permissions in all associated
+     access policies. It also has all the permissions in any Kubernetes Role or
+     ClusterRole …"), for an identity that came from an access entry of type
+     STANDARD only ("You can assign one or more access policies to access entries
+     of type STANDARD"; not for an aws-auth mapping): its associations are read
+     from MiniStack's EKS (ListAssociatedAccessPolicies, only when the earlier
+     authorizers did not allow); an association with scope `cluster` applies to any
+     request, one with scope `namespace` only to a request whose namespace (as
+     RequestInfo sets it) matches one of its `namespaces`, where `*` is a wildcard
+     (`dev-*`); a request with no namespace (a cluster-scoped resource, a list across
+     namespaces, a non-resource URL) is never allowed by a namespace-scoped
+     association. The policies' rules are this file's transcription of the tables of
+     latest/ug/manage-access/k8s-access/access-policy-reference.adoc (awsdocs/
+     amazon-eks-user-guide, commit 4d52b4d) for AmazonEKSClusterAdminPolicy,
+     AmazonEKSAdminPolicy, AmazonEKSEditPolicy, AmazonEKSViewPolicy and
+     AmazonEKSAdminViewPolicy, a row a rule, evaluated with the RBAC rule matching
+     above. Any other policy (AmazonEKSHybridPolicy, the Auto Mode ones …) grants
+     nothing here.
+  Denied: 403 `Status` (reason Forbidden) with the API server's message
+  (responsewriters.Forbidden, `forbiddenMessage`: `… is forbidden: User "…" cannot
+  list resource "rolebindings" in API group "rbac.authorization.k8s.io" at the
+  cluster scope`; `forbidden: User "…" cannot get path "/healthz"`).
+- Reads served (once authorized): `GET /apis/rbac.authorization.k8s.io/v1/rolebindings`,
   `/apis/rbac.authorization.k8s.io/v1/namespaces/NS/rolebindings`,
-  `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings` (lists with `kind`,
-  `apiVersion`, `metadata.resourceVersion`, `limit` honoured and an opaque
-  `continue` token, `metadata.remainingItemCount`; items in name order, without
-  `kind`, as typed lists give them), `GET /api/v1/namespaces/kube-system/configmaps/aws-auth`
-  (the ConfigMap, or 404 `Status` NotFound). Other paths: 404 `Status`.
+  `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`, and the same for `roles`
+  (every namespace and `namespaces/NS/roles`: the state's `roles` of kind Role) and
+  `clusterroles` (kind ClusterRole): typed lists (`RoleBindingList`,
+  `ClusterRoleBindingList`, `RoleList`, `ClusterRoleList`) with `kind`, `apiVersion`,
+  `metadata.resourceVersion`, `limit` honoured and an opaque `continue` token,
+  `metadata.remainingItemCount`; items in namespace and name order, without `kind`,
+  as typed lists give them (`page_size_cap` applies to all but the namespaced
+  RoleBinding list, as before); one of these objects by name
+  (`…/clusterroles/NAME`, `…/namespaces/NS/rolebindings/NAME` …, with its `kind`
+  and `apiVersion`); `GET /api/v1/namespaces/kube-system/configmaps/aws-auth` (the
+  ConfigMap). Anything else allowed: a `list` answers 200 with no items
+  (`{"kind": "PodList"` for the kinds this file knows, else `"List"`, `apiVersion`,
+  `metadata.resourceVersion`, `items: []}`); a non-resource URL 200 `{}`; any other
+  resource request 404 `Status` NotFound (`pods "NAME" not found`, reason NotFound,
+  as apierrors.NewNotFound words it; without a name, `the server could not find the
+  requested resource`): nothing but the served objects exists, and nothing is
+  ever written.
 
 The state file (JSON, read at every request so a test can change it):
     {"rolebindings": [RoleBinding…], "clusterrolebindings": [ClusterRoleBinding…],
@@ -53,22 +116,35 @@ The state file (JSON, read at every request so a test can change it):
      "roles": [Role or ClusterRole…], "secrets": {"ACCESS_KEY_ID": "SECRET", …},
      "page_size_cap": N}   (at most N items a page whatever the limit, as an API server may do)
 
-Each request is appended to DIR/requests.ndjson: {"method", "path", "code",
-"user", "groups", "arn", "sts_status", "why"}.
+Each request is appended to DIR/requests.ndjson: {"method", "path", "query", "code",
+"user", "groups", "via", "arn", "sts_status", "signature", "why", "verb", "resource",
+"subresource", "namespace", "name", "api_group", "decision", "access_policies"};
+`access_policies` lists the associations read (only when RBAC did not allow); `decision` is what
+allowed it (`system:masters`, `rbac: ClusterRoleBinding platform-admins`,
+`rbac: RoleBinding kube-system/NAME`, `access policy AmazonEKSViewPolicy (namespace
+scope)`), `denied`, or null when authentication failed; for a non-resource URL
+`resource`, `namespace`, `name` and `api_group` are null.
 
-Not emulated (a real cluster may differ): the built-in roles other than
-cluster-admin, aggregated ClusterRoles, nonResourceURLs, impersonation, and the
-webhook and Node authorizers; every other API path, verb, watch, field and label selectors,
-`resourceVersion` semantics (one fixed version; a `continue` token never
-expires: no 410 Gone); namespaces other than those in the bindings; HTTP/2 and
-API discovery; access policies (AmazonEKS…Policy) as a source of permissions;
-the authenticator's `sso:` mappings, `mapAccounts`, username templates other than
-`{{SessionName}}`/`{{AccountID}}`, and its caches; STS's own checks beyond the
-signature (MiniStack answers for any key it knows); certificate rotation.
+Not emulated (a real cluster may differ): the built-in roles and bindings other
+than cluster-admin (`system:discovery`, `system:basic-user`, `view`, `edit`,
+`admin` … are whatever the state stores), the aggregation controller, the Node and
+webhook authorizers other than access policies, the permissions EKS gives
+non-STANDARD entries (EC2_LINUX …) and their implied groups, access policies other
+than the five above, impersonation (which, in EKS, would also drop access
+policies), admission, any write (nothing is stored: creates, updates, patches and
+deletes that are allowed answer 404), watch streams (an allowed watch answers 404),
+objects other than the served ones (lists of anything else are empty, gets 404),
+field selectors other than `metadata.name` (and that only for authorization and
+the served lists) and label selectors, `resourceVersion` semantics (one fixed
+version; a `continue` token never expires: no 410 Gone), HTTP/2 and API discovery
+documents, the authenticator's `sso:` mappings, `mapAccounts`, username templates
+other than `{{SessionName}}`/`{{AccountID}}`, and its caches; STS's own checks
+beyond the signature (MiniStack answers for any key it knows); certificate rotation.
 Stops on SIGTERM.
 """
 import argparse
 import base64
+import dataclasses
 import datetime
 import hashlib
 import hmac
@@ -167,6 +243,376 @@ def canonical_arn(arn):
     raise unauthorized(f"unrecognized resource {resource} for service {service}")
 
 
+# --- request attributes: k8s.io/apiserver/pkg/endpoints/request/requestinfo.go ---------
+API_PREFIXES = {"api", "apis"}
+GROUPLESS_API_PREFIXES = {"api"}
+SPECIAL_VERBS = {"proxy", "watch"}
+SPECIAL_VERBS_NO_SUBRESOURCES = {"proxy"}
+NAMESPACE_SUBRESOURCES = {"status", "finalize"}
+METHOD_VERBS = {"POST": "create", "GET": "get", "HEAD": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+@dataclasses.dataclass
+class RequestInfo:
+    """authorizer.Attributes of one request (RequestInfo's fields)."""
+    path: str
+    verb: str
+    is_resource_request: bool = False
+    api_prefix: str = ""
+    api_group: str = ""
+    api_version: str = ""
+    namespace: str = ""
+    resource: str = ""
+    subresource: str = ""
+    name: str = ""
+    parts: tuple = ()
+
+
+class BadRequestInfo(Exception):
+    pass
+
+
+def split_path(path):
+    path = path.strip("/")
+    return path.split("/") if path else []
+
+
+def query_bool(values):
+    """apimachinery's Convert_Slice_string_To_bool: absent → false; "0"/"false" → false; else true."""
+    if not values:
+        return False
+    return not (values[0] == "0" or values[0].lower() == "false")
+
+
+def field_selector_name(selector):
+    """fields.Selector.RequiresExactMatch("metadata.name") on a `fieldSelector`, with
+    the name kept only if it is a valid path segment (path.IsValidPathSegmentName)."""
+    for term in (selector or "").split(","):
+        for op in ("!=", "==", "="):
+            if op in term:
+                field, _, value = term.partition(op)
+                if op != "!=" and field.strip() == "metadata.name":
+                    value = value.strip()
+                    if value not in (".", "..") and "/" not in value and "%" not in value:
+                        return value
+                break
+    return ""
+
+
+def request_info(method, path, query=""):
+    """RequestInfoFactory.NewRequestInfo for `method` on `path` with the raw `query`."""
+    info = RequestInfo(path=path, verb=method.lower())
+    parts = split_path(path)
+    if len(parts) < 3 or parts[0] not in API_PREFIXES:
+        return info  # a non-resource request: the verb is the lower-cased method
+    info.api_prefix, parts = parts[0], parts[1:]
+    if info.api_prefix not in GROUPLESS_API_PREFIXES:
+        if len(parts) < 3:
+            return info
+        info.api_group, parts = parts[0], parts[1:]
+    info.is_resource_request = True
+    info.api_version, parts = parts[0], parts[1:]
+    if parts[0] in SPECIAL_VERBS:
+        if len(parts) < 2:
+            raise BadRequestInfo(f"unable to determine kind and namespace from url, {path}")
+        info.verb, parts = parts[0], parts[1:]
+    else:
+        info.verb = METHOD_VERBS.get(method.upper(), "")
+    if parts[0] == "namespaces":
+        if len(parts) > 1:
+            info.namespace = parts[1]
+            # namespaces/NS/RESOURCE…: relative to RESOURCE; namespaces/NS[/status|/finalize]: the namespace itself
+            if len(parts) > 2 and parts[2] not in NAMESPACE_SUBRESOURCES:
+                parts = parts[2:]
+    info.parts = tuple(parts)
+    if len(parts) >= 3 and info.verb not in SPECIAL_VERBS_NO_SUBRESOURCES:
+        info.subresource = parts[2]
+    if len(parts) >= 2:
+        info.name = parts[1]
+    if len(parts) >= 1:
+        info.resource = parts[0]
+    if not info.name and info.verb == "get":
+        params = urllib.parse.parse_qs(query or "", keep_blank_values=True)
+        info.verb = "watch" if query_bool(params.get("watch")) else "list"
+        info.name = field_selector_name(params.get("fieldSelector", [""])[0])
+    if not info.name and info.verb == "delete":
+        info.verb = "deletecollection"
+    return info
+
+
+# --- RBAC: pkg/apis/rbac/v1/evaluation_helpers.go and plugin/pkg/auth/authorizer/rbac/rbac.go ---
+def verb_matches(rule, verb):
+    return any(v == "*" or v == verb for v in rule.get("verbs") or [])
+
+
+def api_group_matches(rule, group):
+    return any(g == "*" or g == group for g in rule.get("apiGroups") or [])
+
+
+def resource_matches(rule, combined, subresource):
+    for r in rule.get("resources") or []:
+        if r == "*" or r == combined:
+            return True
+        if subresource and len(r) == len(subresource) + 2 and r.startswith("*/") and r.endswith(subresource):
+            return True
+    return False
+
+
+def resource_name_matches(rule, name):
+    names = rule.get("resourceNames") or []
+    return not names or name in names
+
+
+def non_resource_url_matches(rule, url):
+    for u in rule.get("nonResourceURLs") or []:
+        if u == "*" or u == url or (u.endswith("*") and url.startswith(u.rstrip("*"))):
+            return True
+    return False
+
+
+def rule_allows(info, rule):
+    """rbac.go RuleAllows."""
+    if info.is_resource_request:
+        combined = f"{info.resource}/{info.subresource}" if info.subresource else info.resource
+        return verb_matches(rule, info.verb) and api_group_matches(rule, info.api_group) and \
+            resource_matches(rule, combined, info.subresource) and resource_name_matches(rule, info.name)
+    return verb_matches(rule, info.verb) and non_resource_url_matches(rule, info.path)
+
+
+# cluster-admin as Kubernetes bootstraps it (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go).
+CLUSTER_ADMIN_RULES = [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                       {"nonResourceURLs": ["*"], "verbs": ["*"]}]
+
+
+def applies_to(subject, user, groups, namespace):
+    """rule.go appliesToUser; `namespace` is the RoleBinding's ("" for a ClusterRoleBinding)."""
+    kind = subject.get("kind")
+    if kind == "User":
+        return subject.get("name") == user
+    if kind == "Group":
+        return subject.get("name") in groups
+    if kind == "ServiceAccount":
+        sa_namespace = subject.get("namespace") or namespace
+        return bool(sa_namespace) and user == f"system:serviceaccount:{sa_namespace}:{subject.get('name')}"
+    return False
+
+
+def role_reference_rules(roles, ref, binding_namespace):
+    """rule.go GetRoleReferenceRules: a ClusterRole by name, or a Role of the binding's namespace."""
+    kind, name = ref.get("kind"), ref.get("name")
+    for role in roles:
+        meta = role.get("metadata") or {}
+        if role.get("kind") != kind or meta.get("name") != name:
+            continue
+        if kind == "ClusterRole" or (kind == "Role" and binding_namespace and meta.get("namespace") == binding_namespace):
+            return role.get("rules") or []
+    if kind == "ClusterRole" and name == "cluster-admin":
+        return CLUSTER_ADMIN_RULES
+    return []
+
+
+def rbac_decision(info, user, groups, state):
+    """rbac.go Authorize over rule.go VisitRulesFor: the binding that allows, or None."""
+    roles = state.get("roles") or []
+    candidates = [(b, "", f"ClusterRoleBinding {b['metadata']['name']}") for b in state.get("clusterrolebindings") or []]
+    if info.namespace:
+        candidates += [(b, info.namespace, f"RoleBinding {info.namespace}/{b['metadata']['name']}")
+                       for b in state.get("rolebindings") or [] if b["metadata"].get("namespace") == info.namespace]
+    for binding, namespace, described in candidates:
+        if not any(applies_to(s, user, groups, namespace) for s in binding.get("subjects") or []):
+            continue
+        if any(rule_allows(info, rule) for rule in role_reference_rules(roles, binding.get("roleRef") or {}, namespace)):
+            return f"rbac: {described}"
+    return None
+
+
+# --- EKS access policies -----------------------------------------------------------------
+# A transcription of awsdocs/amazon-eks-user-guide latest/ug/manage-access/k8s-access/
+# access-policy-reference.adoc (commit 4d52b4d), table by table, row by row, in the page's
+# order: each row is a rule ("Each row of each table in each access policy is a separate
+# rule"); an empty API group cell is the core group "". Written from the page alone.
+GLW = ["get", "list", "watch"]
+CDDPU = ["create", "delete", "deletecollection", "patch", "update"]
+
+
+def _rule(groups, resources, verbs):
+    return {"apiGroups": groups, "resources": resources, "verbs": verbs}
+
+
+ACCESS_POLICIES = {
+    "AmazonEKSAdminPolicy": [
+        _rule(["apps"], ["daemonsets", "deployments", "deployments/rollback", "deployments/scale", "replicasets",
+                         "replicasets/scale", "statefulsets", "statefulsets/scale"], CDDPU),
+        _rule(["apps"], ["controllerrevisions", "daemonsets", "daemonsets/status", "deployments", "deployments/scale",
+                         "deployments/status", "replicasets", "replicasets/scale", "replicasets/status", "statefulsets",
+                         "statefulsets/scale", "statefulsets/status"], GLW),
+        _rule(["authorization.k8s.io"], ["localsubjectaccessreviews"], ["create"]),
+        _rule(["autoscaling"], ["horizontalpodautoscalers"], CDDPU),
+        _rule(["autoscaling"], ["horizontalpodautoscalers", "horizontalpodautoscalers/status"], GLW),
+        _rule(["batch"], ["cronjobs", "jobs"], CDDPU),
+        _rule(["batch"], ["cronjobs", "cronjobs/status", "jobs", "jobs/status"], GLW),
+        _rule(["discovery.k8s.io"], ["endpointslices"], GLW),
+        _rule(["extensions"], ["daemonsets", "deployments", "deployments/rollback", "deployments/scale", "ingresses",
+                               "networkpolicies", "replicasets", "replicasets/scale", "replicationcontrollers/scale"], CDDPU),
+        _rule(["extensions"], ["daemonsets", "daemonsets/status", "deployments", "deployments/scale", "deployments/status",
+                               "ingresses", "ingresses/status", "networkpolicies", "replicasets", "replicasets/scale",
+                               "replicasets/status", "replicationcontrollers/scale"], GLW),
+        _rule(["networking.k8s.io"], ["ingresses", "ingresses/status", "networkpolicies"], GLW),
+        _rule(["networking.k8s.io"], ["ingresses", "networkpolicies"], CDDPU),
+        _rule(["policy"], ["poddisruptionbudgets"], CDDPU),
+        _rule(["policy"], ["poddisruptionbudgets", "poddisruptionbudgets/status"], GLW),
+        _rule(["rbac.authorization.k8s.io"], ["rolebindings", "roles"],
+              ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]),
+        _rule([""], ["configmaps", "endpoints", "persistentvolumeclaims", "persistentvolumeclaims/status", "pods",
+                     "replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts", "services",
+                     "services/status"], GLW),
+        _rule([""], ["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy"], GLW),
+        _rule([""], ["configmaps", "events", "persistentvolumeclaims", "replicationcontrollers",
+                     "replicationcontrollers/scale", "secrets", "serviceaccounts", "services", "services/proxy"], CDDPU),
+        _rule([""], ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"], CDDPU),
+        _rule([""], ["serviceaccounts"], ["impersonate"]),
+        _rule([""], ["bindings", "events", "limitranges", "namespaces/status", "pods/log", "pods/status",
+                     "replicationcontrollers/status", "resourcequotas", "resourcequotas/status"], GLW),
+        _rule([""], ["namespaces"], GLW),
+    ],
+    "AmazonEKSClusterAdminPolicy": [
+        _rule(["*"], ["*"], ["*"]),
+        {"nonResourceURLs": ["*"], "verbs": ["*"]},
+    ],
+    "AmazonEKSAdminViewPolicy": [
+        _rule(["*"], ["*"], GLW),
+    ],
+    "AmazonEKSEditPolicy": [
+        _rule(["apps"], ["daemonsets", "deployments", "deployments/rollback", "deployments/scale", "replicasets",
+                         "replicasets/scale", "statefulsets", "statefulsets/scale"], CDDPU),
+        _rule(["apps"], ["controllerrevisions", "daemonsets", "daemonsets/status", "deployments", "deployments/scale",
+                         "deployments/status", "replicasets", "replicasets/scale", "replicasets/status", "statefulsets",
+                         "statefulsets/scale", "statefulsets/status"], GLW),
+        _rule(["autoscaling"], ["horizontalpodautoscalers", "horizontalpodautoscalers/status"], GLW),
+        _rule(["autoscaling"], ["horizontalpodautoscalers"], CDDPU),
+        _rule(["batch"], ["cronjobs", "jobs"], CDDPU),
+        _rule(["batch"], ["cronjobs", "cronjobs/status", "jobs", "jobs/status"], GLW),
+        _rule(["discovery.k8s.io"], ["endpointslices"], GLW),
+        _rule(["extensions"], ["daemonsets", "deployments", "deployments/rollback", "deployments/scale", "ingresses",
+                               "networkpolicies", "replicasets", "replicasets/scale", "replicationcontrollers/scale"], CDDPU),
+        _rule(["extensions"], ["daemonsets", "daemonsets/status", "deployments", "deployments/scale", "deployments/status",
+                               "ingresses", "ingresses/status", "networkpolicies", "replicasets", "replicasets/scale",
+                               "replicasets/status", "replicationcontrollers/scale"], GLW),
+        _rule(["networking.k8s.io"], ["ingresses", "networkpolicies"], CDDPU),
+        _rule(["networking.k8s.io"], ["ingresses", "ingresses/status", "networkpolicies"], GLW),
+        _rule(["policy"], ["poddisruptionbudgets"], CDDPU),
+        _rule(["policy"], ["poddisruptionbudgets", "poddisruptionbudgets/status"], GLW),
+        _rule([""], ["namespaces"], GLW),
+        _rule([""], ["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy"], GLW),
+        _rule([""], ["serviceaccounts"], ["impersonate"]),
+        _rule([""], ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"], CDDPU),
+        _rule([""], ["configmaps", "events", "persistentvolumeclaims", "replicationcontrollers",
+                     "replicationcontrollers/scale", "secrets", "serviceaccounts", "services", "services/proxy"], CDDPU),
+        _rule([""], ["configmaps", "endpoints", "persistentvolumeclaims", "persistentvolumeclaims/status", "pods",
+                     "replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts", "services",
+                     "services/status"], GLW),
+        _rule([""], ["bindings", "events", "limitranges", "namespaces/status", "pods/log", "pods/status",
+                     "replicationcontrollers/status", "resourcequotas", "resourcequotas/status"], GLW),
+    ],
+    "AmazonEKSViewPolicy": [
+        _rule(["apps"], ["controllerrevisions", "daemonsets", "daemonsets/status", "deployments", "deployments/scale",
+                         "deployments/status", "replicasets", "replicasets/scale", "replicasets/status", "statefulsets",
+                         "statefulsets/scale", "statefulsets/status"], GLW),
+        _rule(["autoscaling"], ["horizontalpodautoscalers", "horizontalpodautoscalers/status"], GLW),
+        _rule(["batch"], ["cronjobs", "cronjobs/status", "jobs", "jobs/status"], GLW),
+        _rule(["discovery.k8s.io"], ["endpointslices"], GLW),
+        _rule(["extensions"], ["daemonsets", "daemonsets/status", "deployments", "deployments/scale", "deployments/status",
+                               "ingresses", "ingresses/status", "networkpolicies", "replicasets", "replicasets/scale",
+                               "replicasets/status", "replicationcontrollers/scale"], GLW),
+        _rule(["networking.k8s.io"], ["ingresses", "ingresses/status", "networkpolicies"], GLW),
+        _rule(["policy"], ["poddisruptionbudgets", "poddisruptionbudgets/status"], GLW),
+        _rule([""], ["configmaps", "endpoints", "persistentvolumeclaims", "persistentvolumeclaims/status", "pods",
+                     "replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts", "services",
+                     "services/status"], GLW),
+        # The page spells the last resource r``esourcequotas/status``: resourcequotas/status.
+        _rule([""], ["bindings", "events", "limitranges", "namespaces/status", "pods/log", "pods/status",
+                     "replicationcontrollers/status", "resourcequotas", "resourcequotas/status"], GLW),
+        _rule([""], ["namespaces"], GLW),
+    ],
+}
+
+
+def policy_name(policy_arn):
+    """`arn:PARTITION:eks::aws:cluster-access-policy/NAME` → NAME."""
+    return (policy_arn or "").rsplit("/", 1)[-1]
+
+
+def namespace_matches(pattern, namespace):
+    """An association's namespace, where `*` stands for any characters (`dev-*`)."""
+    return re.fullmatch(".*".join(re.escape(p) for p in pattern.split("*")), namespace) is not None
+
+
+def scope_allows(scope, info):
+    """An association's accessScope: `cluster` → any request; `namespace` → a request in
+    one of its namespaces (never one without a namespace: a cluster-scoped resource,
+    a list across namespaces, a non-resource URL)."""
+    kind = (scope or {}).get("type")
+    if kind == "cluster":
+        return True
+    if kind == "namespace":
+        return bool(info.namespace) and any(namespace_matches(p, info.namespace) for p in scope.get("namespaces") or [])
+    return False
+
+
+def access_policy_decision(info, associations):
+    """The association that allows `info`, as `access policy NAME (SCOPE scope)`, or None."""
+    for association in associations:
+        name = policy_name(association.get("policyArn"))
+        rules = ACCESS_POLICIES.get(name)
+        scope = association.get("accessScope") or {}
+        if rules and scope_allows(scope, info) and any(rule_allows(info, rule) for rule in rules):
+            return f"access policy {name} ({scope.get('type')} scope)"
+    return None
+
+
+def authorize(info, user, groups, state, associations=lambda: []):
+    """The union of the authorizers: the decision that allows, or None (denied).
+    `associations` is called (once) only when neither system:masters nor RBAC allows."""
+    if "system:masters" in groups:
+        return "system:masters"
+    decision = rbac_decision(info, user, groups, state)
+    if decision:
+        return decision
+    return access_policy_decision(info, associations())
+
+
+def forbidden(info, user):
+    """responsewriters.Forbidden: forbiddenMessage in apierrors.NewForbidden."""
+    if not info.is_resource_request:
+        return Reject(403, status(403, "Forbidden", f'forbidden: User "{user}" cannot {info.verb} path "{info.path}"'), "forbidden")
+    resource = f"{info.resource}/{info.subresource}" if info.subresource else info.resource
+    scope = f'in the namespace "{info.namespace}"' if info.namespace else "at the cluster scope"
+    reason = f'User "{user}" cannot {info.verb} resource "{resource}" in API group "{info.api_group}" {scope}'
+    qualified = qualified_resource(info)
+    message = f'{qualified} "{info.name}" is forbidden: {reason}' if info.name else f"{qualified} is forbidden: {reason}"
+    return Reject(403, status(403, "Forbidden", message, details(info)), "forbidden")
+
+
+def qualified_resource(info):
+    return f"{info.resource}.{info.api_group}" if info.api_group else info.resource
+
+
+def details(info):
+    out = {"kind": info.resource}
+    if info.api_group:
+        out["group"] = info.api_group
+    if info.name:
+        out["name"] = info.name
+    return out
+
+
+def not_found(info):
+    """apierrors.NewNotFound for a named object; the generic 404 without a name."""
+    if info.name:
+        return Reject(404, status(404, "NotFound", f'{qualified_resource(info)} "{info.name}" not found', details(info)), "not found")
+    return Reject(404, status(404, "NotFound", "the server could not find the requested resource", details(info)), "not found")
+
+
 class Server:
     def __init__(self, args):
         self.args = args
@@ -257,6 +703,8 @@ class Server:
 
     # --- identity mapping -------------------------------------------------
     def identity(self, arn, state):
+        """(username, groups, via, entry): `entry` is {"principalArn", "type"} when an access
+        entry mapped the caller, None for an aws-auth mapping."""
         canonical, session = canonical_arn(arn)
         partition, account = canonical.split(":")[1], canonical.split(":")[4]
         kind, _, name = canonical.split(":", 5)[5].partition("/")
@@ -276,7 +724,8 @@ class Server:
                     entry = self.eks("DescribeAccessEntry", entry_arn)["accessEntry"]
                     default = f"arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}" if kind == "role" else canonical
                     username = fill(entry.get("username") or default, session, account)
-                    return username, list(entry.get("kubernetesGroups", [])), f"access entry {entry_arn}"
+                    found = {"principalArn": entry.get("principalArn") or entry_arn, "type": entry.get("type") or "STANDARD"}
+                    return username, list(entry.get("kubernetesGroups", [])), f"access entry {entry_arn}", found
         if mode != "API" and state.get("aws_auth"):
             key, field = ("mapRoles", "rolearn") if kind == "role" else ("mapUsers", "userarn")
             for mapping in parse_yaml_list(state["aws_auth"].get(key, "")):
@@ -284,7 +733,7 @@ class Server:
                 if isinstance(value, str) and value.lower() == canonical.lower():
                     username = next((v for k, v in mapping.items() if k.lower() == "username"), "") or canonical
                     groups = next((v for k, v in mapping.items() if k.lower() == "groups"), []) or []
-                    return fill(username, session, account), list(groups), f"aws-auth {key}"
+                    return fill(username, session, account), list(groups), f"aws-auth {key}", None
         raise unauthorized(f"ARN is not mapped: {canonical}")
 
     def eks(self, operation, principal=None):
@@ -297,45 +746,29 @@ class Server:
             return client.describe_cluster(name=self.args.cluster)
         if operation == "ListAccessEntries":
             return client.list_access_entries(clusterName=self.args.cluster)
+        if operation == "ListAssociatedAccessPolicies":
+            out, token = [], None
+            while True:
+                extra = {"nextToken": token} if token else {}
+                batch = client.list_associated_access_policies(clusterName=self.args.cluster, principalArn=principal, **extra)
+                out += batch.get("associatedAccessPolicies", [])
+                token = batch.get("nextToken")
+                if not token:
+                    return out
         return client.describe_access_entry(clusterName=self.args.cluster, principalArn=principal)
 
     # --- authorization ------------------------------------------------------
-    def authorize(self, user, groups, state, verb, resource, group, name=None, namespace=None):
-        """Kubernetes RBAC over what is served: the bindings naming the caller (as
-        User or Group), the Roles and ClusterRoles they refer to (`roles` in the
-        state; `cluster-admin` is built in), and each rule's apiGroups, resources,
-        verbs and resourceNames. `system:masters` is always allowed."""
-        if "system:masters" in groups:
-            return
-        roles = {(r.get("kind"), r["metadata"].get("namespace"), r["metadata"]["name"]): r for r in state.get("roles", [])}
-        candidates = [(b, None) for b in state.get("clusterrolebindings", [])]
-        if namespace:
-            candidates += [(b, namespace) for b in state.get("rolebindings", []) if b["metadata"].get("namespace") == namespace]
-        for binding, ns in candidates:
-            named = any((s.get("kind") == "User" and s.get("name") == user) or (s.get("kind") == "Group" and s.get("name") in groups)
-                        for s in binding.get("subjects", []) or [])
-            if not named:
-                continue
-            ref = binding.get("roleRef", {})
-            if ref.get("kind") == "ClusterRole" and ref.get("name") == "cluster-admin":
-                return
-            role = roles.get((ref.get("kind"), ns if ref.get("kind") == "Role" else None, ref.get("name")))
-            for rule in (role or {}).get("rules", []):
-                if (group in rule.get("apiGroups", []) or "*" in rule.get("apiGroups", [])) and \
-                   (resource in rule.get("resources", []) or "*" in rule.get("resources", [])) and \
-                   (verb in rule.get("verbs", []) or "*" in rule.get("verbs", [])) and \
-                   (not rule.get("resourceNames") or name in rule["resourceNames"]):
-                    return
-        full = f"{resource}.{group}" if group else resource
-        what = f'{full} "{name}"' if name else full
-        scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-        message = f'{what} is forbidden: User "{user}" cannot {verb} resource "{resource}" in API group "{group}" {scope}'
-        details = {"kind": resource}
-        if group:
-            details["group"] = group
-        if name:
-            details["name"] = name
-        raise Reject(403, status(403, "Forbidden", message, details), "forbidden")
+    def associations(self, entry, record):
+        """The access policies associated with the caller's access entry (STANDARD only)."""
+        if not entry or entry.get("type") != "STANDARD":
+            return []
+        try:
+            found = self.eks("ListAssociatedAccessPolicies", entry["principalArn"])
+        except Exception as e:  # noqa: BLE001 - an authorizer that errs has no opinion
+            record["access_policies"] = f"unreadable: {e}"
+            return []
+        record["access_policies"] = [f"{policy_name(a.get('policyArn'))} {json.dumps(a.get('accessScope'), sort_keys=True)}" for a in found]
+        return found
 
 
 def fill(template, session, account):
@@ -396,6 +829,69 @@ def page(items, query, list_kind, api_version, cap=None):
     return {"kind": list_kind, "apiVersion": api_version, "metadata": metadata, "items": out}
 
 
+# --- what is served --------------------------------------------------------------------
+# The RBAC objects served from the state: resource → (kind, namespaced, the state's items).
+RBAC_SERVED = {
+    "rolebindings": ("RoleBinding", True, lambda s: s.get("rolebindings") or []),
+    "clusterrolebindings": ("ClusterRoleBinding", False, lambda s: s.get("clusterrolebindings") or []),
+    "roles": ("Role", True, lambda s: [r for r in s.get("roles") or [] if r.get("kind") == "Role"]),
+    "clusterroles": ("ClusterRole", False, lambda s: [r for r in s.get("roles") or [] if r.get("kind") == "ClusterRole"]),
+}
+# The list kinds of some well-known resources, for the empty lists of what is not served.
+LIST_KINDS = {
+    ("", "pods"): "PodList", ("", "services"): "ServiceList", ("", "configmaps"): "ConfigMapList",
+    ("", "secrets"): "SecretList", ("", "namespaces"): "NamespaceList", ("", "nodes"): "NodeList",
+    ("", "serviceaccounts"): "ServiceAccountList", ("", "events"): "EventList", ("", "endpoints"): "EndpointsList",
+    ("", "persistentvolumeclaims"): "PersistentVolumeClaimList", ("", "persistentvolumes"): "PersistentVolumeList",
+    ("apps", "deployments"): "DeploymentList", ("apps", "daemonsets"): "DaemonSetList",
+    ("apps", "statefulsets"): "StatefulSetList", ("apps", "replicasets"): "ReplicaSetList",
+    ("batch", "jobs"): "JobList", ("batch", "cronjobs"): "CronJobList",
+    ("networking.k8s.io", "ingresses"): "IngressList", ("networking.k8s.io", "networkpolicies"): "NetworkPolicyList",
+    ("policy", "poddisruptionbudgets"): "PodDisruptionBudgetList",
+    ("discovery.k8s.io", "endpointslices"): "EndpointSliceList",
+}
+
+
+def api_version(info):
+    return f"{info.api_group}/{info.api_version}" if info.api_group else info.api_version
+
+
+def serve(info, query, state):
+    """The answer (200 body) to an authorized request, or a Reject (404, 400)."""
+    if not info.is_resource_request:
+        return {}
+    served = RBAC_SERVED.get(info.resource) if info.api_group == RBAC and info.api_version == "v1" else None
+    if served and not info.subresource:
+        kind, namespaced, items = served
+        if info.namespace and not namespaced:
+            raise Reject(404, status(404, "NotFound", "the server could not find the requested resource", {}), "no such path")
+        items = [i for i in items(state) if not info.namespace or i["metadata"].get("namespace") == info.namespace]
+        if info.verb == "list":
+            if info.name:  # fieldSelector=metadata.name=…
+                items = [i for i in items if i["metadata"].get("name") == info.name]
+            # The namespaced RoleBinding list has no page cap (as before).
+            cap = None if (info.resource == "rolebindings" and info.namespace) else state.get("page_size_cap")
+            return page(items, query, f"{kind}List", f"{RBAC}/v1", cap)
+        if info.verb == "get":
+            for item in items:
+                if item["metadata"].get("name") == info.name:
+                    return dict(item, kind=kind, apiVersion=f"{RBAC}/v1")
+            raise not_found(info)
+    if (info.verb, info.api_group, info.api_version, info.namespace, info.resource, info.name, info.subresource) == \
+            ("get", "", "v1", "kube-system", "configmaps", "aws-auth", ""):
+        data = state.get("aws_auth")
+        if data is None:
+            raise not_found(info)
+        return {"kind": "ConfigMap", "apiVersion": "v1",
+                "metadata": {"name": "aws-auth", "namespace": "kube-system", "resourceVersion": RESOURCE_VERSION,
+                             "uid": "8f1d3c2e-0000-4000-8000-000000000001", "creationTimestamp": "2026-11-01T00:00:00Z"},
+                "data": data}
+    if info.verb == "list" and not info.subresource:
+        return {"kind": LIST_KINDS.get((info.api_group, info.resource), "List"), "apiVersion": api_version(info),
+                "metadata": {"resourceVersion": RESOURCE_VERSION}, "items": []}
+    raise not_found(info)
+
+
 def make_handler(server):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -414,46 +910,43 @@ def make_handler(server):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)  # a body is never used: nothing is written
             url = urllib.parse.urlsplit(self.path)
             query = urllib.parse.parse_qs(url.query)
-            record = {"method": "GET", "path": url.path, "query": url.query}
+            record = {"method": self.command, "path": url.path, "query": url.query, "decision": None}
             try:
+                try:
+                    info = request_info(self.command, url.path, url.query)
+                except BadRequestInfo as e:
+                    raise Reject(500, status(500, "InternalError", f"failed to create RequestInfo: {e}"), "bad request info")
+                resource = info.is_resource_request
+                record.update(verb=info.verb, resource=info.resource if resource else None,
+                              subresource=info.subresource if resource else None,
+                              namespace=(info.namespace or None) if resource else None,
+                              name=(info.name or None) if resource else None,
+                              api_group=info.api_group if resource else None)
                 state = server.state()
                 arn = server.verify(self.headers.get("Authorization", ""), state, record)
-                user, groups, via = server.identity(arn, state)
-                groups = groups + ["system:authenticated"]
+                user, groups, via, entry = server.identity(arn, state)
+                if "system:authenticated" not in groups:
+                    groups = groups + ["system:authenticated"]
                 record.update(user=user, groups=groups, via=via)
-                body = self.read(url.path, query, user, groups, state)
-                self.answer(200, body, record)
+                decision = authorize(info, user, groups, state, lambda: server.associations(entry, record))
+                record["decision"] = decision or "denied"
+                if not decision:
+                    raise forbidden(info, user)
+                self.answer(200, serve(info, query, state), record)
             except Reject as reject:
                 record["why"] = reject.why
                 self.answer(reject.code, reject.status, record)
 
-        def read(self, path, query, user, groups, state):
-            if path == f"/apis/{RBAC}/v1/clusterrolebindings":
-                server.authorize(user, groups, state, "list", "clusterrolebindings", RBAC)
-                return page(state.get("clusterrolebindings", []), query, "ClusterRoleBindingList", f"{RBAC}/v1", state.get("page_size_cap"))
-            if path == f"/apis/{RBAC}/v1/rolebindings":
-                server.authorize(user, groups, state, "list", "rolebindings", RBAC)
-                return page(state.get("rolebindings", []), query, "RoleBindingList", f"{RBAC}/v1", state.get("page_size_cap"))
-            m = re.fullmatch(rf"/apis/{re.escape(RBAC)}/v1/namespaces/([^/]+)/rolebindings", path)
-            if m:
-                server.authorize(user, groups, state, "list", "rolebindings", RBAC, namespace=m.group(1))
-                items = [b for b in state.get("rolebindings", []) if b["metadata"].get("namespace") == m.group(1)]
-                return page(items, query, "RoleBindingList", f"{RBAC}/v1")
-            if path == "/api/v1/namespaces/kube-system/configmaps/aws-auth":
-                server.authorize(user, groups, state, "get", "configmaps", "", name="aws-auth", namespace="kube-system")
-                data = state.get("aws_auth")
-                if data is None:
-                    raise Reject(404, status(404, "NotFound", 'configmaps "aws-auth" not found', {"name": "aws-auth", "kind": "configmaps"}), "not found")
-                return {"kind": "ConfigMap", "apiVersion": "v1",
-                        "metadata": {"name": "aws-auth", "namespace": "kube-system", "resourceVersion": RESOURCE_VERSION,
-                                     "uid": "8f1d3c2e-0000-4000-8000-000000000001", "creationTimestamp": "2026-11-01T00:00:00Z"},
-                        "data": data}
-            raise Reject(404, status(404, "NotFound", "the server could not find the requested resource", {}), "no such path")
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any  # noqa: N815 - http.server's naming
 
     return Handler
 

@@ -357,6 +357,7 @@ fn hostile_values_from_the_cluster_are_escaped() {
         name: "<!here>`x`".into(),
         role: "ClusterRole/[a](https://evil.example)".into(),
         groups: vec!["platform-admins<!channel>".into(), "ops\n*bold*".into()],
+        users: vec![],
     }];
     let groups = json!(["platform-admins<!channel", "ops\n*bold", "\u{2028}x", "<@U0123>"]);
     let d = eks_access_doctor_core::diagnose(
@@ -413,6 +414,7 @@ fn hostile_values_of_a_granted_line_are_escaped() {
         name: "<!here>`x`".into(),
         role: "ClusterRole/[a](https://evil.example)".into(),
         groups: vec!["platform-admins<!channel>".into(), "$(reboot)x".into()],
+        users: vec![],
     }];
     let d = eks_access_doctor_core::diagnose((**event).clone(), &Facts { bindings: Lookup::Found(bindings), ..Facts::default() });
     assert_eq!(d.findings[0].cause.id, "group-not-bound");

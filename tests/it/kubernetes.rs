@@ -6,6 +6,8 @@
 //! `$KUBE_STANDIN_PYTHON`, else `.tools/sam/bin/python`, the SAM CLI's virtualenv).
 
 use crate::support;
+
+mod picture;
 use aws_sdk_eks::types::{AuthenticationMode, CreateAccessConfigRequest, VpcConfigRequest};
 use eks_access_doctor_aws::enrich::{gather, AwsLookups, Home};
 use eks_access_doctor_aws::kubernetes::client::Endpoint;

@@ -5,10 +5,12 @@
 //! `ClusterRoleBindingList`, `ConfigMap`, and `Status` for errors).
 //!
 //! Reads: `GET /apis/rbac.authorization.k8s.io/v1/rolebindings` (every namespace),
-//! `GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings`, each paged with
+//! `GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings`, `…/roles` and
+//! `…/clusterroles` (`audit`, `explain --cluster`), each paged with
 //! `limit` and `continue`; `GET /api/v1/namespaces/kube-system/configmaps/aws-auth`.
 
 use base64::Engine;
+use eks_access_doctor_core::kubernetes::authz::RbacRole;
 use eks_access_doctor_core::kubernetes::{AwsAuth, Binding};
 use std::time::Duration;
 
@@ -154,6 +156,18 @@ impl KubeClient {
             bindings.extend(items.iter().filter_map(|item| Binding::from_item(kind, item)));
         }
         Ok(bindings)
+    }
+
+    /// Every Role (all namespaces) and ClusterRole, their rules as stored.
+    pub async fn roles(&self) -> Result<Vec<RbacRole>, KubeError> {
+        let mut roles = Vec::new();
+        for (kind, path) in
+            [("ClusterRole", "/apis/rbac.authorization.k8s.io/v1/clusterroles"), ("Role", "/apis/rbac.authorization.k8s.io/v1/roles")]
+        {
+            let items = self.list(path).await?;
+            roles.extend(items.iter().filter_map(|item| RbacRole::from_item(kind, item)));
+        }
+        Ok(roles)
     }
 
     /// The `kube-system/aws-auth` ConfigMap; `None` when the cluster has none.

@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod client;
+pub mod picture;
 pub mod token;
 
 use super::enrich::Lookups;

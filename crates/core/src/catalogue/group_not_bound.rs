@@ -209,6 +209,7 @@ mod tests {
             name: "x".into(),
             role: "ClusterRole/view".into(),
             groups: vec!["platform  admins".into(), "ops".into()],
+            users: vec![],
         }];
         assert_eq!(regroup(&["platform", "admins", "ops", "platform"], &bindings), ["platform  admins", "ops", "platform"]);
         assert_eq!(regroup(&[], &bindings), Vec::<String>::new());

@@ -31,10 +31,15 @@
 //!   (case-sensitive); `system:masters` is a privileged group the authorizer lets
 //!   through whatever the bindings say.
 
+pub mod access_policies;
+pub mod audit;
+pub mod authz;
 pub mod aws_auth;
 pub mod migration;
+pub mod picture;
 pub mod rbac;
 pub mod report;
+pub mod reverse;
 
 pub use aws_auth::{AwsAuth, Mapping, MappingKind};
 pub use migration::{AccessEntrySummary, Migration, Unmatched};

@@ -23,6 +23,10 @@ pub struct Binding {
     pub role: String,
     /// The names of its `Group` subjects.
     pub groups: Vec<String>,
+    /// The usernames of its `User` subjects, and its `ServiceAccount` subjects as the
+    /// API server names them (`system:serviceaccount:NAMESPACE:NAME`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
 }
 
 impl Binding {
@@ -36,14 +40,29 @@ impl Binding {
             Some(r) => format!("{}/{}", r["kind"].as_str().unwrap_or("?"), r["name"].as_str().unwrap_or("?")),
             None => "?".into(),
         };
-        let groups = item
-            .get("subjects")
-            .and_then(|s| s.as_array())
-            .map(|subjects| {
-                subjects.iter().filter(|s| s["kind"] == "Group").filter_map(|s| s["name"].as_str().map(str::to_string)).collect()
-            })
-            .unwrap_or_default();
-        Some(Binding { kind: kind.to_string(), namespace, name, role, groups })
+        let subjects = item.get("subjects").and_then(|s| s.as_array()).map(Vec::as_slice).unwrap_or_default();
+        let (mut groups, mut users) = (Vec::new(), Vec::new());
+        for subject in subjects {
+            let Some(subject_name) = subject["name"].as_str() else { continue };
+            match subject["kind"].as_str() {
+                Some("Group") => groups.push(subject_name.to_string()),
+                Some("User") => users.push(subject_name.to_string()),
+                // A service account's subject namespace defaults to nothing: the
+                // authorizer then matches no user (rbac/v1 evaluation_helpers.go).
+                Some("ServiceAccount") => {
+                    if let Some(ns) = subject["namespace"].as_str().filter(|ns| !ns.is_empty()) {
+                        users.push(format!("system:serviceaccount:{ns}:{subject_name}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(Binding { kind: kind.to_string(), namespace, name, role, groups, users })
+    }
+
+    /// The `roleRef`'s kind and name (`ClusterRole`, `view`).
+    pub fn role_ref(&self) -> (&str, &str) {
+        self.role.split_once('/').unwrap_or(("?", &self.role))
     }
 
     /// `ClusterRoleBinding/ops-view (ClusterRole/view)`, `RoleBinding dev/deployers (Role/deployer)`.
@@ -84,12 +103,21 @@ pub fn check(group: &str, bindings: &[Binding]) -> GroupCheck {
     let mut names: Vec<&str> = bindings.iter().flat_map(|b| b.groups.iter().map(String::as_str)).collect();
     names.sort_unstable();
     names.dedup();
-    let mut near: Vec<(usize, String, String)> =
-        names.iter().filter_map(|&name| likeness(group, name).map(|(d, why)| (d, name.to_string(), why))).collect();
-    near.sort();
-    let near: Vec<(String, String)> = near.into_iter().take(MAX_LISTED).map(|(_, name, why)| (name, why)).collect();
+    let near = nearest(group, names.iter().copied());
     let bound_groups = names.iter().take(MAX_LISTED * 4).map(|s| s.to_string()).collect();
     GroupCheck::Unbound { near, bound_groups }
+}
+
+/// The names among `candidates` that `group` was probably meant to be, nearest first,
+/// each with why.
+pub fn nearest<'a>(group: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
+    let mut near: Vec<(usize, String, String)> = candidates
+        .filter(|&name| name != group)
+        .filter_map(|name| likeness(group, name).map(|(d, why)| (d, name.to_string(), why)))
+        .collect();
+    near.sort();
+    near.dedup();
+    near.into_iter().take(MAX_LISTED).map(|(_, name, why)| (name, why)).collect()
 }
 
 /// How alike a requested group and a bound one are (smaller is nearer), and why,
