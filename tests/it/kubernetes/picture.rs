@@ -364,3 +364,178 @@ async fn server_reader_role(f: &Fixture) -> String {
     }
     panic!("no reader entry")
 }
+
+/// The SARIF 2.1.0 schema `scripts/tools sarif` installs.
+fn sarif_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/sarif/sarif-schema-2.1.0.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (run scripts/tools sarif)", path.display()));
+    // The schema's `language` patterns have a stray `]` that ECMA regexes accept and the
+    // validator's dialect rejects as a pattern; the audit writes no `language`, so each is
+    // replaced by what it means.
+    let stray = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    assert!(text.contains(stray), "the pinned schema changed");
+    let schema: Value = serde_json::from_str(&text.replace(stray, r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#)).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+async fn create_role(iam: &aws_sdk_iam::Client, name: &str, trust_ec2: bool) {
+    let trust = if trust_ec2 {
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+    } else {
+        r#"{"Version":"2012-10-17","Statement":[]}"#
+    };
+    iam.create_role().role_name(name).assume_role_policy_document(trust).send().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs MiniStack: run scripts/e2e"]
+async fn audit_finds_each_flag_and_a_clean_cluster_none_and_reverse_finds_dead_bindings() {
+    let f = fixture().await;
+    let iam = aws_sdk_iam::Client::new(&config(&root()).await);
+    let tag = unique("a").replace('-', "");
+    let name = |n: &str| format!("{n}-{tag}");
+    let arn = |n: &str| format!("arn:aws:iam::{ACCOUNT}:role/{}", name(n));
+    let entry = |principal: String, groups: &[&str]| {
+        let mut call = f.eks.create_access_entry().cluster_name(&f.cluster).principal_arn(principal);
+        for g in groups {
+            call = call.kubernetes_groups(*g);
+        }
+        call.send()
+    };
+    entry(format!("arn:aws:iam::111122223333:role/partner-ci-{tag}"), &["readonly"]).await.unwrap();
+    create_role(&iam, &name("gone"), false).await;
+    entry(arn("gone"), &["readonly"]).await.unwrap();
+    iam.delete_role().role_name(name("gone")).send().await.unwrap();
+    entry(arn("reborn"), &["readonly"]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    create_role(&iam, &name("reborn"), false).await;
+    create_role(&iam, &name("idle"), false).await;
+    entry(arn("idle"), &[]).await.unwrap();
+    create_role(&iam, &name("web-nodes"), true).await;
+    entry(arn("web-nodes"), &["readonly"]).await.unwrap();
+    create_role(&iam, &name("typo"), false).await;
+    entry(arn("typo"), &["developer"]).await.unwrap();
+    let mut state = f.state.clone();
+    state["clusterrolebindings"].as_array_mut().unwrap().push(binding("ClusterRole", "developers", None, "view", "developers"));
+    state["rolebindings"].as_array_mut().unwrap().push(binding("ClusterRole", "deployers", Some("payments"), "edit", "payments-deployers"));
+    let server = StandIn::start(&f.cluster, &ministack(), &state);
+
+    let out = server.cli(&f.reader, &["audit", "--cluster", &f.cluster, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let audits: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let audit = &audits[0];
+    assert_eq!(audit["gaps"], json!([]), "{audit}");
+    let flags_of = |principal: &str| -> Vec<String> {
+        let p = audit["principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["principal"] == principal)
+            .unwrap_or_else(|| panic!("{principal} in {audit}"));
+        p["flags"].as_array().unwrap().iter().map(|f| f["flag"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(flags_of(&format!("arn:aws:iam::111122223333:role/partner-ci-{tag}")), ["cross-account"]);
+    assert_eq!(flags_of(&arn("gone")), ["principal-deleted"]);
+    assert_eq!(flags_of(&arn("reborn")), ["principal-recreated"]);
+    assert_eq!(flags_of(&arn("idle")), ["grants-nothing"]);
+    assert_eq!(flags_of(&arn("web-nodes")), ["node-role-standard"]);
+    assert_eq!(flags_of(&arn("typo")), ["grants-nothing", "group-bound-nowhere"]);
+    // MiniStack, as EKS, gives the creator (here the account's root) an admin entry.
+    assert_eq!(flags_of(&format!("arn:aws:iam::{ACCOUNT}:root")), ["creator-admin"]);
+    assert_eq!(flags_of(&format!("arn:aws:iam::{ACCOUNT}:role/PlatformAdmin")), ["entry-overrides-aws-auth"]);
+    assert_eq!(flags_of(&format!("arn:aws:iam::{ACCOUNT}:user/oncall/dana")), ["group-bound-nowhere"]);
+    assert_eq!(flags_of(&format!("arn:aws:iam::{ACCOUNT}:role/ci-deployer")), Vec::<String>::new());
+    assert_eq!(flags_of(&format!("arn:aws:iam::{ACCOUNT}:role/payments-node-role")), Vec::<String>::new());
+    let admin = audit["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["principal"] == format!("arn:aws:iam::{ACCOUNT}:role/PlatformAdmin"))
+        .unwrap();
+    assert_eq!((admin["reach"]["cluster_admin"].as_bool(), admin["reach"]["secrets"][0].as_str()), (Some(true), Some("every namespace")));
+    let sso = audit["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["principal"].as_str().unwrap().contains("AWSReservedSSO_PaymentsAdmin"))
+        .unwrap();
+    assert_eq!(sso["reach"]["cluster_admin"], true, "system:masters");
+
+    // SARIF: valid against the OASIS schema, one result per flag.
+    let sarif = server.cli(&f.reader, &["audit", "--cluster", &f.cluster, "--format", "sarif"]);
+    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let errors: Vec<String> = sarif_validator().iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let flagged: usize = audit["principals"].as_array().unwrap().iter().map(|p| p["flags"].as_array().unwrap().len()).sum();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), flagged);
+    // Markdown: a table a person reads.
+    let markdown = String::from_utf8(server.cli(&f.reader, &["audit", "--cluster", &f.cluster, "--format", "markdown"]).stdout).unwrap();
+    assert!(markdown.contains("| principal | from | reach | flags |") && markdown.contains("**principal-recreated**"), "{markdown}");
+
+    // check-groups --reverse: dead bindings, with the produced name they were meant to be,
+    // and the ones that die at the switch to API; a group seen in the log is alive.
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("authenticator.log");
+    std::fs::write(
+        &log,
+        "time=\"2026-12-08T10:00:00Z\" level=info msg=\"access granted\" arn=\"arn:aws:iam::000000000000:role/x\" groups=\"[team-3 system:authenticated]\" username=x\n",
+    )
+    .unwrap();
+    let out =
+        server.cli(&f.reader, &["check-groups", "--cluster", &f.cluster, "--reverse", "--log", log.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let reverse: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fate = |group: &str| {
+        reverse["groups"].as_array().unwrap().iter().find(|g| g["group"] == group).unwrap_or_else(|| panic!("{group}"))["fate"].clone()
+    };
+    assert_eq!(fate("developers"), "dead");
+    let developers = reverse["groups"].as_array().unwrap().iter().find(|g| g["group"] == "developers").unwrap();
+    assert_eq!(developers["near"][0][0], "developer");
+    assert_eq!(fate("payments-deployers"), "dies-at-api");
+    assert_eq!(fate("team-0"), "dead");
+    assert_eq!(fate("team-3"), "fed", "seen in the log");
+    assert_eq!(fate("readonly"), "fed");
+    assert_eq!(fate("platform-admins"), "fed");
+    assert_eq!(fate("eks-access-doctor-readers"), "fed");
+
+    // A clean cluster: its entries bound, its principals there, no aws-auth: nothing flagged.
+    let clean = unique("clean");
+    f.eks
+        .create_cluster()
+        .name(&clean)
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/cluster"))
+        .resources_vpc_config(VpcConfigRequest::builder().subnet_ids("subnet-1").build())
+        .access_config(
+            CreateAccessConfigRequest::builder()
+                .authentication_mode(AuthenticationMode::Api)
+                .bootstrap_cluster_creator_admin_permissions(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let reader_arn = server_reader_role(&f).await;
+    f.eks
+        .create_access_entry()
+        .cluster_name(&clean)
+        .principal_arn(&reader_arn)
+        .kubernetes_groups("eks-access-doctor-readers")
+        .send()
+        .await
+        .unwrap();
+    create_role(&iam, &name("viewer"), false).await;
+    f.eks.create_access_entry().cluster_name(&clean).principal_arn(arn("viewer")).send().await.unwrap();
+    associate(&f.eks, &clean, &arn("viewer"), "AmazonEKSViewPolicy", &["apps"]).await;
+    let mut clean_state = f.state.clone();
+    clean_state["aws_auth"] = Value::Null;
+    clean_state["rolebindings"] = json!(reader_manifest().into_iter().filter(|d| d["kind"] == "RoleBinding").collect::<Vec<_>>());
+    clean_state["clusterrolebindings"] =
+        json!(reader_manifest().into_iter().filter(|d| d["kind"] == "ClusterRoleBinding").collect::<Vec<_>>());
+    let clean_server = StandIn::start(&clean, &ministack(), &clean_state);
+    let out = clean_server.cli(&f.reader, &["audit", "--cluster", &clean]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("authentication mode API: 2 principal(s), 0 flag(s)") && text.contains("namespaces apps"), "{text}");
+    let reverse = clean_server.cli(&f.reader, &["check-groups", "--cluster", &clean, "--reverse"]);
+    assert_eq!(reverse.status.code(), Some(0), "{}", String::from_utf8_lossy(&reverse.stdout));
+}

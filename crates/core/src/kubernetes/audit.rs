@@ -308,7 +308,8 @@ fn flags(state: &ClusterState, p: &PrincipalAccess) -> Vec<Flagged> {
             let why = if node_mapped { "aws-auth maps it to system:nodes" } else { "its trust policy lets ec2.amazonaws.com assume it" };
             flag(Flag::NodeRoleStandard, format!("a node role ({why}) with a STANDARD entry; nodes need EC2_LINUX or EC2_WINDOWS"));
         }
-        if state.mode() == "API_AND_CONFIG_MAP" {
+        // Node and Fargate entries get their groups from EKS: only a STANDARD entry replaces a mapping's.
+        if state.mode() == "API_AND_CONFIG_MAP" && entry.entry_type == "STANDARD" {
             if let Some(m) = state.aws_auth.as_ref().and_then(|auth| {
                 auth.mappings
                     .iter()

@@ -92,7 +92,8 @@ impl ClusterState {
 
     /// The access entry that maps `principal` (an IAM role, user or role session ARN).
     pub fn entry_for(&self, principal: &str) -> Option<&Entry> {
-        let caller = Caller::parse(principal)?;
+        // The account root (a cluster creator's entry) is matched by its ARN as is.
+        let Some(caller) = Caller::parse(principal) else { return self.entries.iter().find(|e| e.principal_arn == principal) };
         self.entries.iter().find(|e| Caller::parse(&e.principal_arn).is_some_and(|entry| entry.same_as(&caller)))
     }
 
@@ -108,14 +109,13 @@ impl ClusterState {
 
     /// Who the cluster takes `principal` for, or `None` when it cannot authenticate.
     pub fn identity(&self, principal: &str) -> Option<Identity> {
-        let caller = Caller::parse(principal)?;
         if self.reads_entries() {
             if let Some(entry) = self.entry_for(principal) {
                 let standard = entry.entry_type == "STANDARD";
-                let username = match (entry.username.is_empty(), caller.kind) {
-                    (false, _) => entry.username.clone(),
-                    (true, PrincipalKind::User) => caller.arn.clone(),
-                    (true, _) => {
+                let username = match (entry.username.is_empty(), Caller::parse(principal)) {
+                    (false, _) | (true, None) => entry.username.clone(),
+                    (true, Some(caller)) if caller.kind == PrincipalKind::User => caller.arn.clone(),
+                    (true, Some(caller)) => {
                         format!("arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}", caller.partition, caller.account, caller.name)
                     }
                 };
@@ -128,6 +128,7 @@ impl ClusterState {
                 });
             }
         }
+        let caller = Caller::parse(principal)?;
         let auth = self.aws_auth.as_ref().filter(|_| self.reads_aws_auth())?;
         for mapping in &auth.mappings {
             let matches = match &mapping.kind {
