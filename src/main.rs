@@ -100,7 +100,8 @@ enum Command {
     ///
     /// With --cluster: may --principal make this request on the cluster, by which access
     /// policy or binding, and when not, the smallest fix. Exit 0: allowed; 1: denied;
-    /// 2: cannot tell; 3: the check could not be made.
+    /// 3: the check could not be made; 4: cannot tell (an associated access policy
+    /// whose permissions AWS does not publish).
     Explain {
         /// The error text (quote it; several words are joined with spaces).
         #[cfg_attr(feature = "aws", arg(conflicts_with = "cluster"))]
@@ -380,8 +381,9 @@ mod picture_cli {
 
     /// Exit status when the check could not be made.
     const NOT_CHECKED: u8 = 3;
-    /// `explain --cluster`: AWS does not publish an associated policy's permissions.
-    const CANNOT_TELL: u8 = 2;
+    /// `explain --cluster`: AWS does not publish an associated policy's permissions (2 is
+    /// a usage error, as clap exits).
+    const CANNOT_TELL: u8 = 4;
 
     #[derive(Clone, Copy, clap::ValueEnum)]
     pub enum AuditFormat {
@@ -433,10 +435,13 @@ mod picture_cli {
         /// One object's name (rules with resourceNames match only named requests).
         #[arg(long, requires = "cluster")]
         name: Option<String>,
+        /// The cluster's region (default: your configuration's).
         #[arg(long, requires = "cluster")]
         region: Option<String>,
+        /// Reach the API server here instead of at DescribeCluster's endpoint; needs --kubernetes-ca.
         #[arg(long, requires_all = ["kubernetes_ca", "cluster"])]
         kubernetes_endpoint: Option<String>,
+        /// The PEM file of the CA that signs --kubernetes-endpoint's certificate.
         #[arg(long, requires = "kubernetes_endpoint")]
         kubernetes_ca: Option<std::path::PathBuf>,
     }
@@ -476,13 +481,13 @@ mod picture_cli {
         let principal = args.principal.clone().unwrap_or_default();
         let (cluster, request, principal) = (&cluster, &request, &principal);
         with_reads(cluster, |reads, region| async move {
-            let state = match read_state(&reads, &region, cluster.name(), None).await {
+            let state = match read_state(&reads, &region, cluster.name(), true, None).await {
                 Ok(state) => state,
                 Err(why) => return not_checked(cluster.name(), why),
             };
-            // Without the bindings and roles, no answer can be trusted.
-            if let Some(gap) = state.gaps.iter().find(|g| g.contains("Binding") || g.contains("Roles") || g.contains("Kubernetes API")) {
-                return not_checked(cluster.name(), gap);
+            // Without the entries, the bindings and the roles, no answer can be trusted.
+            if !(state.read.entries && state.read.rbac()) {
+                return not_checked(cluster.name(), state.gaps.join("; "));
             }
             let explained = explain_request(&state, principal, request);
             match format {
@@ -505,12 +510,13 @@ mod picture_cli {
         let cluster = &cluster;
         let seen = &seen;
         with_reads(cluster, |reads, region| async move {
-            let state = match read_state(&reads, &region, cluster.name(), None).await {
+            let state = match read_state(&reads, &region, cluster.name(), true, None).await {
                 Ok(state) => state,
                 Err(why) => return not_checked(cluster.name(), why),
             };
-            if let Some(gap) = state.gaps.iter().find(|g| g.contains("Binding") || g.contains("Kubernetes API")) {
-                return not_checked(cluster.name(), gap);
+            // The producers are the entries and aws-auth; the consumers the bindings.
+            if !(state.read.entries && state.read.bindings) {
+                return not_checked(cluster.name(), state.gaps.join("; "));
             }
             let judged = reverse::reverse(&state, seen);
             match format {
@@ -536,7 +542,10 @@ mod picture_cli {
         runtime.block_on(async {
             let targets = match targets(&selection).await {
                 Ok(targets) => targets,
-                Err(e) => return usage_error(&e),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(NOT_CHECKED);
+                }
             };
             let mut audits: Vec<Audit> = Vec::new();
             let mut failed = false;
@@ -551,7 +560,7 @@ mod picture_cli {
                     Ok((reads, _)) => reads,
                     Err(e) => return usage_error(&e),
                 };
-                match read_state(&reads, &region, &cluster, progress_bar()).await {
+                match read_state(&reads, &region, &cluster, true, progress_bar()).await {
                     Ok(state) => audits.push(audit::audit(&state)),
                     Err(why) => {
                         eprintln!("error: could not audit cluster {cluster} in {region}: {why}");

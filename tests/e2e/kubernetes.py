@@ -110,7 +110,8 @@ def check(r, client, account, lam, fn, events_dir, kube_dir, sns_messages):
     url = (kube_dir / "url").read_text().strip()
     ca = (kube_dir / "ca.b64").read_text().strip()
     lam.update_function_configuration(FunctionName=fn, Environment={"Variables": dict(
-        original, KUBERNETES_ACCESS="on", KUBERNETES_ENDPOINT=url, KUBERNETES_CA_DATA=ca, ENRICHMENT_TIMEOUT_MS="8000")})
+        original, KUBERNETES_ACCESS="on", KUBERNETES_ENDPOINT=url, KUBERNETES_CA_DATA=ca, ENRICHMENT_TIMEOUT_MS="8000",
+        AUDIT_CLUSTERS=KUBE_CLUSTER)})
     wait_updated(lam, fn)
     requests_before = len(requests(kube_dir))
     try:
@@ -183,13 +184,34 @@ def check(r, client, account, lam, fn, events_dir, kube_dir, sns_messages):
         text = next((m for m in sns_messages(1) if "group-not-bound" in m), "")
         r.check("kubernetes: the access-granted alert names the bound group", 'Did you mean the bound group "platform-admins"' in text, text[:600])
 
+        # The scheduled audit (the schedule's event, as EventBridge sends it): the first
+        # run alerts each flag of the cluster once; the next, with nothing changed, nothing.
+        def schedule():
+            return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                    "account": account, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": "us-east-1",
+                    "resources": [f"arn:aws:events:us-east-1:{account}:rule/eks-access-doctor-audit"], "detail": {}}
+
+        first = invoke(schedule())
+        r.check("kubernetes: the scheduled audit reads the cluster and alerts each flag once",
+                first.get("outcome") == "audited" and first.get("clusters") == 1 and first.get("unread") == []
+                and first.get("alerted", 0) >= 1 and first.get("alerted") == first.get("new"), first)
+        got = sns_messages(first.get("alerted", 1))
+        flagged = [m for m in got if "audit-flag" in m]
+        r.check("kubernetes: each audit alert names its flag and the cluster",
+                len(flagged) >= first.get("alerted", 1) and all(KUBE_CLUSTER in m for m in flagged), [m[:300] for m in got[:3]])
+        second = invoke(schedule())
+        r.check("kubernetes: the next scheduled run, nothing changed, sends nothing",
+                second.get("outcome") == "audited" and second.get("new") == 0 and second.get("alerted") == 0
+                and second.get("flags") == first.get("flags"), second)
+
         seen = requests(kube_dir)[requests_before:]
         r.check(f"kubernetes: the function read the API ({len(seen)} requests), every token's signature checked and accepted through MiniStack's STS",
                 bool(seen) and all(q.get("code") == 200 and q.get("sts_status") == 200 and q.get("signature") == "checked" for q in seen),
                 [q for q in seen if q.get("code") != 200 or q.get("sts_status") != 200][:3])
         paths = {q["path"].split("?")[0] for q in seen}
-        r.check("kubernetes: rolebindings, clusterrolebindings and the aws-auth ConfigMap were read (pages followed)",
+        r.check("kubernetes: rolebindings, clusterrolebindings, roles, clusterroles and the aws-auth ConfigMap were read (pages followed)",
                 {"/apis/rbac.authorization.k8s.io/v1/rolebindings", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+                 "/apis/rbac.authorization.k8s.io/v1/roles", "/apis/rbac.authorization.k8s.io/v1/clusterroles",
                  "/api/v1/namespaces/kube-system/configmaps/aws-auth"} <= paths
                 and sum(1 for q in seen if "continue=" in q.get("query", "")) > 0, sorted(paths))
         context = ssl.create_default_context(cadata=(kube_dir / "ca.pem").read_text())

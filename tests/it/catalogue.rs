@@ -371,3 +371,33 @@ fn a_granted_line_is_checked_against_the_bindings_and_never_warned_about() {
         );
     }
 }
+
+/// A saved audit with every flag replays as one `audit-flag` finding per flag, each with
+/// its own advice.
+#[test]
+fn every_audit_flag_has_its_own_advice() {
+    let records = eks_access_doctor_core::input::parse_document(fixture_text("audit/every-flag.json").as_bytes());
+    let findings: Vec<_> = records
+        .into_iter()
+        .map(|r| match r.outcome {
+            Ok(eks_access_doctor_core::input::Parsed::Event(event)) => diagnose(*event),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(findings.len(), 8);
+    let mut explanations: Vec<&str> = findings.iter().map(|d| d.findings[0].explanation.as_str()).collect();
+    explanations.dedup();
+    assert_eq!(explanations.len(), 8);
+    assert!(findings.iter().all(|d| cause_ids(d) == ["audit-flag"]));
+    let node = findings.iter().find(|d| d.findings[0].explanation.contains("web-nodes")).unwrap();
+    assert_eq!(
+        node.findings[0].commands,
+        [
+            "aws eks delete-access-entry --cluster-name payments-prod --principal-arn arn:aws:iam::111122223333:role/web-nodes --region eu-west-1",
+            "aws eks create-access-entry --cluster-name payments-prod --principal-arn arn:aws:iam::111122223333:role/web-nodes --type EC2_LINUX --region eu-west-1",
+        ]
+    );
+    let saved_clean = r#"{"cluster": "c", "region": "r", "account": "1", "authentication_mode": "API", "principals": [], "gaps": []}"#;
+    let records = eks_access_doctor_core::input::parse_document(saved_clean.as_bytes());
+    assert!(matches!(&records[0].outcome, Ok(eks_access_doctor_core::input::Parsed::Ignored { .. })), "{records:?}");
+}

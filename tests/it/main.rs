@@ -25,6 +25,7 @@ mod metrics;
 mod ministack;
 mod risky;
 mod routing;
+mod scheduled_audit;
 mod sdk_errors;
 mod slack_delivery;
 mod template;

@@ -194,3 +194,33 @@ async fn flood_windows_are_shared_across_containers() {
         "a count makes no window"
     );
 }
+
+/// The scheduled audit's record of each cluster's last run, in the idempotency table:
+/// none before the first run, what was recorded after it (a clean run too), read by
+/// another container; kept with an expiry.
+#[tokio::test]
+#[ignore = "needs MiniStack: run scripts/e2e"]
+async fn the_last_audit_is_kept_in_the_table() {
+    use eks_access_doctor_aws::idempotency::AuditLog;
+    let config = config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let table = table(&dynamodb, "doctor-audits").await;
+    let container_a = DynamoStore { client: dynamodb.clone(), table: table.clone(), ttl: Duration::from_secs(3600) };
+    let container_b = DynamoStore { client: aws_sdk_dynamodb::Client::new(&config), table: table.clone(), ttl: Duration::from_secs(3600) };
+    let cluster = "111122223333|eu-west-1|payments-prod";
+    assert_eq!(container_a.last(cluster).await, Ok(None));
+    let keys = vec!["0123456789abcdef".to_string(), "fedcba9876543210".to_string()];
+    container_a.record(cluster, &keys, 1_765_000_000).await.unwrap();
+    assert_eq!(container_b.last(cluster).await, Ok(Some(keys)));
+    container_b.record(cluster, &[], 1_765_086_400).await.unwrap();
+    assert_eq!(container_a.last(cluster).await, Ok(Some(vec![])), "a clean run is recorded as such");
+    let item = dynamodb
+        .get_item()
+        .table_name(&table)
+        .key("event_id", aws_sdk_dynamodb::types::AttributeValue::S(format!("audit#{cluster}")))
+        .send()
+        .await
+        .unwrap();
+    let expires = item.item().unwrap()["expires_at"].as_n().unwrap().parse::<u64>().unwrap();
+    assert!(expires > 1_765_086_400 + 30 * 24 * 3600, "{expires}");
+}

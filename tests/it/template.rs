@@ -13,6 +13,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("logs:CreateLogStream", &["!GetAtt DoctorLogGroup.Arn"]),
     ("logs:PutLogEvents", &["!GetAtt DoctorLogGroup.Arn"]),
     ("eks:DescribeCluster", &["arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/*"]),
+    // The scheduled audit's list of clusters: ListClusters has no resource type.
+    ("eks:ListClusters", &["*"]),
     ("eks:ListAccessEntries", &["arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/*"]),
     ("eks:ListPodIdentityAssociations", &["arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/*"]),
     ("eks:DescribePodIdentityAssociation", &["arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:podidentityassociation/*"]),

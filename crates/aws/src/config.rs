@@ -114,6 +114,9 @@ pub struct Settings {
     pub second_look_delay: u32,
     /// `KUBERNETES_ACCESS` (`off`, `on`), `KUBERNETES_ENDPOINT`, `KUBERNETES_CA_DATA`.
     pub kubernetes: KubernetesAccess,
+    /// The clusters the scheduled audit reads (`AUDIT_CLUSTERS`); none: every cluster
+    /// of the function's region.
+    pub audit_clusters: Vec<String>,
 }
 
 impl Settings {
@@ -122,7 +125,7 @@ impl Settings {
     /// `SLACK_WEBHOOK_URL`), `MIN_SEVERITY`, `INCLUDE_CLUSTERS`, `EXCLUDE_CLUSTERS`,
     /// `METRIC_CLUSTERS`, `ENRICHMENT_TIMEOUT_MS`, `IDEMPOTENCY_TABLE`,
     /// `FLOOD_WINDOW_SECONDS`, `MUTE_CAUSES`, `SECOND_LOOK_QUEUE_URL`,
-    /// `SECOND_LOOK_DELAY_SECONDS`. Fails when a finding could reach no one: an
+    /// `SECOND_LOOK_DELAY_SECONDS`, `AUDIT_CLUSTERS`. Fails when a finding could reach no one: an
     /// alerting function that cannot alert must not start.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let non_empty = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
@@ -191,6 +194,7 @@ impl Settings {
             second_look_queue: non_empty("SECOND_LOOK_QUEUE_URL"),
             second_look_delay,
             kubernetes,
+            audit_clusters: list("AUDIT_CLUSTERS"),
         })
     }
 

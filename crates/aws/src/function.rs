@@ -4,9 +4,10 @@
 
 use crate::config::{KubernetesAccess, Settings};
 use crate::enrich::{AwsLookups, Lookups};
-use crate::handler::Doctor;
-use crate::idempotency::{DynamoStore, IdempotencyStore};
+use crate::handler::{Doctor, ScheduledAudit};
+use crate::idempotency::{AuditLog, DynamoStore, IdempotencyStore, MemoryAuditLog};
 use crate::kubernetes::client::Endpoint;
+use crate::kubernetes::picture::LiveAuditor;
 use crate::kubernetes::{ApiReads, KubernetesLookups};
 use crate::metrics;
 use crate::second_look::SqsSecondLook;
@@ -20,6 +21,8 @@ use std::time::Duration;
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Each Kubernetes API request of an enrichment, at most (the enrichment budget bounds them all).
 const KUBERNETES_TIMEOUT: Duration = Duration::from_secs(3);
+/// Each Kubernetes API request of a scheduled audit (a list of every binding or role).
+const AUDIT_KUBERNETES_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything a container needs, from its environment.
 pub async fn init() -> Result<Doctor, InitError> {
@@ -46,6 +49,7 @@ pub async fn init() -> Result<Doctor, InitError> {
         sinks.push(Box::new(sink));
     }
     let aws = AwsLookups { eks: aws_sdk_eks::Client::new(&config), iam: aws_sdk_iam::Client::new(&config) };
+    let auditor = auditor(&settings, &aws, &config)?;
     let lookups: Box<dyn Lookups> = match (&settings.kubernetes, config.credentials_provider()) {
         (KubernetesAccess::On { endpoint }, Some(credentials)) => {
             let endpoint_override = match endpoint {
@@ -74,7 +78,13 @@ pub async fn init() -> Result<Doctor, InitError> {
         queue_url,
         delay_secs: settings.second_look_delay,
     });
-    let mut doctor = Doctor::new(settings, lookups, sinks, store).with_metrics(Box::new(metrics::Stdout));
+    let audit_log: Box<dyn AuditLog> = match &table {
+        Some(table) => Box::new(table.clone()),
+        None => Box::new(MemoryAuditLog::default()),
+    };
+    let mut doctor = Doctor::new(settings, lookups, sinks, store)
+        .with_metrics(Box::new(metrics::Stdout))
+        .with_audit(ScheduledAudit { auditor: Box::new(auditor), log: audit_log });
     if let Some(table) = table {
         doctor = doctor.with_flood_store(Box::new(table.clone())).with_entry_log(Box::new(table));
     }
@@ -82,6 +92,32 @@ pub async fn init() -> Result<Doctor, InitError> {
         doctor = doctor.with_second_look(Box::new(queue));
     }
     Ok(doctor.with_archive(aws_sdk_s3::Client::new(&config)))
+}
+
+/// The scheduled audit's reads: the function's region and credentials, the Kubernetes
+/// API as configured for the alerts (without it, the audit reads only EKS and IAM).
+fn auditor(settings: &Settings, aws: &AwsLookups, config: &aws_config::SdkConfig) -> Result<LiveAuditor, InitError> {
+    let (kubernetes, endpoint_override) = match &settings.kubernetes {
+        KubernetesAccess::On { endpoint: Some((url, ca)) } => {
+            (true, Some(Endpoint::from_describe_cluster(url, ca).map_err(|e| InitError::Kubernetes(e.to_string()))?))
+        }
+        KubernetesAccess::On { endpoint: None } => (true, None),
+        KubernetesAccess::Off => (false, None),
+    };
+    let credentials = match config.credentials_provider() {
+        Some(credentials) => credentials,
+        None if kubernetes => return Err(InitError::Kubernetes("no AWS credentials to sign Kubernetes tokens with".into())),
+        // Never used: without Kubernetes access the audit signs no token.
+        None => aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            "", "", None, None, "unused",
+        )),
+    };
+    Ok(LiveAuditor {
+        reads: ApiReads { eks: aws.eks.clone(), iam: aws.iam.clone(), credentials, endpoint_override, timeout: AUDIT_KUBERNETES_TIMEOUT },
+        region: config.region().map(|r| r.to_string()).unwrap_or_default(),
+        clusters: settings.audit_clusters.clone(),
+        kubernetes,
+    })
 }
 
 /// Tells the Runtime API why init failed (lambda_runtime has no call for it), so

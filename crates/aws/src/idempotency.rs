@@ -407,6 +407,84 @@ impl EntryLog for DynamoStore {
     }
 }
 
+/// What the last scheduled audit of each cluster flagged (`Audit::keys`), so a run
+/// alerts only what changed: with the table on, one item per cluster (`event_id` =
+/// `audit#ACCOUNT|REGION|CLUSTER`); otherwise this container's memory, so a cold start
+/// alerts every flag once more.
+pub trait AuditLog: Send + Sync {
+    /// The keys of the last run; `None` before the first.
+    fn last<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, Result<Option<Vec<String>>, String>>;
+    fn record<'a>(&'a self, cluster: &'a str, keys: &'a [String], now: u64) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Kept this long after the last run wrote them (a schedule slower than monthly
+/// starts again from nothing).
+const AUDIT_TTL_SECS: u64 = 35 * 24 * 3600;
+
+fn audit_key(cluster: &str) -> AttributeValue {
+    AttributeValue::S(format!("audit#{cluster}"))
+}
+
+impl AuditLog for DynamoStore {
+    fn last<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, Result<Option<Vec<String>>, String>> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("event_id", audit_key(cluster))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| describe_sdk_error(&e))?;
+            let Some(item) = out.item() else { return Ok(None) };
+            let keys = item.get("flags").and_then(|v| v.as_s().ok()).ok_or("the audit item has no flags")?;
+            Ok(Some(keys.split(',').filter(|k| !k.is_empty()).map(str::to_string).collect()))
+        })
+    }
+
+    fn record<'a>(&'a self, cluster: &'a str, keys: &'a [String], now: u64) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .item("event_id", audit_key(cluster))
+                // A string, not a string set: DynamoDB has no empty set, and a clean run is one.
+                .item("flags", AttributeValue::S(keys.join(",")))
+                .item("audited_at", number(now))
+                .item("expires_at", number(now + AUDIT_TTL_SECS))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| describe_sdk_error(&e))
+        })
+    }
+}
+
+/// This container's memory of the last audits, when no table is configured.
+#[derive(Debug, Default)]
+pub struct MemoryAuditLog {
+    runs: std::sync::Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl AuditLog for MemoryAuditLog {
+    fn last<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, Result<Option<Vec<String>>, String>> {
+        let last = self.runs.lock().map(|runs| runs.get(cluster).cloned()).map_err(|e| e.to_string());
+        Box::pin(async move { last })
+    }
+
+    fn record<'a>(&'a self, cluster: &'a str, keys: &'a [String], _now: u64) -> BoxFuture<'a, Result<(), String>> {
+        let recorded = match self.runs.lock() {
+            Ok(mut runs) => {
+                runs.insert(cluster.to_string(), keys.to_vec());
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        Box::pin(async move { recorded })
+    }
+}
+
 /// The access entries this container saw created, at most `CAPACITY`, oldest forgotten
 /// first (a forgotten one means a short-lived entry goes unnoticed here, never a false alert).
 #[derive(Debug, Default)]

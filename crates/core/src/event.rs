@@ -6,6 +6,7 @@
 
 use crate::arn::{partition_of_region, Arn, Principal};
 use crate::authenticator::Attempt;
+use crate::kubernetes::audit::{fnv, Audit, AuditNotice, Flagged, PrincipalAccess, AUDIT};
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
@@ -201,6 +202,8 @@ pub enum Ignored {
     /// A log event that is not evidence (another authenticator message, a control
     /// message, another component's line), with what it is.
     OtherLogMessage(String),
+    /// A saved audit of the cluster named that flagged nothing.
+    CleanAudit(String),
     /// An EventBridge envelope whose `source` names another service than its record.
     SourceMismatch {
         envelope: String,
@@ -220,6 +223,7 @@ impl Ignored {
                 )
             }
             Ignored::OtherLogMessage(what) => what.clone(),
+            Ignored::CleanAudit(cluster) => format!("an audit of cluster {cluster} that flagged nothing"),
             Ignored::SourceMismatch { envelope, record } => {
                 format!("envelope source {envelope:?} disagrees with the record's eventSource {record:?}")
             }
@@ -268,6 +272,8 @@ pub struct Event {
     pub request: RequestParameters,
     /// For evidence from the authenticator log: the attempt the line records.
     pub authenticator: Option<Box<Attempt>>,
+    /// For evidence from a scheduled audit: the flag it raised.
+    pub audit: Option<Box<AuditNotice>>,
 }
 
 /// Where an event's evidence comes from. The catalogue runs a cause only on the
@@ -279,6 +285,8 @@ pub enum Evidence {
     CloudTrail,
     /// A line of the cluster's authenticator log (`kubectl … Unauthorized`).
     Authenticator,
+    /// A flag a scheduled `audit` raised that its last run had not.
+    Audit,
 }
 
 /// Where an authenticator line was read: what the line itself does not say.
@@ -319,7 +327,33 @@ impl Event {
             principal_arn: attempt.arn.clone(),
             request: RequestParameters::default(),
             authenticator: Some(Box::new(attempt)),
+            audit: None,
         })
+    }
+
+    /// One flag of `audit` as an event: the cluster, its account and region, the
+    /// principal. `run` (a scheduled invocation's id) keeps each run's event ids apart,
+    /// so a retry of the same run is a duplicate and a later run is not.
+    pub fn from_audit(audit: &Audit, p: &PrincipalAccess, f: &Flagged, run: &str) -> Event {
+        let id = format!("{run}|{}|{}|{}|{}|{}", audit.account, audit.region, audit.cluster, p.principal, f.flag.id());
+        Event {
+            event_id: format!("audit-{}", fnv(&id)),
+            event_time: audit.audited_at.clone(),
+            event_name: AUDIT.to_string(),
+            region: audit.region.clone(),
+            account: Some(audit.account.clone()).filter(|a| !a.is_empty()),
+            cluster: Some(audit.cluster.clone()),
+            principal_arn: Some(p.principal.clone()).filter(|a| a.starts_with("arn:")),
+            audit: Some(Box::new(AuditNotice {
+                flag: f.flag,
+                detail: f.detail.clone(),
+                principal: p.principal.clone(),
+                sources: p.sources.clone(),
+                authentication_mode: audit.authentication_mode.clone(),
+                identity: p.identity.clone(),
+            })),
+            ..Event::default()
+        }
     }
 
     /// The attempt of a granted authenticator line (its groups to check), if this is one.
@@ -328,7 +362,9 @@ impl Event {
     }
 
     pub fn evidence(&self) -> Evidence {
-        if self.authenticator.is_some() {
+        if self.audit.is_some() {
+            Evidence::Audit
+        } else if self.authenticator.is_some() {
             Evidence::Authenticator
         } else {
             Evidence::CloudTrail
@@ -373,6 +409,7 @@ impl Event {
             principal_arn,
             request,
             authenticator: None,
+            audit: None,
         })
     }
 

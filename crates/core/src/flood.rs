@@ -18,12 +18,15 @@ pub struct Fingerprint {
 
 impl Fingerprint {
     /// `cause` is the id of the event's first (most severe) finding.
+    /// An audit's flags are each their own problem: two flags of one principal are two
+    /// fingerprints.
     pub fn of(event: &Event, cause: &'static str) -> Fingerprint {
-        Fingerprint {
-            cause,
-            cluster: event.cluster.clone().unwrap_or_default(),
-            principal: event.principal_arn.clone().or_else(|| event.caller.clone()).unwrap_or_default(),
-        }
+        let principal = event.principal_arn.clone().or_else(|| event.caller.clone()).unwrap_or_default();
+        let principal = match event.audit.as_deref() {
+            Some(notice) => format!("{} {}", notice.principal, notice.flag.id()),
+            None => principal,
+        };
+        Fingerprint { cause, cluster: event.cluster.clone().unwrap_or_default(), principal }
     }
 }
 

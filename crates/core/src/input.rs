@@ -206,6 +206,9 @@ struct Shape<'a> {
     /// A failed Lake query's output may have a status and no rows.
     #[serde(rename = "QueryStatus", borrow, default)]
     query_status: Option<&'a RawValue>,
+    /// `audit --format json`: one cluster's audit.
+    #[serde(borrow, default)]
+    principals: Option<&'a RawValue>,
 }
 
 /// One event of `aws cloudtrail lookup-events` output: the record is a JSON string.
@@ -300,13 +303,32 @@ fn push_object(raw: &str, records: &mut Vec<Record>) {
         push_lookup_events(raw, false, records);
     } else if shape.query_result_rows.is_some() || shape.query_status.is_some() {
         lake::push_query_results(raw, records);
+    } else if shape.principals.is_some() {
+        push_audit(raw, records);
     } else {
         records.push(Record {
             number: records.len() + 1,
             outcome: Err(
-                "not a CloudTrail record, EventBridge event, CloudTrail log file, lookup-events output, CloudTrail Lake query results or CloudWatch Logs output (no eventSource, detail, Records, Events, CloudTrailEvent, QueryResultRows, QueryStatus, awslogs, logEvents or events key)".to_string()
+                "not a CloudTrail record, EventBridge event, CloudTrail log file, lookup-events output, CloudTrail Lake query results, CloudWatch Logs output or audit (no eventSource, detail, Records, Events, CloudTrailEvent, QueryResultRows, QueryStatus, awslogs, logEvents, events or principals key)".to_string()
             ),
         });
+    }
+}
+
+/// A saved `audit --format json` (one cluster's): each flag is an event, as if every
+/// flag were new; an audit with no flag is one ignored record.
+fn push_audit(raw: &str, records: &mut Vec<Record>) {
+    let audit = match serde_json::from_str::<crate::kubernetes::audit::Audit>(raw) {
+        Ok(audit) => audit,
+        Err(e) => return records.add(Err(format!("an audit that does not read as one: {}", describe_json_error(&e)))),
+    };
+    let events: Vec<Event> = audit.new_flags(&[]).map(|(p, f)| Event::from_audit(&audit, p, f, "saved")).collect();
+    if events.is_empty() {
+        let why = Ignored::CleanAudit(audit.cluster.clone());
+        return records.add(Ok(Parsed::Ignored { event_id: None, event_time: None, event_name: None, why }));
+    }
+    for event in events {
+        records.add(Ok(Parsed::Event(Box::new(event))));
     }
 }
 

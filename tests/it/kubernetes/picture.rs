@@ -190,7 +190,7 @@ async fn explain_agrees_with_the_stand_in_on_every_case() {
         endpoint_override: Some(server.endpoint()),
         timeout: Duration::from_secs(20),
     };
-    let picture = read_state(&reads, "us-east-1", &f.cluster, None).await.unwrap();
+    let picture = read_state(&reads, "us-east-1", &f.cluster, true, None).await.unwrap();
     assert!(picture.gaps.is_empty(), "{:?}", picture.gaps);
 
     type Case = (&'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>);

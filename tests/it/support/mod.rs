@@ -52,6 +52,7 @@ pub fn cause_fixture(cause: &Cause) -> String {
     match cause.evidence[0] {
         Evidence::CloudTrail => format!("{}.json", cause.id),
         Evidence::Authenticator => format!("authenticator/{}.json", cause.id),
+        Evidence::Audit => format!("audit/{}.json", cause.id),
     }
 }
 

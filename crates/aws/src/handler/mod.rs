@@ -6,6 +6,7 @@
 //! failure destination (an SQS queue with an alarm) keeps the original event.
 //! Events that cannot matter are skipped with a logged reason.
 
+mod audit;
 mod claims;
 mod delivery;
 mod enrichment;
@@ -15,6 +16,7 @@ mod logs;
 mod payload;
 mod second_looks;
 
+pub use audit::{AuditRun, ScheduledAudit};
 pub use claims::Claims;
 pub use delivery::Delivery;
 pub use enrichment::{Enrichment, GRANT_BINDINGS_TTL_SECS};
@@ -72,6 +74,8 @@ pub enum Outcome {
     Scanned(archive::ScanReport),
     /// The organization scan's run, added up.
     Summarized(archive::RunSummary),
+    /// A scheduled audit's run.
+    Audited(AuditRun),
 }
 
 /// What a CloudWatch Logs batch became. Every log event is counted once: as part of
@@ -107,6 +111,10 @@ pub enum HandlerError {
     /// The organization scan could not read or write S3: Step Functions retries the step.
     #[error(transparent)]
     Archive(#[from] crate::s3::S3Error),
+    /// A scheduled audit could not be completed (its clusters not listed, its record not
+    /// read or written, a new flag not delivered): Lambda retries the run.
+    #[error("scheduled audit: {0}")]
+    Audit(String),
 }
 
 impl HandlerError {
@@ -117,6 +125,7 @@ impl HandlerError {
             HandlerError::Delivery(_) => "DeliveryFailed",
             HandlerError::InProgress { .. } => "EventInProgress",
             HandlerError::Archive(_) => "ArchiveUnavailable",
+            HandlerError::Audit(_) => "AuditIncomplete",
         }
     }
 }
@@ -154,6 +163,8 @@ pub struct Doctor {
     second_look: Option<Box<dyn SecondLook>>,
     /// The S3 client of the organization scan's steps.
     archive: Option<aws_sdk_s3::Client>,
+    /// The scheduled audit's reads and record, when configured.
+    audit: Option<ScheduledAudit>,
     /// Seconds since the epoch: the windows' clock (tests set their own).
     clock: Box<dyn Fn() -> u64 + Send + Sync>,
 }
@@ -174,6 +185,7 @@ impl Doctor {
             settings,
             second_look: None,
             archive: None,
+            audit: None,
             clock: Box::new(unix_now),
         }
     }
@@ -193,6 +205,12 @@ impl Doctor {
     /// Runs the organization scan's steps with `s3`.
     pub fn with_archive(mut self, s3: aws_sdk_s3::Client) -> Doctor {
         self.archive = Some(s3);
+        self
+    }
+
+    /// Runs the scheduled audit with `audit`.
+    pub fn with_audit(mut self, audit: ScheduledAudit) -> Doctor {
+        self.audit = Some(audit);
         self
     }
 
@@ -226,6 +244,7 @@ impl Doctor {
             Payload::Archive(request) => self.scan(request.map_err(HandlerError::Unreadable)?).await,
             Payload::Logs => self.handle_logs(payload, home).await,
             Payload::SecondLooks(batch) => self.handle_second_looks(batch, home, deadline).await,
+            Payload::Audit { run } => self.run_audit(&run, deadline).await,
             Payload::Event(Ok(Parsed::Event(event))) => self.handle_event(*event, payload, home, deadline).await,
             Payload::Event(Ok(Parsed::Ignored { event_id, why, .. })) => Ok(Outcome::Ignored { event_id, reason: why.reason() }),
             Payload::Event(Err(reason)) => Err(HandlerError::Unreadable(reason)),

@@ -13,6 +13,9 @@ pub enum Payload {
     Logs,
     /// Second looks from the SQS delay queue, each the original payload or why it cannot be read.
     SecondLooks(Vec<Result<String, String>>),
+    /// The audit's EventBridge schedule fired: `run` is the scheduled event's id (a
+    /// retry of the same run carries the same one).
+    Audit { run: String },
     /// One event: an EventBridge envelope or a bare CloudTrail record, parsed.
     Event(Result<Parsed, String>),
 }
@@ -29,6 +32,9 @@ impl Payload {
         }
         if let Some(batch) = second_look::batch(payload) {
             return Payload::SecondLooks(batch);
+        }
+        if let Some(run) = scheduled_run(payload) {
+            return Payload::Audit { run };
         }
         Payload::Event(parse_event(payload))
     }
@@ -49,6 +55,21 @@ pub fn parse_event(payload: &str) -> Result<Parsed, String> {
             record_error
         }
     })
+}
+
+/// An EventBridge scheduled event (`"source": "aws.events"`, `"detail-type": "Scheduled
+/// Event"`, as EventBridge documents it): its id.
+fn scheduled_run(payload: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        id: Option<String>,
+        source: Option<String>,
+        #[serde(rename = "detail-type")]
+        detail_type: Option<String>,
+    }
+    let probe = serde_json::from_str::<Probe>(payload).ok()?;
+    (probe.source.as_deref() == Some("aws.events") && probe.detail_type.as_deref() == Some("Scheduled Event"))
+        .then(|| probe.id.unwrap_or_default())
 }
 
 /// A CloudWatch Logs subscription payload: `{"awslogs":{"data":…}}`.
@@ -76,6 +97,8 @@ mod tests {
         let sqs = r#"{"Records":[{"eventSource":"aws:sqs","body":"{\"second_look\":{\"detail\":{}}}"}]}"#;
         assert!(matches!(Payload::read(sqs), Payload::SecondLooks(batch) if batch.len() == 1));
         assert!(matches!(Payload::read(r#"{"scan_summary":{}}"#), Payload::Archive(Err(_))));
+        let schedule = r#"{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2015-10-08T16:53:06Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule"],"detail":{}}"#;
+        assert!(matches!(Payload::read(schedule), Payload::Audit { run } if run == "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa"));
     }
 
     #[test]

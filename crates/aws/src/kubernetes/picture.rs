@@ -7,12 +7,12 @@
 //! name, never a silent omission.
 
 use super::ApiReads;
-use crate::describe_sdk_error;
 use crate::enrich::{AwsLookups, Lookups};
+use crate::{describe_sdk_error, BoxFuture};
 use aws_smithy_types::date_time::Format;
 use eks_access_doctor_core::arn::Arn;
 use eks_access_doctor_core::facts::Lookup;
-use eks_access_doctor_core::kubernetes::authz::{Association, Rbac, Scope};
+use eks_access_doctor_core::kubernetes::authz::{Association, Scope};
 use eks_access_doctor_core::kubernetes::picture::{ClusterState, Entry, PrincipalState};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -25,7 +25,13 @@ pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
 
 /// Everything `audit` needs of one cluster. `Err` only when the cluster itself cannot
 /// be described; other failures are gaps.
-pub async fn read_state(reads: &ApiReads, region: &str, cluster: &str, progress: Option<Progress>) -> Result<ClusterState, String> {
+pub async fn read_state(
+    reads: &ApiReads,
+    region: &str,
+    cluster: &str,
+    kubernetes: bool,
+    progress: Option<Progress>,
+) -> Result<ClusterState, String> {
     let eks = reads.eks_in(region);
     let described =
         eks.describe_cluster().name(cluster).send().await.map_err(|e| format!("eks:DescribeCluster: {}", describe_sdk_error(&e)))?;
@@ -33,6 +39,7 @@ pub async fn read_state(reads: &ApiReads, region: &str, cluster: &str, progress:
     let cluster_arn = info.arn().unwrap_or_default().to_string();
     let arn = Arn::parse(&cluster_arn);
     let mut state = ClusterState {
+        read_at: aws_smithy_types::DateTime::from(std::time::SystemTime::now()).fmt(Format::DateTime).unwrap_or_default(),
         cluster: cluster.to_string(),
         region: region.to_string(),
         account: arn.map(|a| a.account.to_string()).unwrap_or_default(),
@@ -44,21 +51,34 @@ pub async fn read_state(reads: &ApiReads, region: &str, cluster: &str, progress:
     if state.reads_entries() {
         match entries(reads, region, cluster, &state.account, progress).await {
             Ok((entries, principals, gaps)) => {
+                state.read.entries = gaps.is_empty();
                 state.entries = entries;
                 state.principals = principals;
                 state.gaps.extend(gaps);
             }
             Err(why) => state.gaps.push(why),
         }
+    } else {
+        state.read.entries = true;
+    }
+    if !kubernetes {
+        state.gaps.push("the Kubernetes API (bindings, roles, aws-auth): Kubernetes access is off".into());
+        return Ok(state);
     }
     match reads.client(region, cluster).await {
         Ok(client) => {
             match client.bindings().await {
-                Ok(bindings) => state.rbac.bindings = bindings,
+                Ok(bindings) => {
+                    state.rbac.bindings = bindings;
+                    state.read.bindings = true;
+                }
                 Err(e) => state.gaps.push(format!("RoleBindings and ClusterRoleBindings: {e}")),
             }
             match client.roles().await {
-                Ok(roles) => state.rbac.roles = roles,
+                Ok(roles) => {
+                    state.rbac.roles = roles;
+                    state.read.roles = true;
+                }
                 Err(e) => state.gaps.push(format!("Roles and ClusterRoles: {e}")),
             }
             match client.aws_auth().await {
@@ -67,9 +87,6 @@ pub async fn read_state(reads: &ApiReads, region: &str, cluster: &str, progress:
             }
         }
         Err(why) => state.gaps.push(format!("the Kubernetes API (bindings, roles, aws-auth): {why}")),
-    }
-    if state.rbac == Rbac::default() && state.gaps.is_empty() {
-        state.gaps.push("the cluster has no RoleBinding or ClusterRoleBinding".into());
     }
     Ok(state)
 }
@@ -175,5 +192,43 @@ async fn principal_state(lookups: &AwsLookups, account: &str, principal: &str) -
         Lookup::Absent => PrincipalState::Deleted,
         Lookup::Failed(why) => PrincipalState::Unknown { why },
         other => PrincipalState::Unknown { why: format!("{other:?}") },
+    }
+}
+
+/// The scheduled audit's reads, behind a port so the handler's tests give their own.
+pub trait Auditor: Send + Sync {
+    /// The clusters to audit.
+    fn clusters(&self) -> BoxFuture<'_, Result<Vec<String>, String>>;
+    /// One cluster's picture.
+    fn read<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, Result<ClusterState, String>>;
+}
+
+/// The function's auditor: its own region, the clusters configured (`AUDIT_CLUSTERS`)
+/// or every cluster `ListClusters` names, the Kubernetes reads when its access is on.
+pub struct LiveAuditor {
+    pub reads: ApiReads,
+    pub region: String,
+    pub clusters: Vec<String>,
+    pub kubernetes: bool,
+}
+
+impl Auditor for LiveAuditor {
+    fn clusters(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
+        Box::pin(async move {
+            if !self.clusters.is_empty() {
+                return Ok(self.clusters.clone());
+            }
+            let mut clusters = Vec::new();
+            let mut pages = self.reads.eks_in(&self.region).list_clusters().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| format!("eks:ListClusters: {}", describe_sdk_error(&e)))?;
+                clusters.extend(page.clusters().iter().cloned());
+            }
+            Ok(clusters)
+        })
+    }
+
+    fn read<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, Result<ClusterState, String>> {
+        Box::pin(read_state(&self.reads, &self.region, cluster, self.kubernetes, None))
     }
 }

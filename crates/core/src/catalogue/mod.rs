@@ -1,6 +1,6 @@
 //! The catalogue of documented causes, one module per cause, in the order of the
 //! AWS troubleshooting article; the causes added from real messages follow, then
-//! the causes read from the cluster's authenticator log.
+//! the causes read from the cluster's authenticator log, then the scheduled audit's.
 
 use crate::event::{Event, Evidence};
 use crate::facts::{Facts, LookupPlan};
@@ -80,6 +80,8 @@ catalogue! {
     sts_throttled,
     node_identity_unmapped,
     authenticator_reserved_username,
+    // A scheduled audit: what is new since its last run.
+    audit_flag,
 }
 
 /// The fallback for failed calls that no documented cause explains.
@@ -91,7 +93,8 @@ pub static AUTHENTICATOR_DENIED: &Cause = &authenticator_denied::CAUSE;
 /// The fallback for each kind of evidence.
 fn fallback(evidence: Evidence) -> &'static Cause {
     match evidence {
-        Evidence::CloudTrail => UNCLASSIFIED,
+        // An audit flag always has its cause; nothing is left to fall back on.
+        Evidence::CloudTrail | Evidence::Audit => UNCLASSIFIED,
         Evidence::Authenticator => AUTHENTICATOR_DENIED,
     }
 }

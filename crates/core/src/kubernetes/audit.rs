@@ -30,13 +30,13 @@ use super::picture::{ClusterState, PrincipalState};
 use super::rbac::{check, GroupCheck};
 use crate::arn::Arn;
 use crate::escape::{inline, markdown};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How soon after the cluster its creator's entry is made.
 pub const CREATOR_WINDOW_SECONDS: i64 = 300;
 
 /// One flag on one principal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Flag {
     CrossAccount,
@@ -98,14 +98,14 @@ impl Flag {
 }
 
 /// One flag with what it is about.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flagged {
     pub flag: Flag,
     pub detail: String,
 }
 
 /// How far a principal reaches.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reach {
     /// Every verb on every resource everywhere (`system:masters`, `cluster-admin`, the
     /// cluster-admin access policy).
@@ -119,7 +119,7 @@ pub struct Reach {
 }
 
 /// One principal of the audit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrincipalAccess {
     pub principal: String,
     /// Where its access comes from: `access entry (STANDARD)`, `aws-auth mapRoles[2]`.
@@ -132,8 +132,11 @@ pub struct PrincipalAccess {
 }
 
 /// The whole audit of one cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Audit {
+    /// When the picture was read (RFC 3339), set by whoever read it.
+    #[serde(default)]
+    pub audited_at: String,
     pub cluster: String,
     pub region: String,
     pub account: String,
@@ -146,19 +149,54 @@ impl Audit {
     pub fn flagged(&self) -> usize {
         self.principals.iter().map(|p| p.flags.len()).sum()
     }
+
+    /// A short digest of every flag (`principal|flag`): what a scheduled run keeps to
+    /// compare the next with (16 hex digits each, so 2,000 flags stay far under a
+    /// DynamoDB item's 400 KB).
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.principals.iter().flat_map(|p| p.flags.iter().map(move |f| flag_key(p, f))).collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// The flags whose key is not in `before`, each with its principal.
+    pub fn new_flags<'a>(&'a self, before: &'a [String]) -> impl Iterator<Item = (&'a PrincipalAccess, &'a Flagged)> + 'a {
+        self.principals.iter().flat_map(|p| p.flags.iter().map(move |f| (p, f))).filter(move |(p, f)| !before.contains(&flag_key(p, f)))
+    }
+}
+
+fn flag_key(p: &PrincipalAccess, f: &Flagged) -> String {
+    fnv(&format!("{}|{}", p.principal, f.flag.id()))
+}
+
+/// FNV-1a, 64 bits, in hex: stable across builds and platforms.
+pub fn fnv(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
+}
+
+/// The name audit flags are shown under, as if a call.
+pub const AUDIT: &str = "ScheduledAudit";
+
+/// What a scheduled audit found of one principal, carried by its event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditNotice {
+    pub flag: Flag,
+    pub detail: String,
+    pub principal: String,
+    pub sources: Vec<String>,
+    pub authentication_mode: String,
+    pub identity: Option<Identity>,
 }
 
 /// Audits every principal the cluster maps.
 pub fn audit(state: &ClusterState) -> Audit {
     let mut principals: Vec<PrincipalAccess> = Vec::new();
     for entry in &state.entries {
-        let mut sources = vec![format!("access entry ({})", entry.entry_type)];
-        if !state.reads_entries() {
-            sources[0].push_str(", not read in CONFIG_MAP mode");
-        }
         principals.push(PrincipalAccess {
             principal: entry.principal_arn.clone(),
-            sources,
+            sources: vec![format!("access entry ({})", entry.entry_type)],
             identity: state.identity(&entry.principal_arn),
             reach: Reach::default(),
             flags: Vec::new(),
@@ -216,6 +254,7 @@ pub fn audit(state: &ClusterState) -> Audit {
         p.flags = flags(state, p);
     }
     Audit {
+        audited_at: state.read_at.clone(),
         cluster: state.cluster.clone(),
         region: state.region.clone(),
         account: state.account.clone(),
@@ -244,7 +283,9 @@ fn reach(state: &ClusterState, identity: &Identity) -> Reach {
     let groups: Vec<&str> = identity.groups.iter().map(String::as_str).chain([AUTHENTICATED]).collect();
     let names = |b: &super::rbac::Binding| b.users.contains(&identity.username) || b.groups.iter().any(|g| groups.contains(&g.as_str()));
     let mut namespaces: Vec<String> = Vec::new();
-    for binding in state.rbac.bindings.iter().filter(|b| names(b)) {
+    // A binding whose role is missing or empty grants nothing.
+    let grants = |b: &super::rbac::Binding| state.rbac.rules_of(b).is_some_and(|rules| !rules.is_empty());
+    for binding in state.rbac.bindings.iter().filter(|b| names(b) && grants(b)) {
         // Bindings of system:authenticated alone (discovery, basic-user) reach no namespace.
         let personal =
             binding.users.contains(&identity.username) || binding.groups.iter().any(|g| g != AUTHENTICATED && groups.contains(&g.as_str()));
@@ -325,9 +366,15 @@ fn flags(state: &ClusterState, p: &PrincipalAccess) -> Vec<Flagged> {
             }
         }
     }
-    if let Some(identity) = &p.identity {
-        let unbound: Vec<&String> =
-            identity.groups.iter().filter(|g| matches!(check(g, &state.rbac.bindings), GroupCheck::Unbound { .. })).collect();
+    // Without the bindings, every group would look unbound and every entry idle.
+    if let Some(identity) = p.identity.as_ref().filter(|_| state.read.rbac()) {
+        // Kubernetes' and EKS's own groups are served without a binding of the cluster's.
+        let unbound: Vec<&String> = identity
+            .groups
+            .iter()
+            .filter(|g| super::reverse::built_in(g).is_none())
+            .filter(|g| matches!(check(g, &state.rbac.bindings), GroupCheck::Unbound { .. }))
+            .collect();
         if !unbound.is_empty() {
             flag(Flag::GroupBoundNowhere, format!("{unbound:?}"));
         }

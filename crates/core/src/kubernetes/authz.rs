@@ -107,7 +107,7 @@ pub struct Rbac {
 impl Rbac {
     /// The rules a binding grants, or `None` when its role is not there (a dangling
     /// roleRef grants nothing). `cluster-admin` is built in when not read.
-    fn rules_of(&self, binding: &Binding) -> Option<Vec<Rule>> {
+    pub(crate) fn rules_of(&self, binding: &Binding) -> Option<Vec<Rule>> {
         let (kind, name) = binding.role_ref();
         let namespace = if kind == "Role" { binding.namespace.as_deref() } else { None };
         if let Some(role) = self.roles.iter().find(|r| r.kind == kind && r.name == name && r.namespace.as_deref() == namespace) {
@@ -269,7 +269,7 @@ pub fn rule_allows<S: AsRef<str>>(
 }
 
 /// Where an access policy association holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Scope {
     Cluster,
@@ -305,7 +305,7 @@ fn glob(pattern: &str, text: &str) -> bool {
 }
 
 /// An access policy associated with an access entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Association {
     pub policy_arn: String,
     pub scope: Scope,
@@ -319,7 +319,7 @@ impl Association {
 }
 
 /// Who the cluster takes a principal for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Identity {
     /// As mapped, `{{SessionName}}` templates kept.
     pub username: String,
@@ -394,7 +394,10 @@ pub fn evaluate(identity: &Identity, rbac: &Rbac, request: &Request) -> Decision
         if !association.scope.covers(request) {
             continue;
         }
-        match access_policies::find(&association.policy_arn).map(|p| p.permissions) {
+        let permissions = access_policies::find(&association.policy_arn)
+            .map(|p| p.permissions)
+            .or_else(|| access_policies::find_other(&association.policy_arn).map(|p| p.permissions));
+        match permissions {
             Some(Permissions::Rules { rules }) => {
                 let allows =
                     rules.iter().any(|r| rule_allows(r.api_groups, r.resources, r.verbs, r.resource_names, r.non_resource_urls, request));

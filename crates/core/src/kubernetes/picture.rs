@@ -54,6 +54,8 @@ pub enum PrincipalState {
 /// Everything read of one cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClusterState {
+    /// When it was read (RFC 3339).
+    pub read_at: String,
     pub cluster: String,
     pub region: String,
     pub account: String,
@@ -65,10 +67,29 @@ pub struct ClusterState {
     /// `None`: no ConfigMap, or a mode that does not read it.
     pub aws_auth: Option<AwsAuth>,
     pub rbac: Rbac,
+    /// What was read: a part not read is known only as a gap, and the answers that
+    /// need it are not given.
+    pub read: Read,
     /// By entry principal ARN.
     pub principals: Vec<(String, PrincipalState)>,
     /// What could not be read, and so what the answers leave out.
     pub gaps: Vec<String>,
+}
+
+/// Which parts of the picture were read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Read {
+    /// Every access entry, described with its policies (or the mode reads none).
+    pub entries: bool,
+    pub bindings: bool,
+    pub roles: bool,
+}
+
+impl Read {
+    /// Bindings and the roles they refer to: what RBAC answers need.
+    pub fn rbac(&self) -> bool {
+        self.bindings && self.roles
+    }
 }
 
 impl ClusterState {

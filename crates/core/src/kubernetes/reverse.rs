@@ -46,7 +46,8 @@ pub struct BoundGroup {
     pub near: Vec<(String, String)>,
 }
 
-fn built_in(group: &str) -> Option<&'static str> {
+/// Who produces a built-in group, if `group` is one.
+pub fn built_in(group: &str) -> Option<&'static str> {
     match group {
         "system:authenticated" | "system:unauthenticated" | "system:serviceaccounts" | "system:masters" => Some("Kubernetes"),
         "system:nodes" | "system:bootstrappers" | "system:node-proxier" => Some("EKS, for node and Fargate entries"),
