@@ -357,11 +357,21 @@ def check():
     # -- the deployed rule(s), from DescribeRule
     resources = cfn.describe_stack_resources(StackName=STACK)["StackResources"]
     rule_ids = [x["PhysicalResourceId"] for x in resources if x["ResourceType"] == "AWS::Events::Rule"]
-    r.check("stack has one EventBridge rule", len(rule_ids) == 1, f"rules: {rule_ids}")
+    rules = {rid.split("|")[-1].split("/")[-1]: None for rid in rule_ids}
+    for name in rules:
+        rules[name] = events.describe_rule(Name=name)
+    pattern_rules = [n for n, rule in rules.items() if "EventPattern" in rule]
+    schedules = [n for n, rule in rules.items() if "ScheduleExpression" in rule]
+    r.check("stack has one EventBridge event rule and the audit's schedule", len(pattern_rules) == 1 and len(schedules) == 1,
+            f"rules: {rule_ids}")
+    # The scheduled audit is off by default (AuditSchedule empty): its rule is there, disabled.
+    for name in schedules:
+        rule = rules[name]
+        r.check(f"schedule {name} is disabled by default", rule.get("State") == "DISABLED" and rule.get("ScheduleExpression") == "rate(1 day)",
+                {k: rule.get(k) for k in ("State", "ScheduleExpression")})
     patterns = {}
-    for rid in rule_ids:
-        name = rid.split("|")[-1].split("/")[-1]
-        rule = events.describe_rule(Name=name)
+    for name in pattern_rules:
+        rule = rules[name]
         patterns[name] = json.loads(rule["EventPattern"])
         # Read-only management events (EKS Auth's AssumeRoleForPodIdentity) match only in this state.
         r.check(f"rule {name} matches read-only management events too", rule.get("State") == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
@@ -593,6 +603,7 @@ def check():
     check_metrics(r, text, expected_alerts, down_id, outputs, fn)
 
     check_archive(r, outputs)
+    check_fleet(r, outputs)
     check_lookup(r)
 
     # -- both sinks back; then the Kubernetes side, idempotency under concurrency and the
@@ -952,6 +963,92 @@ def check_archive(r, outputs):
             (got.get("findings"), want, got.get("archive_objects"), files, got.get("objects_with_errors")))
     r.check("organization scan: the corrupt object's error is kept and quoted", any("corrupt" in e for e in got.get("errors", [])), got.get("errors"))
     print(f"# archive checks: {time.monotonic() - t0:.1f}s (replay s3:// {s3_seconds:.1f}s)")
+
+
+# The fleet audit: a second account (MiniStack takes a 12-digit access key as the account).
+FLEET_ACCOUNT = "444455556666"
+
+
+def client_in(account, service):
+    return boto3.client(service, endpoint_url=os.environ["MINISTACK_URL"], region_name=REGION,
+                        aws_access_key_id=account, aws_secret_access_key="test",
+                        config=Config(retries={"max_attempts": 2}, read_timeout=40, connect_timeout=5))
+
+
+def check_fleet(r, outputs):
+    """The fleet audit over two accounts: deploy/fleet-audit-reader.yaml deployed in each
+    through MiniStack's CloudFormation, a cluster in each with an entry to flag, the
+    deployed state machine run to the end: one audit per cluster in S3, the summary and
+    the SARIF file, the second account's clusters listed with the role assumed there."""
+    t0 = time.monotonic()
+    machine = outputs.get("FleetAuditStateMachineArn")
+    if not r.check("stack output FleetAuditStateMachineArn", machine is not None, outputs):
+        return
+    function_role = client("lambda").get_function_configuration(FunctionName=outputs["FunctionName"])["Role"]
+    reader = (ROOT / "deploy" / "fleet-audit-reader.yaml").read_text()
+    clusters = {}
+    for account in (ACCOUNT, FLEET_ACCOUNT):
+        cfn = client_in(account, "cloudformation")
+        stack = f"eks-access-doctor-audit-reader-{uuid.uuid4().hex[:6]}"
+        cfn.create_stack(StackName=stack, TemplateBody=reader, Capabilities=["CAPABILITY_NAMED_IAM"],
+                         Parameters=[{"ParameterKey": "AuditorRoleArn", "ParameterValue": function_role}])
+        status = ""
+        for _ in range(120):
+            status = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+            if not status.endswith("IN_PROGRESS"):
+                break
+            time.sleep(0.5)
+        r.check(f"fleet: deploy/fleet-audit-reader.yaml deploys in account {account}", status == "CREATE_COMPLETE", status)
+        eks, iam = client_in(account, "eks"), client_in(account, "iam")
+        name = f"fleet-{account[-4:]}-{uuid.uuid4().hex[:4]}"
+        eks.create_cluster(name=name, roleArn=f"arn:aws:iam::{account}:role/eks-cluster-role",
+                           resourcesVpcConfig={"subnetIds": ["subnet-0e2e0001"]},
+                           accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False})
+        # Flagged in each: a cross-account entry (the other account's CI role) and an
+        # entry whose role is gone.
+        other = FLEET_ACCOUNT if account == ACCOUNT else ACCOUNT
+        eks.create_access_entry(clusterName=name, principalArn=f"arn:aws:iam::{other}:role/fleet-ci")
+        gone = f"fleet-gone-{uuid.uuid4().hex[:4]}"
+        iam.create_role(RoleName=gone, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        eks.create_access_entry(clusterName=name, principalArn=f"arn:aws:iam::{account}:role/{gone}")
+        iam.delete_role(RoleName=gone)
+        clusters[account] = name
+    run = f"fleet-{uuid.uuid4().hex[:8]}"
+    sfn, s3 = client("stepfunctions"), client("s3")
+    # The first account names its cluster (it holds the e2e's others); the second is listed.
+    sfn.start_execution(stateMachineArn=machine, name=run, input=json.dumps({
+        "targets": [{"account": ACCOUNT, "region": REGION, "clusters": [clusters[ACCOUNT]], "kubernetes": False},
+                    {"account": FLEET_ACCOUNT, "region": REGION, "kubernetes": False}],
+        "results_prefix": "fleet"}))
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{run}"
+    deadline, status = time.monotonic() + 180, {}
+    while time.monotonic() < deadline:
+        status = sfn.describe_execution(executionArn=arn)
+        if status["status"] != "RUNNING":
+            break
+        time.sleep(1)
+    if not r.check(f"fleet: execution SUCCEEDED ({time.monotonic() - t0:.1f}s)", status.get("status") == "SUCCEEDED",
+                   (status.get("status"), status.get("error"), (status.get("cause") or "")[:400])):
+        return
+    prefix = f"fleet/{run}/"
+    keys = sorted(o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=RESULTS_BUCKET, Prefix=prefix)
+                  for o in page.get("Contents", []))
+    want = {f"{prefix}clusters/{a}/{REGION}/{c}.json" for a, c in clusters.items()}
+    r.check("fleet: one audit per cluster of both accounts, the summary and the SARIF file",
+            want <= set(keys) and f"{prefix}summary.json" in keys and f"{prefix}audit.sarif" in keys, keys)
+    summary = json.loads(s3.get_object(Bucket=RESULTS_BUCKET, Key=prefix + "summary.json")["Body"].read())
+    rows = {(row["account"], row["cluster"]): row for row in summary.get("rows", [])}
+    r.check("fleet: the summary covers two accounts, each cluster with its flags",
+            summary.get("accounts") == 2 and all(rows.get((a, c), {}).get("flags", 0) >= 2 for a, c in clusters.items())
+            and summary.get("by_flag", {}).get("cross-account", 0) >= 2 and summary.get("by_flag", {}).get("principal-deleted", 0) >= 2
+            and summary.get("errors") == [], summary)
+    listed = json.loads(s3.get_object(Bucket=RESULTS_BUCKET, Key=f"{prefix}clusters/{FLEET_ACCOUNT}/{REGION}/{clusters[FLEET_ACCOUNT]}.json")["Body"].read())
+    r.check("fleet: the second account's cluster was read there (its account, its entries)",
+            listed.get("account") == FLEET_ACCOUNT and any(p["principal"] == f"arn:aws:iam::{ACCOUNT}:role/fleet-ci" for p in listed.get("principals", [])),
+            {k: listed.get(k) for k in ("account", "cluster", "gaps")})
+    sarif = json.loads(s3.get_object(Bucket=RESULTS_BUCKET, Key=prefix + "audit.sarif")["Body"].read())
+    r.check("fleet: the SARIF file has one result per flag", len(sarif["runs"][0]["results"]) == summary.get("flags"), summary.get("flags"))
+    print(f"# fleet checks: {time.monotonic() - t0:.1f}s")
 
 
 def as_cloudtrail_records_it(request, **_):

@@ -33,9 +33,28 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("dynamodb:PutItem", &["!GetAtt IdempotencyTable.Arn"]),
     ("dynamodb:UpdateItem", &["!GetAtt IdempotencyTable.Arn"]),
     ("dynamodb:GetItem", &["!GetAtt IdempotencyTable.Arn"]),
-    ("s3:GetObject", &["arn:${AWS::Partition}:s3:::${ArchiveBucketName}/*", "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*"]),
-    ("s3:ListBucket", &["arn:${AWS::Partition}:s3:::${ArchiveBucketName}", "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}"]),
-    ("s3:PutObject", &["arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*"]),
+    (
+        "s3:GetObject",
+        &[
+            "arn:${AWS::Partition}:s3:::${ArchiveBucketName}/*",
+            "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*",
+            "arn:${AWS::Partition}:s3:::${FleetAuditResultsBucketName}/*",
+        ],
+    ),
+    (
+        "s3:ListBucket",
+        &[
+            "arn:${AWS::Partition}:s3:::${ArchiveBucketName}",
+            "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}",
+            "arn:${AWS::Partition}:s3:::${FleetAuditResultsBucketName}",
+        ],
+    ),
+    (
+        "s3:PutObject",
+        &["arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*", "arn:${AWS::Partition}:s3:::${FleetAuditResultsBucketName}/*"],
+    ),
+    // The fleet audit: only the read-only role of its name, in any account.
+    ("sts:AssumeRole", &["arn:${AWS::Partition}:iam::*:role/${FleetAuditRoleName}"]),
     ("kms:GenerateDataKey", &["!Ref QueueKmsKeyArn"]),
     ("kms:Decrypt", &["!Ref QueueKmsKeyArn"]),
     // Only with KubernetesSubnetIds (the function in a cluster's VPC): Lambda's network
@@ -64,6 +83,22 @@ const STATE_MACHINE_ALLOWED: &[(&str, &[&str])] = &[
     ("states:StopExecution", CHILD_EXECUTIONS),
 ];
 const RESULTS: &str = "arn:${AWS::Partition}:s3:::${ArchiveResultsBucketName}/*";
+
+/// The fleet audit's state machine: invoke the function, run and watch its own child
+/// workflows; the function writes the results itself.
+const FLEET_MACHINE_ALLOWED: &[(&str, &[&str])] = &[
+    ("lambda:InvokeFunction", &["!GetAtt DoctorFunction.Arn"]),
+    (
+        "states:StartExecution",
+        &["arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-fleet-audit"],
+    ),
+    ("states:DescribeExecution", FLEET_CHILD_EXECUTIONS),
+    ("states:StopExecution", FLEET_CHILD_EXECUTIONS),
+];
+const FLEET_CHILD_EXECUTIONS: &[&str] = &[
+    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-fleet-audit:*",
+    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-fleet-audit/*",
+];
 const CHILD_EXECUTIONS: &[&str] = &[
     "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-archive-scan:*",
     "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-archive-scan/*",
@@ -155,7 +190,8 @@ fn violations(template: &Value) -> Vec<String> {
                 if policy["Statement"].is_null() {
                     found.push(format!("{}: only inline statements, not {}", text(name), serde_yaml::to_string(policy).unwrap().trim()));
                 }
-                excess(&text(name), statements(&policy["Statement"]), STATE_MACHINE_ALLOWED, &mut found);
+                let allowed = if text(name) == "FleetAuditStateMachine" { FLEET_MACHINE_ALLOWED } else { STATE_MACHINE_ALLOWED };
+                excess(&text(name), statements(&policy["Statement"]), allowed, &mut found);
             }
             if !resource["Properties"]["Role"].is_null() {
                 found.push(format!("{}: a role of its own bypasses this check", text(name)));

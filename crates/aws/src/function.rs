@@ -4,6 +4,7 @@
 
 use crate::config::{KubernetesAccess, Settings};
 use crate::enrich::{AwsLookups, Lookups};
+use crate::fleet::StsSessions;
 use crate::handler::{Doctor, ScheduledAudit};
 use crate::idempotency::{AuditLog, DynamoStore, IdempotencyStore, MemoryAuditLog};
 use crate::kubernetes::client::Endpoint;
@@ -91,7 +92,7 @@ pub async fn init() -> Result<Doctor, InitError> {
     if let Some(queue) = second_look {
         doctor = doctor.with_second_look(Box::new(queue));
     }
-    Ok(doctor.with_archive(aws_sdk_s3::Client::new(&config)))
+    Ok(doctor.with_archive(aws_sdk_s3::Client::new(&config)).with_fleet(Box::new(StsSessions { config: config.clone() })))
 }
 
 /// The scheduled audit's reads: the function's region and credentials, the Kubernetes

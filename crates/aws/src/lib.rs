@@ -7,6 +7,7 @@
 pub mod archive;
 pub mod config;
 pub mod enrich;
+pub mod fleet;
 pub mod function;
 pub mod handler;
 pub mod idempotency;

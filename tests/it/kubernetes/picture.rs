@@ -416,6 +416,17 @@ async fn audit_finds_each_flag_and_a_clean_cluster_none_and_reverse_finds_dead_b
     create_role(&iam, &name("typo"), false).await;
     entry(arn("typo"), &["developer"]).await.unwrap();
     let mut state = f.state.clone();
+    // The user-facing ClusterRoles every cluster stores (their rules, in short).
+    state["roles"].as_array_mut().unwrap().extend([
+        rbac_role(
+            "ClusterRole",
+            "view",
+            None,
+            json!([{"apiGroups": ["", "apps"], "resources": ["pods", "services", "deployments"], "verbs": ["get", "list", "watch"]}]),
+            true,
+        ),
+        rbac_role("ClusterRole", "edit", None, json!([{"apiGroups": ["", "apps"], "resources": ["*"], "verbs": ["*"]}]), true),
+    ]);
     state["clusterrolebindings"].as_array_mut().unwrap().push(binding("ClusterRole", "developers", None, "view", "developers"));
     state["rolebindings"].as_array_mut().unwrap().push(binding("ClusterRole", "deployers", Some("payments"), "edit", "payments-deployers"));
     let server = StandIn::start(&f.cluster, &ministack(), &state);

@@ -29,7 +29,7 @@ use crate::enrich::{Home, Lookups};
 use crate::idempotency::{Claim, EntryLog, FloodStore, IdempotencyStore};
 use crate::metrics::{self, Metrics};
 use crate::second_look::SecondLook;
-use crate::{archive, DeliveryError, Sink};
+use crate::{archive, fleet, DeliveryError, Sink};
 use eks_access_doctor_core::event::Event;
 use eks_access_doctor_core::facts::Facts;
 use eks_access_doctor_core::finding::Finding;
@@ -76,6 +76,12 @@ pub enum Outcome {
     Summarized(archive::RunSummary),
     /// A scheduled audit's run.
     Audited(AuditRun),
+    /// The fleet audit's clusters, one Map item each.
+    FleetPlanned(fleet::Plan),
+    /// One cluster of the fleet audit, written to the results.
+    FleetAudited(fleet::Audited),
+    /// The fleet audit's run, added up.
+    FleetSummarized(fleet::FleetSummary),
 }
 
 /// What a CloudWatch Logs batch became. Every log event is counted once: as part of
@@ -165,6 +171,8 @@ pub struct Doctor {
     archive: Option<aws_sdk_s3::Client>,
     /// The scheduled audit's reads and record, when configured.
     audit: Option<ScheduledAudit>,
+    /// The fleet audit's sessions in other accounts.
+    fleet: Option<Box<dyn fleet::Sessions>>,
     /// Seconds since the epoch: the windows' clock (tests set their own).
     clock: Box<dyn Fn() -> u64 + Send + Sync>,
 }
@@ -186,6 +194,7 @@ impl Doctor {
             second_look: None,
             archive: None,
             audit: None,
+            fleet: None,
             clock: Box::new(unix_now),
         }
     }
@@ -205,6 +214,12 @@ impl Doctor {
     /// Runs the organization scan's steps with `s3`.
     pub fn with_archive(mut self, s3: aws_sdk_s3::Client) -> Doctor {
         self.archive = Some(s3);
+        self
+    }
+
+    /// Runs the fleet audit's steps, assuming roles with `sessions` (results through the archive's S3 client).
+    pub fn with_fleet(mut self, sessions: Box<dyn fleet::Sessions>) -> Doctor {
+        self.fleet = Some(sessions);
         self
     }
 
@@ -242,6 +257,7 @@ impl Doctor {
     pub async fn handle_until(&self, payload: &str, home: &Home, deadline: u64) -> Result<Outcome, HandlerError> {
         match Payload::read(payload) {
             Payload::Archive(request) => self.scan(request.map_err(HandlerError::Unreadable)?).await,
+            Payload::Fleet(request) => self.fleet_step(request.map_err(HandlerError::Unreadable)?).await,
             Payload::Logs => self.handle_logs(payload, home).await,
             Payload::SecondLooks(batch) => self.handle_second_looks(batch, home, deadline).await,
             Payload::Audit { run } => self.run_audit(&run, deadline).await,
@@ -259,6 +275,20 @@ impl Doctor {
         match request {
             archive::Request::Scan(requests) => Ok(Outcome::Scanned(archive::scan(s3, &requests).await?)),
             archive::Request::Summarize(request) => Ok(Outcome::Summarized(archive::summarize(s3, &request).await?)),
+        }
+    }
+
+    /// The fleet audit's steps (see `fleet`).
+    async fn fleet_step(&self, request: fleet::Request) -> Result<Outcome, HandlerError> {
+        let (Some(sessions), Some(s3)) = (&self.fleet, &self.archive) else {
+            return Err(HandlerError::Unreadable("a fleet audit request, and this function has no sessions or S3 client for it".into()));
+        };
+        match request {
+            fleet::Request::Plan(plan) => Ok(Outcome::FleetPlanned(fleet::plan(sessions.as_ref(), &plan).await)),
+            fleet::Request::Audit(item) => Ok(Outcome::FleetAudited(fleet::audit_one(sessions.as_ref(), s3, &item).await?)),
+            fleet::Request::Summarize(summary) => {
+                Ok(Outcome::FleetSummarized(fleet::summarize(s3, &summary, env!("CARGO_PKG_VERSION")).await?))
+            }
         }
     }
 

@@ -2,13 +2,15 @@
 //! one variant here, so dispatch is one `match` in [`super::Doctor::handle_until`]:
 //! the Lambda binary and the tests go through the same door.
 
-use crate::{archive, second_look};
+use crate::{archive, fleet, second_look};
 use eks_access_doctor_core::input::{self, Parsed};
 
 #[derive(Debug)]
 pub enum Payload {
     /// A step of the organization scan (Step Functions): scan archive objects, or add up the run.
     Archive(Result<archive::Request, String>),
+    /// A step of the fleet audit (Step Functions): plan, one cluster, or add up the run.
+    Fleet(Result<fleet::Request, String>),
     /// A CloudWatch Logs subscription batch: the authenticator log.
     Logs,
     /// Second looks from the SQS delay queue, each the original payload or why it cannot be read.
@@ -26,6 +28,9 @@ impl Payload {
     pub fn read(payload: &str) -> Payload {
         if let Some(request) = archive::request(payload) {
             return Payload::Archive(request);
+        }
+        if let Some(request) = fleet::request(payload) {
+            return Payload::Fleet(request);
         }
         if is_log_subscription(payload) {
             return Payload::Logs;
@@ -97,6 +102,7 @@ mod tests {
         let sqs = r#"{"Records":[{"eventSource":"aws:sqs","body":"{\"second_look\":{\"detail\":{}}}"}]}"#;
         assert!(matches!(Payload::read(sqs), Payload::SecondLooks(batch) if batch.len() == 1));
         assert!(matches!(Payload::read(r#"{"scan_summary":{}}"#), Payload::Archive(Err(_))));
+        assert!(matches!(Payload::read(r#"{"fleet_summary":{"results_bucket":"b","run":"r"}}"#), Payload::Fleet(Ok(_))));
         let schedule = r#"{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2015-10-08T16:53:06Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/my-scheduled-rule"],"detail":{}}"#;
         assert!(matches!(Payload::read(schedule), Payload::Audit { run } if run == "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa"));
     }
