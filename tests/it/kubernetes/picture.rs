@@ -547,6 +547,10 @@ async fn audit_finds_each_flag_and_a_clean_cluster_none_and_reverse_finds_dead_b
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("authentication mode API: 2 principal(s), 0 flag(s)") && text.contains("namespaces apps"), "{text}");
+    // The book shows this audit, names aside.
+    let reader_name = reader_arn.rsplit('/').next().unwrap();
+    let sample = text.replace(&clean, "payments").replace(reader_name, "doctor-reader").replace(&name("viewer"), "viewer");
+    assert_eq!(crate::support::doc_sample("audit"), sample, "the audit sample is out of date:\n{sample}");
     let reverse = clean_server.cli(&f.reader, &["check-groups", "--cluster", &clean, "--reverse"]);
     assert_eq!(reverse.status.code(), Some(0), "{}", String::from_utf8_lossy(&reverse.stdout));
 }
