@@ -271,7 +271,10 @@ async fn fixture() -> Fixture {
 #[ignore = "needs MiniStack: run scripts/e2e"]
 async fn preflight_names_every_aws_auth_only_principal_with_its_commands() {
     let f = fixture().await;
-    let server = StandIn::start(&f.cluster, &ministack(), &f.state);
+    // A binding of a group only aws-auth produces: it dies with the move to API.
+    let mut state = f.state.clone();
+    state["rolebindings"].as_array_mut().unwrap().push(binding("ClusterRole", "deployers", Some("payments"), "edit", "payments-deployers"));
+    let server = StandIn::start(&f.cluster, &ministack(), &state);
     let out = server.cli(&f.reader, &["preflight", "--cluster", &f.cluster, "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -299,6 +302,11 @@ async fn preflight_names_every_aws_auth_only_principal_with_its_commands() {
         format!("aws eks create-access-entry --cluster-name {} --principal-arn arn:aws:iam::{ACCOUNT}:role/ci-deployer --type STANDARD --username ci-deployer --kubernetes-groups payments-deployers --region us-east-1", f.cluster)
     );
     assert_eq!(report["migration"]["covered"], 2, "the node role (EC2_LINUX entry) and PlatformAdmin");
+    let bindings = report["bindings"].as_array().unwrap();
+    let fate = |group: &str| bindings.iter().find(|b| b["group"] == group).map(|b| b["fate"].clone());
+    assert_eq!(fate("payments-deployers"), Some(json!("dies-at-api")), "{bindings:?}");
+    assert_eq!(fate("readonly"), Some(json!("dead")));
+    assert_eq!(fate("platform-admins"), None, "fed by PlatformAdmin's entry: not listed");
     // Every read went through MiniStack's STS, with the signature checked for this cluster.
     let requests = server.requests();
     assert!(!requests.is_empty());

@@ -7,6 +7,7 @@ use eks_access_doctor_core::facts::Lookup;
 use eks_access_doctor_core::kubernetes::migration::{compare, Target};
 use eks_access_doctor_core::kubernetes::rbac::check;
 use eks_access_doctor_core::kubernetes::report::{EntryGroups, JudgedGroup, Preflight};
+use eks_access_doctor_core::kubernetes::reverse::{reverse, Fate};
 use eks_access_doctor_core::kubernetes::Binding;
 
 /// Entries whose groups `check-groups` reads when no principal is named, at most.
@@ -28,12 +29,23 @@ pub async fn preflight(reads: &ApiReads, region: &str, cluster: &str) -> Result<
         .as_ref()
         .map(|auth| compare(auth, &facts.entries, &facts.role_arns, Target { cluster, region }))
         .unwrap_or_default();
+    // The bindings against what produces their groups: read as `check-groups --reverse` reads them.
+    let (bindings, bindings_not_checked) = match super::picture::read_state(reads, region, cluster, true, None).await {
+        Ok(state) if state.read.entries && state.read.bindings => {
+            let judged = reverse(&state, &[]);
+            (judged.into_iter().filter(|g| matches!(g.fate, Fate::Dead | Fate::DiesAtApi)).collect(), None)
+        }
+        Ok(state) => (Vec::new(), Some(state.gaps.join("; "))),
+        Err(why) => (Vec::new(), Some(why)),
+    };
     Ok(Preflight {
         cluster: cluster.to_string(),
         region: region.to_string(),
         authentication_mode: mode,
         config_map: facts.config_map.is_some(),
         migration,
+        bindings,
+        bindings_not_checked,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use super::migration::Migration;
 use super::rbac::GroupCheck;
+use super::reverse::{BoundGroup, Fate};
 use crate::escape::inline;
 use serde::Serialize;
 
@@ -37,6 +38,10 @@ pub struct Preflight {
     /// False when the cluster has no `aws-auth` ConfigMap.
     pub config_map: bool,
     pub migration: Migration,
+    /// Bindings whose group nothing produces, or only `aws-auth` (dead in `API` mode).
+    pub bindings: Vec<BoundGroup>,
+    /// Why the bindings were not checked, when they were not.
+    pub bindings_not_checked: Option<String>,
 }
 
 fn quoted(values: &[String]) -> String {
@@ -54,9 +59,41 @@ pub fn preflight_text(p: &Preflight) -> String {
     }
     if !p.config_map {
         out.push_str("No aws-auth ConfigMap: moving to API takes no mapping away.\n");
-        return out;
+    } else {
+        migration_text(&p.migration, &mut out);
     }
-    let m = &p.migration;
+    bindings_text(p, &mut out);
+    out
+}
+
+/// The bindings that grant nothing now, and those that will in `API` mode.
+fn bindings_text(p: &Preflight, out: &mut String) {
+    if let Some(why) = &p.bindings_not_checked {
+        out.push_str(&format!("bindings not checked: {}\n", inline(why)));
+        return;
+    }
+    for (fate, heading) in [
+        (Fate::DiesAtApi, "Bindings that die in API mode (only aws-auth produces their group):"),
+        (Fate::Dead, "Bindings nothing feeds (no access entry, no aws-auth mapping the mode reads, nor Kubernetes, produces their group):"),
+    ] {
+        let groups: Vec<&BoundGroup> = p.bindings.iter().filter(|g| g.fate == fate).collect();
+        if groups.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{heading}\n"));
+        for g in groups {
+            out.push_str(&format!("  {:?}: {}\n", inline(&g.group), g.bindings.iter().map(|b| inline(b)).collect::<Vec<_>>().join(", ")));
+            for producer in &g.producers {
+                out.push_str(&format!("    from {}\n", inline(producer)));
+            }
+            for (name, why) in &g.near {
+                out.push_str(&format!("    did you mean {:?} ({})?\n", inline(name), inline(why)));
+            }
+        }
+    }
+}
+
+fn migration_text(m: &Migration, out: &mut String) {
     if !m.loses_access() {
         out.push_str(&format!(
             "Every aws-auth mapping that grants access ({}) has an equivalent access entry: nobody loses access in API mode.\n",
@@ -96,7 +133,6 @@ pub fn preflight_text(p: &Preflight) -> String {
     for line in &m.problems {
         out.push_str(&format!("aws-auth problem: {}\n", inline(line)));
     }
-    out
 }
 
 pub fn groups_text(cluster: &str, entries: &[EntryGroups], bindings: usize) -> String {
@@ -141,6 +177,8 @@ mod tests {
             region: "eu-west-1".into(),
             authentication_mode: Some("API_AND_CONFIG_MAP".into()),
             config_map: true,
+            bindings: vec![],
+            bindings_not_checked: None,
             migration: Migration {
                 unmatched: vec![Unmatched {
                     source: "mapRoles[0]".into(),
