@@ -906,6 +906,18 @@ def cli(*args, env=None, timeout=120):
     return subprocess.run([os.environ["E2E_CLI"], *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
+def finished(sfn, machine, run, timeout=180):
+    """The execution `run` of `machine` once it is no longer running (or at the timeout)."""
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{run}"
+    deadline, status = time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
+        status = sfn.describe_execution(executionArn=arn)
+        if status["status"] != "RUNNING":
+            break
+        time.sleep(1)
+    return status
+
+
 def check_archive(r, outputs):
     """replay s3://… and the Step Functions scan give exactly what a local replay of the same files gives."""
     t0 = time.monotonic()
@@ -934,13 +946,7 @@ def check_archive(r, outputs):
     run = f"e2e-{uuid.uuid4().hex[:8]}"
     sfn.start_execution(stateMachineArn=machine, name=run, input=json.dumps(
         {"bucket": ARCHIVE_BUCKET, "prefix": "", "results_bucket": RESULTS_BUCKET, "results_prefix": RESULTS_PREFIX}))
-    arn = machine.replace(":stateMachine:", ":execution:") + f":{run}"
-    deadline, status = time.monotonic() + 180, {}
-    while time.monotonic() < deadline:
-        status = sfn.describe_execution(executionArn=arn)
-        if status["status"] != "RUNNING":
-            break
-        time.sleep(1)
+    status = finished(sfn, machine, run)
     scan_seconds = time.monotonic() - t0
     if not r.check(f"organization scan: execution SUCCEEDED ({scan_seconds:.1f}s)", status.get("status") == "SUCCEEDED",
                    (status.get("status"), status.get("error"), (status.get("cause") or "")[:400])):
@@ -1020,13 +1026,7 @@ def check_fleet(r, outputs):
         "targets": [{"account": ACCOUNT, "region": REGION, "clusters": [clusters[ACCOUNT]], "kubernetes": False},
                     {"account": FLEET_ACCOUNT, "region": REGION, "kubernetes": False}],
         "results_prefix": "fleet"}))
-    arn = machine.replace(":stateMachine:", ":execution:") + f":{run}"
-    deadline, status = time.monotonic() + 180, {}
-    while time.monotonic() < deadline:
-        status = sfn.describe_execution(executionArn=arn)
-        if status["status"] != "RUNNING":
-            break
-        time.sleep(1)
+    status = finished(sfn, machine, run)
     if not r.check(f"fleet: execution SUCCEEDED ({time.monotonic() - t0:.1f}s)", status.get("status") == "SUCCEEDED",
                    (status.get("status"), status.get("error"), (status.get("cause") or "")[:400])):
         return

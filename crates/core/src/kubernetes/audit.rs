@@ -405,15 +405,7 @@ pub fn text(audit: &Audit) -> String {
         match &p.identity {
             Some(identity) => {
                 out.push_str(&format!("    username  {:?}\n", inline(&identity.username)));
-                if !identity.groups.is_empty() {
-                    out.push_str(&format!(
-                        "    groups    {}\n",
-                        identity.groups.iter().map(|g| format!("{:?}", inline(g))).collect::<Vec<_>>().join(", ")
-                    ));
-                }
-                for a in &identity.associations {
-                    out.push_str(&format!("    policy    {} ({})\n", inline(a.policy_name()), inline(&a.scope.describe())));
-                }
+                out.push_str(&identity.grant_lines("    "));
             }
             None => out.push_str("    cannot authenticate in this mode\n"),
         }

@@ -344,6 +344,22 @@ pub struct Identity {
     pub source: String,
 }
 
+impl Identity {
+    /// Its groups and access policies as report lines, each value escaped for a terminal.
+    pub fn grant_lines(&self, indent: &str) -> String {
+        use crate::escape::inline;
+        let mut out = String::new();
+        if !self.groups.is_empty() {
+            let groups: Vec<String> = self.groups.iter().map(|g| format!("{:?}", inline(g))).collect();
+            out.push_str(&format!("{indent}groups    {}\n", groups.join(", ")));
+        }
+        for a in &self.associations {
+            out.push_str(&format!("{indent}policy    {} ({})\n", inline(a.policy_name()), inline(&a.scope.describe())));
+        }
+        out
+    }
+}
+
 /// What grants a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "by", rename_all = "snake_case")]

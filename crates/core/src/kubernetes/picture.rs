@@ -388,15 +388,7 @@ pub fn explanation_text(e: &Explanation) -> String {
     match (&e.identity, &e.decision) {
         (Some(identity), Some(decision)) => {
             out.push_str(&format!("  identity  {:?} from {}\n", inline(&identity.username), inline(&identity.source)));
-            if !identity.groups.is_empty() {
-                out.push_str(&format!(
-                    "  groups    {}\n",
-                    identity.groups.iter().map(|g| format!("{:?}", inline(g))).collect::<Vec<_>>().join(", ")
-                ));
-            }
-            for a in &identity.associations {
-                out.push_str(&format!("  policy    {} ({})\n", inline(a.policy_name()), inline(&a.scope.describe())));
-            }
+            out.push_str(&identity.grant_lines("  "));
             if decision.allowed {
                 out.push_str("ALLOWED by\n");
                 for grant in &decision.grants {
