@@ -79,10 +79,6 @@ enum Command {
         /// `access granted` groups count as produced.
         #[arg(long, requires = "reverse")]
         log: Option<std::path::PathBuf>,
-        /// With --reverse: read the `access granted` lines of the cluster's authenticator
-        /// log in CloudWatch Logs (`/aws/eks/CLUSTER/cluster`) this far back: 30m, 24h, 7d.
-        #[arg(long, requires = "reverse", value_parser = lookup::parse_since)]
-        log_since: Option<std::time::Duration>,
         #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json]))]
         format: Format,
     },
@@ -181,9 +177,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "aws")]
         Command::Preflight { cluster, format } => kube_cli::preflight(cluster, format),
         #[cfg(feature = "aws")]
-        Command::CheckGroups { cluster, reverse: true, log, log_since, format, .. } => {
-            picture_cli::reverse(cluster, log.as_deref(), log_since, format)
-        }
+        Command::CheckGroups { cluster, reverse: true, log, format, .. } => picture_cli::reverse(cluster, log.as_deref(), format),
         #[cfg(feature = "aws")]
         Command::CheckGroups { cluster, principals, format, .. } => kube_cli::check_groups(cluster, &principals, format),
         #[cfg(feature = "aws")]
@@ -374,7 +368,6 @@ mod picture_cli {
 
     use super::kube_cli::{with_reads, ClusterArgs};
     use super::{print_json, runtime, usage_error};
-    use eks_access_doctor_aws::kubernetes::authenticator_log;
     use eks_access_doctor_aws::kubernetes::picture::{read_state, Progress};
     use eks_access_doctor_aws::kubernetes::ApiReads;
     use eks_access_doctor_core::kubernetes::audit::{self, Audit};
@@ -385,7 +378,6 @@ mod picture_cli {
     use std::io::IsTerminal;
     use std::process::ExitCode;
     use std::sync::Arc;
-    use std::time::Duration;
 
     /// Exit status when the check could not be made.
     const NOT_CHECKED: u8 = 3;
@@ -510,29 +502,14 @@ mod picture_cli {
         })
     }
 
-    pub fn reverse(cluster: ClusterArgs, log: Option<&std::path::Path>, log_since: Option<Duration>, format: Format) -> ExitCode {
-        let from_file = match log.map(std::fs::read_to_string).transpose() {
+    pub fn reverse(cluster: ClusterArgs, log: Option<&std::path::Path>, format: Format) -> ExitCode {
+        let seen = match log.map(std::fs::read_to_string).transpose() {
             Ok(text) => text.map(|t| reverse::groups_seen(&t)).unwrap_or_default(),
             Err(e) => return usage_error(&format!("--log: {e}")),
         };
         let cluster = &cluster;
-        let from_file = &from_file;
+        let seen = &seen;
         with_reads(cluster, |reads, region| async move {
-            let mut seen = from_file.clone();
-            if let Some(since) = log_since {
-                let config = super::pull::aws_config(Some(region.clone())).await;
-                let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-                match authenticator_log::granted_groups(&logs, cluster.name(), std::time::SystemTime::now() - since).await {
-                    Ok((groups, cut)) => {
-                        if cut {
-                            eprintln!("note: the authenticator log had more lines than were read; the groups of the rest are not counted");
-                        }
-                        seen.extend(groups);
-                    }
-                    Err(why) => return not_checked(cluster.name(), why),
-                }
-            }
-            let seen = &seen;
             let state = match read_state(&reads, &region, cluster.name(), true, None).await {
                 Ok(state) => state,
                 Err(why) => return not_checked(cluster.name(), why),
@@ -546,7 +523,7 @@ mod picture_cli {
                 Format::Json => {
                     print_json(&serde_json::json!({"cluster": cluster.name(), "authentication_mode": state.mode(), "groups": judged}))
                 }
-                _ => print!("{}", reverse::text(cluster.name(), state.mode(), &judged, !seen.is_empty() || log_since.is_some())),
+                _ => print!("{}", reverse::text(cluster.name(), state.mode(), &judged, !seen.is_empty())),
             }
             let bad = judged.iter().any(|g| matches!(g.fate, Fate::Dead | Fate::DiesAtApi));
             if bad {

@@ -299,36 +299,3 @@ async fn sns_failures_become_delivery_errors() {
     let sink = SnsSink { client: mock_client!(aws_sdk_sns, [&outage]), topic_arn: "t".into(), format: MessageFormat::Text };
     assert!(sink.publish(&d, &d.findings[0]).await.is_err());
 }
-
-/// `check-groups --reverse --log-since`: the groups of the granted lines, a denied read
-/// named with the log group, and a log too long to read cut off (and said so).
-#[tokio::test]
-async fn the_authenticator_log_from_cloudwatch_logs() {
-    use aws_sdk_cloudwatchlogs::operation::filter_log_events::{FilterLogEventsError, FilterLogEventsOutput};
-    use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
-    use eks_access_doctor_aws::kubernetes::authenticator_log::granted_groups;
-    let granted = r#"time="2026-12-08T10:00:00Z" level=info msg="access granted" arn="arn:aws:iam::1:role/a" groups="[ops system:authenticated]" username=a"#;
-    let now = std::time::SystemTime::now();
-    let one = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
-        .match_requests(|r| r.log_group_name() == Some("/aws/eks/prod/cluster") && r.log_stream_name_prefix() == Some("authenticator-"))
-        .then_output(move || FilterLogEventsOutput::builder().events(FilteredLogEvent::builder().message(granted).build()).build());
-    let (groups, cut) = granted_groups(&mock_client!(aws_sdk_cloudwatchlogs, [&one]), "prod", now).await.unwrap();
-    assert_eq!((groups, cut), (vec!["ops".to_string(), "system:authenticated".to_string()], false));
-    let denied = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events).then_error(|| {
-        FilterLogEventsError::generic(eks_error("AccessDeniedException", "not authorized to perform: logs:FilterLogEvents"))
-    });
-    let why = granted_groups(&mock_client!(aws_sdk_cloudwatchlogs, [&denied]), "prod", now).await.unwrap_err();
-    assert!(why.contains("logs:FilterLogEvents /aws/eks/prod/cluster") && why.contains("AccessDeniedException"), "{why}");
-    // Each page names a next one (a new token each time: the paginator stops on a repeated one).
-    let page = std::sync::atomic::AtomicUsize::new(0);
-    let endless = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events).then_output(move || {
-        let n = page.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        FilterLogEventsOutput::builder()
-            .next_token(format!("page-{n}"))
-            .events(FilteredLogEvent::builder().message(granted).build())
-            .build()
-    });
-    let (groups, cut) = granted_groups(&mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&endless]), "prod", now).await.unwrap();
-    assert!(cut && groups.len() == 2);
-    assert_eq!(endless.num_calls(), 20);
-}

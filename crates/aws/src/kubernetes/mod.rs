@@ -3,8 +3,6 @@
 //! and the reads of `client`. `KubernetesLookups` adds these reads to any
 //! `Lookups`, so the handler and the CLI gather them like every other live fact.
 
-#[cfg(feature = "logs")]
-pub mod authenticator_log;
 pub mod checks;
 pub mod client;
 pub mod picture;
