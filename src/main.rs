@@ -75,10 +75,12 @@ enum Command {
         /// groups seen in --log); flags the dead ones and those that die in API mode.
         #[arg(long)]
         reverse: bool,
-        /// With --reverse: an authenticator log (lines, or JSON lines with `message`), whose
-        /// `access granted` groups count as produced.
-        #[arg(long, requires = "reverse")]
-        log: Option<std::path::PathBuf>,
+        /// With --reverse: an authenticator log whose `access granted` groups count as
+        /// produced (repeat for several): `aws logs filter-log-events` output for the
+        /// cluster's log group `/aws/eks/CLUSTER/cluster` (streams `authenticator-`), JSON
+        /// lines with `message`, or plain lines.
+        #[arg(long = "log", requires = "reverse")]
+        logs: Vec<std::path::PathBuf>,
         #[arg(long, default_value = "text", value_parser = formats(&[Format::Text, Format::Json]))]
         format: Format,
     },
@@ -177,7 +179,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "aws")]
         Command::Preflight { cluster, format } => kube_cli::preflight(cluster, format),
         #[cfg(feature = "aws")]
-        Command::CheckGroups { cluster, reverse: true, log, format, .. } => picture_cli::reverse(cluster, log.as_deref(), format),
+        Command::CheckGroups { cluster, reverse: true, logs, format, .. } => picture_cli::reverse(cluster, &logs, format),
         #[cfg(feature = "aws")]
         Command::CheckGroups { cluster, principals, format, .. } => kube_cli::check_groups(cluster, &principals, format),
         #[cfg(feature = "aws")]
@@ -502,11 +504,14 @@ mod picture_cli {
         })
     }
 
-    pub fn reverse(cluster: ClusterArgs, log: Option<&std::path::Path>, format: Format) -> ExitCode {
-        let seen = match log.map(std::fs::read_to_string).transpose() {
-            Ok(text) => text.map(|t| reverse::groups_seen(&t)).unwrap_or_default(),
-            Err(e) => return usage_error(&format!("--log: {e}")),
-        };
+    pub fn reverse(cluster: ClusterArgs, logs: &[std::path::PathBuf], format: Format) -> ExitCode {
+        let mut seen = Vec::new();
+        for log in logs {
+            match std::fs::read_to_string(log) {
+                Ok(text) => seen.extend(reverse::groups_seen(&text)),
+                Err(e) => return usage_error(&format!("--log {}: {e}", log.display())),
+            }
+        }
         let cluster = &cluster;
         let seen = &seen;
         with_reads(cluster, |reads, region| async move {

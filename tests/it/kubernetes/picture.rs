@@ -365,6 +365,22 @@ async fn server_reader_role(f: &Fixture) -> String {
     panic!("no reader entry")
 }
 
+/// The AWS CLI (`scripts/tools sam` installs it) against MiniStack, as the test account; its output.
+fn aws_cli(args: &[&str]) -> Vec<u8> {
+    let aws = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/sam/bin/aws");
+    let out = Command::new(&aws)
+        .args(args)
+        .args(["--endpoint-url", &ministack(), "--region", "us-east-1", "--output", "json"])
+        .env("AWS_ACCESS_KEY_ID", ACCOUNT)
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/tools sam)", aws.display()));
+    assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
 /// The SARIF 2.1.0 schema `scripts/tools sarif` installs.
 fn sarif_validator() -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/sarif/sarif-schema-2.1.0.json");
@@ -492,8 +508,43 @@ async fn audit_finds_each_flag_and_a_clean_cluster_none_and_reverse_finds_dead_b
         "time=\"2026-12-08T10:00:00Z\" level=info msg=\"access granted\" arn=\"arn:aws:iam::000000000000:role/x\" groups=\"[team-3 system:authenticated]\" username=x\n",
     )
     .unwrap();
-    let out =
-        server.cli(&f.reader, &["check-groups", "--cluster", &f.cluster, "--reverse", "--log", log.to_str().unwrap(), "--format", "json"]);
+    // And team-5 granted in the authenticator log as EKS writes it to CloudWatch Logs,
+    // read back with the AWS CLI's `logs filter-log-events` as the README says.
+    let group = format!("/aws/eks/{}/cluster", f.cluster);
+    let granted = r#"time=\"2026-12-08T10:00:00Z\" level=info msg=\"access granted\" arn=\"arn:aws:iam::000000000000:role/y\" groups=\"[team-5]\" username=y"#;
+    let denied = r#"time=\"2026-12-08T10:00:00Z\" level=warning msg=\"access denied\" groups=\"[team-6]\""#;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let events = format!(r#"[{{"timestamp":{now},"message":"{granted}"}},{{"timestamp":{now},"message":"{denied}"}}]"#);
+    aws_cli(&["logs", "create-log-group", "--log-group-name", &group]);
+    aws_cli(&["logs", "create-log-stream", "--log-group-name", &group, "--log-stream-name", "authenticator-0e2e4f"]);
+    aws_cli(&["logs", "put-log-events", "--log-group-name", &group, "--log-stream-name", "authenticator-0e2e4f", "--log-events", &events]);
+    let exported = aws_cli(&[
+        "logs",
+        "filter-log-events",
+        "--log-group-name",
+        &group,
+        "--log-stream-name-prefix",
+        "authenticator-",
+        "--filter-pattern",
+        "\"access granted\"",
+    ]);
+    let cloudwatch = log_dir.path().join("granted.json");
+    std::fs::write(&cloudwatch, exported).unwrap();
+    let out = server.cli(
+        &f.reader,
+        &[
+            "check-groups",
+            "--cluster",
+            &f.cluster,
+            "--reverse",
+            "--log",
+            log.to_str().unwrap(),
+            "--log",
+            cloudwatch.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let reverse: Value = serde_json::from_slice(&out.stdout).unwrap();
     let fate = |group: &str| {
@@ -504,7 +555,9 @@ async fn audit_finds_each_flag_and_a_clean_cluster_none_and_reverse_finds_dead_b
     assert_eq!(developers["near"][0][0], "developer");
     assert_eq!(fate("payments-deployers"), "dies-at-api");
     assert_eq!(fate("team-0"), "dead");
-    assert_eq!(fate("team-3"), "fed", "seen in the log");
+    assert_eq!(fate("team-3"), "fed", "seen in the log file");
+    assert_eq!(fate("team-5"), "fed", "seen in CloudWatch Logs");
+    assert_eq!(fate("team-6"), "dead", "a denial produces nothing");
     assert_eq!(fate("readonly"), "fed");
     assert_eq!(fate("platform-admins"), "fed");
     assert_eq!(fate("eks-access-doctor-readers"), "fed");

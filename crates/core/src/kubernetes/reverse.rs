@@ -158,18 +158,27 @@ pub fn text(cluster: &str, mode: &str, judged: &[BoundGroup], log_read: bool) ->
     out
 }
 
-/// The groups of every `access granted` line of an authenticator log: plain lines, or
-/// one JSON object per line with the line in `message` (CloudWatch Logs' exports).
-/// Other lines are skipped.
+/// The groups of every `access granted` line of an authenticator log, as `aws logs
+/// filter-log-events` prints it (`{"events": [{"message": …}, …]}`, every page of it
+/// concatenated), as JSON lines with the line in `message` (CloudWatch Logs' exports),
+/// or as plain lines (`aws logs tail`, a console export). Other lines are skipped.
 pub fn groups_seen(log: &str) -> Vec<String> {
-    let mut seen: Vec<String> = log
-        .lines()
-        .filter_map(|line| {
-            let message = serde_json::from_str::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
-                .unwrap_or_else(|| line.to_string());
-            let parsed = authenticator::parse_line(&message).ok()?;
+    let messages: Vec<String> = match cli_events(log) {
+        Some(messages) => messages,
+        None => log
+            .lines()
+            .map(|line| {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+                    .unwrap_or_else(|| line.to_string())
+            })
+            .collect(),
+    };
+    let mut seen: Vec<String> = messages
+        .iter()
+        .filter_map(|message| {
+            let parsed = authenticator::parse_line(message).ok()?;
             authenticator::Attempt::from_line(&parsed).ok().filter(|a| a.granted)
         })
         .flat_map(|attempt| attempt.groups)
@@ -177,6 +186,18 @@ pub fn groups_seen(log: &str) -> Vec<String> {
     seen.sort();
     seen.dedup();
     seen
+}
+
+/// The messages of one or more `filter-log-events` / `get-log-events` outputs; `None`
+/// when the text is not that.
+fn cli_events(log: &str) -> Option<Vec<String>> {
+    let mut messages = Vec::new();
+    for document in serde_json::Deserializer::from_str(log).into_iter::<serde_json::Value>() {
+        let document = document.ok()?;
+        let events = document.get("events")?.as_array()?;
+        messages.extend(events.iter().filter_map(|e| e.get("message")?.as_str().map(str::to_string)));
+    }
+    Some(messages)
 }
 
 #[cfg(test)]
@@ -248,5 +269,9 @@ mod tests {
             "not a log line\n",
         );
         assert_eq!(groups_seen(log), ["devs", "ops", "system:authenticated"]);
+        let cli = r#"{"events": [{"logStreamName": "authenticator-1", "message": "time=\"2026-12-01T10:00:00Z\" level=info msg=\"access granted\" groups=\"[team-a]\" username=a"}], "searchedLogStreams": []}
+{"events": [{"message": "time=\"2026-12-01T10:00:00Z\" level=info msg=\"access granted\" groups=\"[team-b]\" username=b"}]}"#;
+        assert_eq!(groups_seen(cli), ["team-a", "team-b"]);
+        assert!(groups_seen("{\"events\": 7}").is_empty());
     }
 }
