@@ -487,8 +487,9 @@ mod picture_cli {
                 Ok(state) => state,
                 Err(why) => return not_checked(cluster.name(), why),
             };
-            // Without the entries, the bindings and the roles, no answer can be trusted.
-            if !(state.read.entries && state.read.rbac()) {
+            // Without the entries, aws-auth (in a mode that reads it), the bindings and the
+            // roles, no answer can be trusted.
+            if !(state.read.entries && state.read.rbac() && (state.read.aws_auth || !state.reads_aws_auth())) {
                 return not_checked(cluster.name(), state.gaps.join("; "));
             }
             let explained = explain_request(&state, principal, request);

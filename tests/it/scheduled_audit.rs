@@ -53,7 +53,7 @@ fn cluster() -> ClusterState {
         entries: vec![entry("arn:aws:iam::444455556666:role/partner-ci"), entry("arn:aws:iam::111122223333:role/old-ci")],
         principals: vec![("arn:aws:iam::111122223333:role/old-ci".into(), PrincipalState::Deleted)],
         rbac: Rbac::default(),
-        read: Read { entries: true, bindings: true, roles: true },
+        read: Read { entries: true, bindings: true, roles: true, aws_auth: true },
         ..ClusterState::default()
     }
 }
@@ -139,4 +139,23 @@ async fn without_an_auditor_the_schedule_is_refused() {
     let doctor = Doctor::new(settings(&[("SNS_TOPIC_ARN", TOPIC)]), Box::new(NoLookups), vec![Box::new(sns(&rule))], None);
     let outcome = doctor.handle(&scheduled("run-1"), &home()).await;
     assert!(matches!(outcome, Err(HandlerError::Unreadable(ref why)) if why.contains("no auditor")), "{outcome:?}");
+}
+
+/// A run that could not read everything keeps the last run's flags: a flag it could not
+/// see is neither resolved nor sent again when the next full read finds it.
+#[tokio::test]
+async fn a_partial_read_keeps_the_last_flags() {
+    let state = Arc::new(Mutex::new(cluster()));
+    let rule = sns_ok();
+    let doctor = doctor(&state, Box::new(sns(&rule)));
+    assert_eq!(report(doctor.handle(&scheduled("run-1"), &home()).await).alerted, 4);
+    // The Kubernetes API unreachable: RBAC unknown, so grants-nothing is not raised.
+    state.lock().unwrap().read.bindings = false;
+    let partial = report(doctor.handle(&scheduled("run-2"), &home()).await);
+    assert_eq!((partial.flags, partial.new, partial.resolved), (2, 0, 0), "{partial:?}");
+    // Read whole again: the grants-nothing flags were kept, so nothing is new.
+    state.lock().unwrap().read.bindings = true;
+    let whole = report(doctor.handle(&scheduled("run-3"), &home()).await);
+    assert_eq!((whole.new, whole.alerted), (0, 0), "{whole:?}");
+    assert_eq!(rule.num_calls(), 4);
 }

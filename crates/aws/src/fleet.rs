@@ -96,6 +96,19 @@ pub struct SummaryRequest {
     #[serde(default)]
     pub results_prefix: String,
     pub run: String,
+    /// The plan's targets whose clusters could not be listed.
+    #[serde(default)]
+    pub unlisted: Vec<String>,
+}
+
+/// A cluster whose audit step still failed after its retries (the state machine's Catch).
+#[derive(Debug, Deserialize, PartialEq)]
+pub struct FailedRequest {
+    pub item: Item,
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub cause: String,
 }
 
 /// One cluster's line of the summary.
@@ -130,6 +143,7 @@ pub struct FleetSummary {
 pub enum Request {
     Plan(PlanRequest),
     Audit(Item),
+    Failed(FailedRequest),
     Summarize(SummaryRequest),
 }
 
@@ -140,17 +154,25 @@ pub fn request(payload: &str) -> Option<Result<Request, String>> {
     struct Envelope {
         fleet_plan: Option<serde_json::Value>,
         fleet_audit: Option<serde_json::Value>,
+        fleet_failed: Option<serde_json::Value>,
         fleet_summary: Option<serde_json::Value>,
     }
     fn read<T: serde::de::DeserializeOwned>(value: serde_json::Value, what: &str) -> Result<T, String> {
         serde_json::from_value(value).map_err(|e| format!("{what} request: {e}"))
     }
-    match serde_json::from_str::<Envelope>(payload).ok()? {
-        Envelope { fleet_plan: Some(v), fleet_audit: None, fleet_summary: None } => Some(read(v, "fleet_plan").map(Request::Plan)),
-        Envelope { fleet_plan: None, fleet_audit: Some(v), fleet_summary: None } => Some(read(v, "fleet_audit").map(Request::Audit)),
-        Envelope { fleet_plan: None, fleet_audit: None, fleet_summary: Some(v) } => Some(read(v, "fleet_summary").map(Request::Summarize)),
-        Envelope { fleet_plan: None, fleet_audit: None, fleet_summary: None } => None,
-        _ => Some(Err("a payload is one of fleet_plan, fleet_audit or fleet_summary".into())),
+    let envelope = serde_json::from_str::<Envelope>(payload).ok()?;
+    let mut requests = [
+        envelope.fleet_plan.map(|v| read(v, "fleet_plan").map(Request::Plan)),
+        envelope.fleet_audit.map(|v| read(v, "fleet_audit").map(Request::Audit)),
+        envelope.fleet_failed.map(|v| read(v, "fleet_failed").map(Request::Failed)),
+        envelope.fleet_summary.map(|v| read(v, "fleet_summary").map(Request::Summarize)),
+    ]
+    .into_iter()
+    .flatten();
+    match (requests.next(), requests.next()) {
+        (None, _) => None,
+        (Some(one), None) => Some(one),
+        (Some(_), Some(_)) => Some(Err("a payload is one of fleet_plan, fleet_audit, fleet_failed or fleet_summary".into())),
     }
 }
 
@@ -283,11 +305,28 @@ pub async fn audit_one(sessions: &dyn Sessions, s3_client: &Client, item: &Item)
     Ok(done)
 }
 
+/// A cluster whose step failed for good: `errors/…` says why, so the summary names it.
+pub async fn record_failure(s3_client: &Client, failed: &FailedRequest) -> Result<Audited, S3Error> {
+    let item = &failed.item;
+    let key = format!("{}errors/{}/{}/{}.txt", run_prefix(&item.results_prefix, &item.run), item.account, item.region, item.cluster);
+    let why = format!("the audit step failed: {} {}", failed.error, failed.cause);
+    s3::put(s3_client, &item.results_bucket, &key, why.clone().into_bytes(), "text/plain").await?;
+    Ok(Audited {
+        account: item.account.clone(),
+        region: item.region.clone(),
+        cluster: item.cluster.clone(),
+        key,
+        error: Some(why),
+        ..Audited::default()
+    })
+}
+
 /// Adds the run's audits up into `summary.json` and `audit.sarif`.
 pub async fn summarize(s3_client: &Client, request: &SummaryRequest, version: &str) -> Result<FleetSummary, S3Error> {
     let prefix = run_prefix(&request.results_prefix, &request.run);
     let mut summary =
         FleetSummary { run: request.run.clone(), results: format!("s3://{}/{prefix}", request.results_bucket), ..FleetSummary::default() };
+    summary.errors.extend(request.unlisted.iter().map(|target| format!("clusters not listed: {target}")));
     let mut audits: Vec<Audit> = Vec::new();
     let clusters = S3Url { bucket: request.results_bucket.clone(), prefix: format!("{prefix}clusters/") };
     for object in s3::list_all(s3_client, &clusters).await? {
@@ -344,6 +383,8 @@ mod tests {
         assert!(matches!(request(r#"{"fleet_summary": {"results_bucket": "b", "run": "x"}}"#), Some(Ok(Request::Summarize(_)))));
         assert!(matches!(request(r#"{"fleet_audit": {"account": "1"}}"#), Some(Err(_))));
         assert!(matches!(request(r#"{"fleet_plan": {}, "fleet_summary": {}}"#), Some(Err(_))));
+        let failed = r#"{"fleet_failed": {"item": {"account": "1", "region": "r", "cluster": "c", "role_arn": "a", "kubernetes": false, "results_bucket": "b", "run": "x"}, "error": "States.Timeout", "cause": "slow"}}"#;
+        assert!(matches!(request(failed), Some(Ok(Request::Failed(f))) if f.error == "States.Timeout"));
         assert!(request(r#"{"detail": {}}"#).is_none());
         assert_eq!(role_arn("111122223333", "cn-north-1", "reader"), "arn:aws-cn:iam::111122223333:role/reader");
         assert_eq!(run_prefix("audits/", "r1"), "audits/r1/");

@@ -9,8 +9,11 @@ use crate::idempotency::AuditLog;
 use crate::kubernetes::picture::Auditor;
 use eks_access_doctor_core::event::Event;
 use eks_access_doctor_core::facts::Facts;
-use eks_access_doctor_core::kubernetes::audit::audit;
+use eks_access_doctor_core::kubernetes::audit::{audit, fnv};
 use eks_access_doctor_core::triage;
+
+/// Seconds before the invocation's deadline after which no other cluster is started.
+const DEADLINE_MARGIN_SECS: u64 = 10;
 
 /// The auditor and the record of last runs.
 pub struct ScheduledAudit {
@@ -42,8 +45,22 @@ impl Doctor {
         };
         let mut report = AuditRun::default();
         let clusters = scheduled.auditor.clusters().await.map_err(|why| HandlerError::Audit(format!("which clusters: {why}")))?;
+        let mut clusters: Vec<&String> = clusters.iter().filter(|c| self.settings.wants_cluster(Some(c.as_str()))).collect();
+        // Each run starts at another cluster, so one that cannot be finished before the
+        // deadline does not keep the same others from ever being audited.
+        if !clusters.is_empty() {
+            let start = fnv(run).bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b)));
+            let offset = start % clusters.len();
+            clusters.rotate_left(offset);
+        }
         let mut failed = Vec::new();
-        for cluster in clusters.iter().filter(|c| self.settings.wants_cluster(Some(c.as_str()))) {
+        for (i, cluster) in clusters.iter().enumerate() {
+            if (self.clock)() + DEADLINE_MARGIN_SECS >= deadline {
+                for left in &clusters[i..] {
+                    report.unread.push(format!("{left}: not reached before the invocation's deadline (the next run starts elsewhere)"));
+                }
+                break;
+            }
             report.clusters += 1;
             let state = match scheduled.auditor.read(cluster).await {
                 Ok(state) => state,
@@ -62,7 +79,9 @@ impl Doctor {
             let before = scheduled.log.last(&name).await.map_err(|why| HandlerError::Audit(format!("the last run of {cluster}: {why}")))?;
             let before = before.unwrap_or_default();
             report.flags += keys.len();
-            report.resolved += before.iter().filter(|k| !keys.contains(k)).count();
+            if state.read.all() {
+                report.resolved += before.iter().filter(|k| !keys.contains(k)).count();
+            }
             let mut delivered = true;
             for event in audited.new_flags(&before).map(|(p, f)| Event::from_audit(&audited, p, f, run)) {
                 report.new += 1;
@@ -84,10 +103,16 @@ impl Doctor {
                 }
             }
             if delivered {
+                // A part not read (a gap) says nothing of its flags: the last run's are kept,
+                // so they are neither taken as resolved nor sent again as new.
+                let mut kept = keys.clone();
+                if !state.read.all() {
+                    kept.extend(before.iter().filter(|k| !keys.contains(k)).cloned());
+                }
                 let now = (self.clock)();
                 scheduled
                     .log
-                    .record(&name, &keys, now)
+                    .record(&name, &kept, now)
                     .await
                     .map_err(|why| HandlerError::Audit(format!("recording {cluster}'s run: {why}")))?;
             }

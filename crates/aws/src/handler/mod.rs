@@ -286,6 +286,7 @@ impl Doctor {
         match request {
             fleet::Request::Plan(plan) => Ok(Outcome::FleetPlanned(fleet::plan(sessions.as_ref(), &plan).await)),
             fleet::Request::Audit(item) => Ok(Outcome::FleetAudited(fleet::audit_one(sessions.as_ref(), s3, &item).await?)),
+            fleet::Request::Failed(failed) => Ok(Outcome::FleetAudited(fleet::record_failure(s3, &failed).await?)),
             fleet::Request::Summarize(summary) => {
                 Ok(Outcome::FleetSummarized(fleet::summarize(s3, &summary, env!("CARGO_PKG_VERSION")).await?))
             }

@@ -68,13 +68,15 @@ fn scheduled_run(payload: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Probe {
         id: Option<String>,
+        time: Option<String>,
         source: Option<String>,
         #[serde(rename = "detail-type")]
         detail_type: Option<String>,
     }
     let probe = serde_json::from_str::<Probe>(payload).ok()?;
+    // Without an id, the scheduled time tells runs apart.
     (probe.source.as_deref() == Some("aws.events") && probe.detail_type.as_deref() == Some("Scheduled Event"))
-        .then(|| probe.id.unwrap_or_default())
+        .then(|| probe.id.filter(|id| !id.is_empty()).or(probe.time).unwrap_or_default())
 }
 
 /// A CloudWatch Logs subscription payload: `{"awslogs":{"data":…}}`.

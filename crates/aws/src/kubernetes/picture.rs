@@ -6,6 +6,7 @@
 //! standard retry backs off on throttling. What cannot be read is a gap the answers
 //! name, never a silent omission.
 
+use super::client::KubeError;
 use super::ApiReads;
 use crate::enrich::{AwsLookups, Lookups};
 use crate::{describe_sdk_error, BoxFuture};
@@ -72,6 +73,12 @@ pub async fn read_state(
                     state.rbac.bindings = bindings;
                     state.read.bindings = true;
                 }
+                // An endpoint that cannot be reached (a private one, from outside its VPC)
+                // would take each read's whole timeout again: the rest is not tried.
+                Err(e @ KubeError::Unreachable(_)) => {
+                    state.gaps.push(format!("the Kubernetes API (bindings, roles, aws-auth): {e}"));
+                    return Ok(state);
+                }
                 Err(e) => state.gaps.push(format!("RoleBindings and ClusterRoleBindings: {e}")),
             }
             match client.roles().await {
@@ -82,7 +89,10 @@ pub async fn read_state(
                 Err(e) => state.gaps.push(format!("Roles and ClusterRoles: {e}")),
             }
             match client.aws_auth().await {
-                Ok(auth) => state.aws_auth = auth,
+                Ok(auth) => {
+                    state.aws_auth = auth;
+                    state.read.aws_auth = true;
+                }
                 Err(e) => state.gaps.push(format!("the aws-auth ConfigMap: {e}")),
             }
         }

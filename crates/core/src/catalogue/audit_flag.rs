@@ -38,13 +38,15 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
         notice.flag.title(),
         notice.detail,
     );
-    let entry_arn = event.principal_arn.as_deref();
+    // Entry commands only for a principal that has an access entry: an aws-auth mapping
+    // (or a permission set's pattern) is no entry to describe or delete.
+    let entry_arn = event.principal_arn.as_deref().filter(|_| notice.sources.iter().any(|s| s.starts_with("access entry")));
     let delete = |arn: &str| util::finish(event, util::aws_eks(event, "delete-access-entry", "--cluster-name").arg("--principal-arn", arn));
     let mut finding = Finding::new(&CAUSE, explanation);
     finding = match notice.flag {
         Flag::CrossAccount => finding
             .step("Confirm that the other account is one of yours and that this principal should reach the cluster; whoever controls that account decides who can assume it.")
-            .step("If it should not, delete the entry.")
+            .step("If it should not, delete its access entry, or its line in aws-auth (mapRoles, mapUsers or mapAccounts).")
             .commands(entry_arn.map(|a| vec![util::describe_entry(event), delete(a)]).unwrap_or_default()),
         Flag::CreatorAdmin => finding
             .step("EKS made this entry for whoever created the cluster, with cluster-admin. If that identity should not keep it, first make sure another principal holds cluster-admin (audit shows who does), then disassociate the policy or delete the entry.")
@@ -63,10 +65,15 @@ fn diagnose(event: &Event, _facts: &Facts) -> Option<Finding> {
                 "No RoleBinding or ClusterRoleBinding names the group: bind it, or correct the group name. `eks-access-doctor check-groups --cluster {} --reverse` lists the bound groups and the names near each.",
                 crate::command::sh(cluster)
             ))
-            .commands(entry_arn.filter(|_| notice.sources.iter().any(|s| s.starts_with("access entry"))).map(|_| vec![util::describe_entry(event)]).unwrap_or_default()),
-        Flag::NodeRoleStandard => finding
-            .step("Nodes need an EC2_LINUX (or EC2_WINDOWS) entry: delete the STANDARD one and create the node type, or its nodes cannot join.")
+            .commands(entry_arn.map(|_| vec![util::describe_entry(event)]).unwrap_or_default()),
+        // Only a role aws-auth maps to system:nodes is surely a node role: a role EC2 may
+        // assume can be a bastion's or a CI runner's, whose STANDARD entry is right.
+        Flag::NodeRoleStandard if notice.detail.contains("system:nodes") => finding
+            .step("Nodes need an EC2_LINUX or EC2_WINDOWS entry (EC2 for EKS Auto Mode node classes): delete the STANDARD one and create the node type, or its nodes cannot join.")
             .commands(entry_arn.map(|a| vec![delete(a), util::create_entry(event, a, Some("EC2_LINUX"), None, &[])]).unwrap_or_default()),
+        Flag::NodeRoleStandard => finding
+            .step("If the role is a node role (its instances join the cluster as nodes), its entry must be EC2_LINUX, EC2_WINDOWS or, for EKS Auto Mode node classes, EC2: delete the STANDARD entry and create that type. If people or tools on EC2 use it with kubectl, the STANDARD entry is right and this flag can be left as is: it is sent once.")
+            .commands(entry_arn.map(|_| vec![util::describe_entry(event)]).unwrap_or_default()),
         Flag::EntryOverridesAwsAuth => finding
             .step("The cluster reads the access entry first, so the aws-auth mapping of the same principal is ignored. Make the entry say what the mapping meant (groups, username), or remove the mapping.")
             .commands(entry_arn.map(|_| vec![util::describe_entry(event)]).unwrap_or_default()),

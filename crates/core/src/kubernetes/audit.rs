@@ -32,6 +32,9 @@ use crate::arn::Arn;
 use crate::escape::{inline, markdown};
 use serde::{Deserialize, Serialize};
 
+/// How a `mapAccounts` line is named among the principals.
+const EVERY_PRINCIPAL_OF: &str = "every IAM principal of account ";
+
 /// How soon after the cluster its creator's entry is made.
 pub const CREATOR_WINDOW_SECONDS: i64 = 300;
 
@@ -150,7 +153,7 @@ impl Audit {
         self.principals.iter().map(|p| p.flags.len()).sum()
     }
 
-    /// A short digest of every flag (`principal|flag`): what a scheduled run keeps to
+    /// A short digest of every flag (`principal|flag|detail`): what a scheduled run keeps to
     /// compare the next with (16 hex digits each, so 2,000 flags stay far under a
     /// DynamoDB item's 400 KB).
     pub fn keys(&self) -> Vec<String> {
@@ -166,8 +169,10 @@ impl Audit {
     }
 }
 
+/// The principal, the flag and what it says: a role made again a second time, or another
+/// group bound nowhere, is a new flag.
 fn flag_key(p: &PrincipalAccess, f: &Flagged) -> String {
-    fnv(&format!("{}|{}", p.principal, f.flag.id()))
+    fnv(&format!("{}|{}|{}", p.principal, f.flag.id(), f.detail))
 }
 
 /// FNV-1a, 64 bits, in hex: stable across builds and platforms.
@@ -239,7 +244,7 @@ pub fn audit(state: &ClusterState) -> Audit {
                 source: "aws-auth mapAccounts".into(),
             });
             principals.push(PrincipalAccess {
-                principal: format!("every IAM principal of account {account}"),
+                principal: format!("{EVERY_PRINCIPAL_OF}{account}"),
                 sources: vec!["aws-auth mapAccounts".into()],
                 identity,
                 reach: Reach::default(),
@@ -320,9 +325,12 @@ fn reach(state: &ClusterState, identity: &Identity) -> Reach {
 fn flags(state: &ClusterState, p: &PrincipalAccess) -> Vec<Flagged> {
     let mut flags = Vec::new();
     let mut flag = |flag: Flag, detail: String| flags.push(Flagged { flag, detail });
-    let arn = Arn::parse(&p.principal);
-    if let Some(arn) = arn.filter(|a| !state.account.is_empty() && a.account != state.account) {
-        flag(Flag::CrossAccount, format!("account {} (the cluster's is {})", arn.account, state.account));
+    // A principal's account, or the account a `mapAccounts` line admits whole.
+    let account = Arn::parse(&p.principal)
+        .map(|a| a.account.to_string())
+        .or_else(|| p.principal.strip_prefix(EVERY_PRINCIPAL_OF).map(str::to_string));
+    if let Some(account) = account.filter(|a| !state.account.is_empty() && *a != state.account) {
+        flag(Flag::CrossAccount, format!("account {account} (the cluster's is {})", state.account));
     }
     let entry = state.entries.iter().find(|e| e.principal_arn == p.principal);
     if let Some(entry) = entry {
@@ -356,7 +364,12 @@ fn flags(state: &ClusterState, p: &PrincipalAccess) -> Vec<Flagged> {
                     .iter()
                     .find(|m| m.arn_text().eq_ignore_ascii_case(&entry.principal_arn) || same_role(&m.arn_text(), &entry.principal_arn))
             }) {
-                let differs = (!m.username.is_empty() && m.username != entry.username) || m.groups != entry.groups;
+                let sorted = |groups: &[String]| {
+                    let mut groups = groups.to_vec();
+                    groups.sort();
+                    groups
+                };
+                let differs = (!m.username.is_empty() && m.username != entry.username) || sorted(&m.groups) != sorted(&entry.groups);
                 if differs {
                     flag(
                         Flag::EntryOverridesAwsAuth,
@@ -439,7 +452,8 @@ fn describe_reach(reach: &Reach) -> String {
 
 /// A Markdown report: a table of principals, then the flags.
 pub fn markdown_report(audit: &Audit) -> String {
-    let cell = |text: &str| markdown(text).replace('|', "\\|");
+    // `escape::markdown` escapes `|` already: a table cell needs nothing more.
+    let cell = |text: &str| markdown(text);
     let mut out = format!(
         "# Access audit of `{}` ({}, account {})\n\nAuthentication mode **{}**: {} principal(s), {} flag(s).\n\n",
         inline(&audit.cluster).replace('`', "'"),

@@ -17,7 +17,7 @@
 use super::authz::{self, evaluate, least_policy, Association, Decision, Identity, Rbac, Request, Scope};
 use super::aws_auth::{AwsAuth, MappingKind};
 use crate::arn::{access_policy_arn, Arn, PrincipalKind};
-use crate::command::Command;
+use crate::command::{role_arn_by_name, Command};
 use crate::escape::inline;
 use serde::Serialize;
 
@@ -83,12 +83,19 @@ pub struct Read {
     pub entries: bool,
     pub bindings: bool,
     pub roles: bool,
+    /// The `aws-auth` ConfigMap, or that there is none.
+    pub aws_auth: bool,
 }
 
 impl Read {
     /// Bindings and the roles they refer to: what RBAC answers need.
     pub fn rbac(&self) -> bool {
         self.bindings && self.roles
+    }
+
+    /// Everything: no answer leaves a part out.
+    pub fn all(&self) -> bool {
+        self.entries && self.rbac() && self.aws_auth
     }
 }
 
@@ -283,7 +290,15 @@ fn fixes_for(state: &ClusterState, principal: &str, identity: Option<&Identity>,
     let mut fixes = Vec::new();
     let entry = state.entry_for(principal).filter(|_| state.reads_entries());
     let policy = least_policy(request);
-    let principal_arn = entry.map(|e| e.principal_arn.clone()).unwrap_or_else(|| principal.to_string());
+    // The entry's own ARN; else the role's, path included, which only IAM knows (a session
+    // ARN, or a role ARN without its path, is not what create-access-entry takes).
+    let principal_arn = match entry {
+        Some(e) => Argument::Plain(e.principal_arn.clone()),
+        None => match Caller::parse(principal) {
+            Some(caller) if caller.kind == PrincipalKind::Role => Argument::Lookup(role_arn_by_name(&caller.name)),
+            _ => Argument::Plain(principal.to_string()),
+        },
+    };
     if identity.is_none() {
         if !state.reads_entries() {
             fixes.push(Fix::Command {
@@ -296,7 +311,7 @@ fn fixes_for(state: &ClusterState, principal: &str, identity: Option<&Identity>,
         }
         fixes.push(Fix::Command {
             why: "The principal has no access entry (nor an aws-auth mapping the mode reads): it cannot authenticate at all.".into(),
-            command: eks(state, "aws eks create-access-entry").arg("--principal-arn", &principal_arn).region(&state.region).into(),
+            command: principal_arn.add(eks(state, "aws eks create-access-entry")).region(&state.region).into(),
         });
     }
     let standard = entry.is_none_or(|e| e.entry_type == "STANDARD");
@@ -324,8 +339,8 @@ fn fixes_for(state: &ClusterState, principal: &str, identity: Option<&Identity>,
         };
         fixes.push(Fix::Command {
             why,
-            command: eks(state, "aws eks associate-access-policy")
-                .arg("--principal-arn", &principal_arn)
+            command: principal_arn
+                .add(eks(state, "aws eks associate-access-policy"))
                 .arg("--policy-arn", &access_policy_arn(&state.partition, name))
                 .arg("--access-scope", &scope_arg)
                 .region(&state.region)
@@ -338,6 +353,21 @@ fn fixes_for(state: &ClusterState, principal: &str, identity: Option<&Identity>,
         }
     }
     fixes
+}
+
+/// A `--principal-arn` value: as is, or the output of a lookup.
+enum Argument {
+    Plain(String),
+    Lookup(Command),
+}
+
+impl Argument {
+    fn add(&self, command: Command) -> Command {
+        match self {
+            Argument::Plain(arn) => command.arg("--principal-arn", arn),
+            Argument::Lookup(inner) => command.arg_from("--principal-arn", inner),
+        }
+    }
 }
 
 /// A Role and RoleBinding (a ClusterRole and ClusterRoleBinding for a request outside
@@ -353,7 +383,10 @@ fn rbac_fix(identity: &Identity, request: &Request) -> Option<Fix> {
         ("Group", identity.groups.iter().find(|g| g.as_str() != authz::AUTHENTICATED)?.clone())
     };
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let name = format!("eks-access-doctor-{}-{}", request.verb, request.plural().replace('.', "-"));
+    // Named after what it grants and to whom, so applying a second fix adds a grant
+    // instead of rewriting the first one's subjects.
+    let what = format!("{subject_kind}|{subject}|{:?}|{}|{}|{:?}", request.namespace, request.api_group, request.resource, request.name);
+    let name = format!("eks-access-doctor-{}-{}-{}", request.verb, request.plural().replace('.', "-"), &super::audit::fnv(&what)[..8]);
     let (role_kind, binding_kind, metadata) = match &request.namespace {
         Some(ns) => ("Role", "RoleBinding", format!("  name: {}\n  namespace: {}\n", q(&name), q(ns))),
         None => ("ClusterRole", "ClusterRoleBinding", format!("  name: {}\n", q(&name))),

@@ -47,10 +47,11 @@ impl Binding {
             match subject["kind"].as_str() {
                 Some("Group") => groups.push(subject_name.to_string()),
                 Some("User") => users.push(subject_name.to_string()),
-                // A service account's subject namespace defaults to nothing: the
-                // authorizer then matches no user (rbac/v1 evaluation_helpers.go).
+                // A service account's subject without a namespace is the binding's own
+                // namespace's (rule.go `appliesToUser`); a ClusterRoleBinding must name one.
                 Some("ServiceAccount") => {
-                    if let Some(ns) = subject["namespace"].as_str().filter(|ns| !ns.is_empty()) {
+                    let ns = subject["namespace"].as_str().filter(|ns| !ns.is_empty()).or(namespace.as_deref());
+                    if let Some(ns) = ns {
                         users.push(format!("system:serviceaccount:{ns}:{subject_name}"));
                     }
                 }
