@@ -100,7 +100,8 @@ pub struct RunSummary {
 /// How many error lines the summary quotes.
 const QUOTED_ERRORS: usize = 100;
 
-fn run_prefix(results_prefix: &str, run: &str) -> String {
+/// `RESULTS_PREFIX/RUN/`: where a run's results go (the fleet audit's too).
+pub(crate) fn run_prefix(results_prefix: &str, run: &str) -> String {
     let base = results_prefix.trim_end_matches('/');
     if base.is_empty() {
         format!("{run}/")

@@ -12,6 +12,7 @@
 //!
 //! S3 failures fail the step, so Step Functions retries it; nothing else does.
 
+use crate::archive::run_prefix;
 use crate::kubernetes::picture::read_state;
 use crate::kubernetes::ApiReads;
 use crate::s3::{self, S3Error, S3Url};
@@ -208,15 +209,6 @@ impl Sessions for StsSessions {
                 .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
                 .build()
         })
-    }
-}
-
-fn run_prefix(results_prefix: &str, run: &str) -> String {
-    let base = results_prefix.trim_end_matches('/');
-    if base.is_empty() {
-        format!("{run}/")
-    } else {
-        format!("{base}/{run}/")
     }
 }
 
